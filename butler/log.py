@@ -24,7 +24,8 @@ _secrets: set[str] = set()
 _PATTERNS = [
     re.compile(r"(?i)(authorization:\s*bearer\s+)[^\s'\"]+"),
     re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:pass(?:word|phrase)?|secret|token|api[_-]?key)\s*[=:]\s*)[^\s,;'\"]+"),
+    re.compile(r"(?i)((?:pass(?:word|phrase)?|secret|token|api[_-]?key)\s*=\s*)[^\s,;'\"&]+"),
+    re.compile(r"(?i)(\"(?:pass(?:word|phrase)?|secret|token|api[_-]?key)\"\s*:\s*\")[^\"]+"),
 ]
 
 

@@ -1,0 +1,143 @@
+"""`butler vault …`: status, records, backups, passphrase change, key rotation, compaction."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from butler import paths
+from butler.commands.common import ask_new_passphrase, ask_passphrase, unlock
+from butler.errors import UsageError
+from butler.vault import change_passphrase, export_backup, import_backup, keyring_store, rotate_data_key
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("vault", help="inspect and maintain the encrypted vault",
+                                   description="Inspect and maintain the encrypted vault.")
+    sub = parser.add_subparsers(dest="vault_command", metavar="ACTION", required=True)
+    sub.add_parser("status", help="records, sizes, KDF parameters and keyring in use").set_defaults(func=status)
+    p = sub.add_parser("list", help="list collections, or the record ids in one collection")
+    p.add_argument("collection", nargs="?", help="a collection name")
+    p.set_defaults(func=list_records)
+    p = sub.add_parser("get", help="print one record as JSON")
+    p.add_argument("collection")
+    p.add_argument("id")
+    p.set_defaults(func=get_record)
+    p = sub.add_parser("put", help="store one record, JSON read from standard input")
+    p.add_argument("collection")
+    p.add_argument("id")
+    p.set_defaults(func=put_record)
+    p = sub.add_parser("export", help="write an encrypted backup file (opens with today's passphrase)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=export)
+    p = sub.add_parser("import", help="restore a backup file into BUTLER_HOME")
+    p.add_argument("file", type=Path)
+    p.add_argument("--replace", action="store_true", help="move the current vault aside (never deleted)")
+    p.set_defaults(func=import_)
+    sub.add_parser("passwd", help="change the passphrase (re-wraps the key only)").set_defaults(func=passwd)
+    sub.add_parser("rotate", help="re-encrypt everything under a new data key").set_defaults(func=rotate)
+    sub.add_parser("compact", help="rewrite the vault file without superseded records").set_defaults(func=compact)
+
+
+def status(args: argparse.Namespace) -> int:
+    unlocked = unlock()
+    with unlocked.vault as vault:
+        st = vault.status()
+    print(f"home        {st.home}")
+    print(f"vault id    {st.vault_id}")
+    print(f"unlocked by {unlocked.source}")
+    store = keyring_store(st.home)
+    print(f"keyring     {store.name if store else 'none (passphrase only)'}")
+    print(f"kdf         {st.kdf}")
+    print(f"vault file  {st.vault_bytes} bytes ({st.live_bytes} bytes of live records)")
+    print(f"audit log   {st.audit_bytes} bytes, {st.audit_entries} entries")
+    print(f"records     {sum(n for c, n in st.records.items() if not c.startswith('_'))}")
+    for collection, count in st.records.items():
+        if not collection.startswith("_"):
+            print(f"  {collection:<20} {count}")
+    return 0
+
+
+def list_records(args: argparse.Namespace) -> int:
+    with unlock(quiet=True).vault as vault:
+        if args.collection:
+            for record_id in vault.ids(args.collection):
+                print(record_id)
+        else:
+            for collection, count in vault.collections().items():
+                print(f"{collection}\t{count}")
+    return 0
+
+
+def get_record(args: argparse.Namespace) -> int:
+    with unlock(quiet=True).vault as vault:
+        record = vault.get(args.collection, args.id)
+    if record is None:
+        raise UsageError(f"no record {args.collection}/{args.id}")
+    print(json.dumps(record.data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def put_record(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(sys.stdin.read())
+    except ValueError as exc:
+        raise UsageError(f"standard input is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError("a record is a JSON object")
+    with unlock(quiet=True).vault as vault:
+        record = vault.put(args.collection, args.id, data)
+    print(f"{args.collection}/{args.id} version {record.version}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    with unlock().vault as vault:
+        size = export_backup(vault, args.file)
+    print(f"backup written to {args.file} ({size} bytes); it opens with the current passphrase")
+    return 0
+
+
+def import_(args: argparse.Namespace) -> int:
+    passphrase = ask_passphrase("Passphrase of the backup: ")
+    moved = import_backup(args.file, paths.ensure_home(), passphrase, replace=args.replace)
+    print(f"vault restored from {args.file}")
+    if moved:
+        print(f"the previous vault was moved to {moved}")
+    return 0
+
+
+def passwd(args: argparse.Namespace) -> int:
+    old = ask_passphrase("Current passphrase: ")
+    new = ask_new_passphrase()
+    with unlock(quiet=True).vault as vault:
+        change_passphrase(vault, old, new)
+    print("passphrase changed; the vault key was re-wrapped, records untouched")
+    return 0
+
+
+def rotate(args: argparse.Namespace) -> int:
+    passphrase = ask_passphrase()
+    vault = unlock(quiet=True).vault
+    vault = rotate_data_key(vault, passphrase)
+    try:
+        store = keyring_store(vault.home)
+        if store is not None:
+            from butler.vault.keyfile import KeyFile
+
+            store.put(KeyFile.read(paths.vault_key_path(vault.home)).vault_id, vault.data_key)
+        print(f"rotated: {sum(vault.collections().values())} records re-encrypted under a new data key")
+    finally:
+        vault.close()
+    return 0
+
+
+def compact(args: argparse.Namespace) -> int:
+    with unlock(quiet=True).vault as vault:
+        before = paths.vault_log_path(vault.home).stat().st_size
+        vault.compact()
+        after = paths.vault_log_path(vault.home).stat().st_size
+    print(f"compacted: {before} → {after} bytes")
+    return 0

@@ -1,0 +1,85 @@
+"""`config.toml` in BUTLER_HOME, validated by pydantic. Errors name the file, the line and the field."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from butler import paths
+from butler.errors import ConfigError
+
+__all__ = ["Config", "DaemonConfig", "VaultConfig", "load_config", "locate_key"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VaultConfig(_Section):
+    keyring: Literal["auto", "secretservice", "macos", "windows", "none"] = "auto"
+    lock_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class DaemonConfig(_Section):
+    mail_sweep_minutes: int = Field(default=15, ge=1)
+    renewal_sweep_hours: int = Field(default=24, ge=1)
+    intent_watch_minutes: int = Field(default=60, ge=1)
+    audit_verify_hours: int = Field(default=24, ge=1)
+    backup_days: int = Field(default=7, ge=1)
+
+
+class Config(_Section):
+    vault: VaultConfig = VaultConfig()
+    daemon: DaemonConfig = DaemonConfig()
+
+
+def locate_key(source: str, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line where the dotted key `loc` is set in TOML `source`, else where its closest table starts."""
+    names = [str(part) for part in loc if isinstance(part, str)]
+    table: list[str] = []
+    best: tuple[int, int] | None = None  # (depth matched, line)
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", stripped)
+        if header:
+            table = [part.strip().strip('"') for part in header.group(1).split(".")]
+            if table == names[: len(table)] and (best is None or len(table) > best[0]):
+                best = (len(table), number)
+            continue
+        key = re.match(r'^("?)([A-Za-z0-9_.\-]+)\1\s*=', stripped)
+        if key:
+            full = table + [part.strip() for part in key.group(2).split(".")]
+            if full == names[: len(full)]:
+                return number
+    return best[1] if best else None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config file; a missing file means every default."""
+    path = path or paths.config_path()
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config: {exc}", location=str(path)) from None
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"not valid TOML: {exc.args[0] if exc.args else exc}", location=where) from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        line = locate_key(source, first["loc"])
+        where = f"{path}:{line}" if line else str(path)
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{field}: {first['msg']}{more}", "Fix the field, or delete it to use the default.",
+                          location=where) from None

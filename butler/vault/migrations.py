@@ -1,0 +1,81 @@
+"""Named, append-only schema migrations of the records in the vault.
+
+Each migration has a name that never changes and a function that rewrites records. The vault remembers which
+names it has applied (record `_meta/schema`); opening a vault applies the missing ones in order, and a vault
+that has applied a name this butler does not know was written by a newer butler and is refused.
+Never edit or reorder an entry here; append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from butler import __version__
+from butler.errors import VaultVersionError
+from butler.models import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from butler.vault.store import Vault
+
+__all__ = ["MIGRATIONS", "apply_migrations"]
+
+META = "_meta"
+SCHEMA = "schema"
+
+
+def _initial(vault: Vault) -> None:
+    """Record who created the schema; nothing to convert yet."""
+    vault.put(META, "created", {"butler": __version__}, audit=False)
+
+
+def _money_amounts_as_strings(vault: Vault) -> None:
+    """Older drafts stored money amounts as numbers; amounts are exact decimal strings."""
+    for collection in vault.collections():
+        if collection.startswith("_"):
+            continue
+        for record in vault.records(collection):
+            fixed = _stringify_amounts(record.data)
+            if fixed != record.data:
+                vault.put(collection, record.id, fixed, expected_version=record.version, audit=False)
+
+
+def _stringify_amounts(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {k: _stringify_amounts(v) for k, v in value.items()}
+        if set(out) == {"amount", "currency"} and isinstance(out["amount"], int | float):
+            out["amount"] = str(out["amount"])
+        return out
+    if isinstance(value, list):
+        return [_stringify_amounts(v) for v in value]
+    return value
+
+
+MIGRATIONS: list[tuple[str, Callable[[Vault], None]]] = [
+    ("0001_initial", _initial),
+    ("0002_money_amounts_as_strings", _money_amounts_as_strings),
+]
+
+
+def apply_migrations(vault: Vault) -> list[str]:
+    """Apply what is missing, in order, under the exclusive lock; returns the names applied now."""
+    known = [name for name, _ in MIGRATIONS]
+    with vault.lock.exclusive():
+        record = vault.get(META, SCHEMA)
+        applied: list[str] = list(record.data["applied"]) if record else []
+        unknown = [name for name in applied if name not in known]
+        if unknown:
+            raise VaultVersionError(
+                f"this vault has schema migrations this butler does not know: {', '.join(unknown)}"
+            )
+        done = []
+        for name, migrate in MIGRATIONS:
+            if name in applied:
+                continue
+            migrate(vault)
+            applied.append(name)
+            done.append(name)
+        if done:
+            vault.put(META, SCHEMA, {"applied": applied, "schema_version": SCHEMA_VERSION}, audit=False)
+            vault.audit.append("vault.migrate", "", {"applied": done})
+        return done
