@@ -80,6 +80,8 @@ def test_good_file_loads_with_locations(load_text: Loader) -> None:
          ["require", "expected a value"]),
         ("[[rule]]\nid = \"x\"\nkind = \"condition\"\nrequire = '''\nrating >= 4 and\n  (x == 1\n'''\n"
          "reason = \"r\"\n", 7, 1, ["require", "expected ')'"]),
+        ('[[rule]]\nid = "x"\nkind = "no-auto-renewal"\nwhen = "category = 1"\nreason = "r"\n', 4, 18,
+         ["when", "unexpected character '='"]),
         # one rule that contradicts itself or says nothing
         ('[[rule]]\nid = "x"\nkind = "contract-length"\nmin_months = 12\nmax_months = 6\nreason = "r"\n', 5, 1,
          ["max_months", "less than min_months"]),
