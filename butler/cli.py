@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "butler.commands.vault",
     "butler.commands.audit",
     "butler.policy.commands",
+    "butler.terms.commands",
     "butler.commands.bench",
 ]
 
