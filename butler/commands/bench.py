@@ -1,0 +1,20 @@
+"""`butler bench …`: benchmarks that print numbers against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("bench", help="measure butler against a baseline, in one run",
+                                   description="Benchmarks; each prints numbers and ratios against a baseline.")
+    sub = parser.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    p = sub.add_parser("vault", help="unlock time and write/read latency at 100, 1k, 10k records vs KDBX4")
+    p.add_argument("--samples", type=int, default=200, help="timed writes and reads per size (default 200)")
+    p.set_defaults(func=vault)
+
+
+def vault(args: argparse.Namespace) -> int:
+    from butler.bench.vault import run
+
+    return run(samples=args.samples)
