@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "butler.commands.audit",
     "butler.policy.commands",
     "butler.terms.commands",
+    "butler.commands.connectors",
+    "butler.mail.commands",
     "butler.commands.bench",
 ]
 
