@@ -27,7 +27,7 @@ from butler.errors import KeyringError, VaultCorrupt, VaultLocked
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.keyfile import KeyFile
-from butler.vault.store import Vault
+from butler.vault.store import _KEY_ID_AT, Vault
 
 __all__ = [
     "ENV_KEYRING",
@@ -162,6 +162,23 @@ def read_passphrase_file(path: Path) -> str:
     return passphrase
 
 
+def _rotation_left_under_another_key(home: Path, data_key: bytes) -> bool:
+    """True when an interrupted rotation left copies under a key other than `data_key`.
+
+    Whether that rotation committed (new key file written) only the passphrase can tell; a keyring key may be
+    the old one, and opening with it would throw the committed copies away.
+    """
+    wanted = crypto.key_id(data_key)
+    for target in (paths.vault_log_path(home), paths.audit_path(home)):
+        try:
+            with open(target.with_name(target.name + ".new"), "rb") as fh:
+                if fh.read(64)[_KEY_ID_AT] != wanted:
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 @dataclass
 class Unlocked:
     vault: Vault
@@ -193,7 +210,9 @@ def open_vault(home: Path | None = None, *, interactive: bool | None = None,
         except KeyringError as exc:
             notes.append(f"keyring unavailable ({exc.message}): using the passphrase instead")
             key = None
-        if key is not None:
+        if key is not None and _rotation_left_under_another_key(home, key):
+            notes.append("a key rotation was interrupted: the key in the keyring may be out of date")
+        elif key is not None:
             try:
                 return Unlocked(Vault(home, key), f"keyring ({store.name})", notes)
             except VaultCorrupt as exc:
