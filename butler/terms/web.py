@@ -1,0 +1,92 @@
+"""HTTP for MyTerms: one way to make a client, one way to send a request.
+
+Every request carries `Sec-GPC: 1` (Global Privacy Control), whether the client was built here or injected by
+a caller (a connector SDK passes its own, with its own transport); response bodies are read up to a cap, so a
+hostile vendor cannot make butler hold an endless answer in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from butler.errors import UsageError
+from butler.terms.errors import VendorAnswerInvalid, VendorUnavailable
+
+__all__ = ["GPC_HEADERS", "MAX_BODY_BYTES", "Fetched", "fetch", "gpc_client", "normalise_url", "vendor_key"]
+
+GPC_HEADERS: dict[str, str] = {"Sec-GPC": "1"}
+MAX_BODY_BYTES = 1_000_000
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def gpc_client(transport: httpx.AsyncBaseTransport | None = None,
+               timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    """A new AsyncClient that sends `Sec-GPC: 1` by default and never follows redirects; the caller closes it."""
+    return httpx.AsyncClient(transport=transport, headers=GPC_HEADERS, timeout=timeout, follow_redirects=False)
+
+
+def normalise_url(url: str) -> str:
+    """The vendor's base URL: http(s), a host, no query or fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"not a vendor URL: {url!r}", "Give the vendor's base URL, e.g. https://shop.example")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise UsageError(f"a vendor URL has no query, fragment or credentials: {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def vendor_key(url_or_key: str) -> str:
+    """How butler names a vendor in its records: the host (and port, if not the default), lower case."""
+    if "://" not in url_or_key:
+        key = url_or_key.strip().lower()
+        if not key or any(ch in key for ch in "/ \t\n?#"):
+            raise UsageError(f"not a vendor name or URL: {url_or_key!r}")
+        return key
+    parts = urlsplit(normalise_url(url_or_key))
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A response read within the size cap."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+async def fetch(client: httpx.AsyncClient, method: str, url: str, *, json: Any = None,
+                headers: dict[str, str] | None = None, max_bytes: int = MAX_BODY_BYTES) -> Fetched:
+    """Send one request with `Sec-GPC: 1` and read at most `max_bytes` of the answer.
+
+    Raises VendorUnavailable when the vendor cannot be reached, times out or answers 5xx; VendorAnswerInvalid
+    when the answer is larger than `max_bytes`.
+    """
+    request = client.build_request(method, url, json=json, headers={**(headers or {}), **GPC_HEADERS})
+    try:
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            declared = response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise VendorAnswerInvalid(f"{url} answered {declared} bytes, more than the {max_bytes} allowed")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise VendorAnswerInvalid(f"{url} answered more than the {max_bytes} bytes allowed")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException as exc:
+        raise VendorUnavailable(f"{url} did not answer in time ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise VendorUnavailable(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
+    if response.status_code >= 500:
+        raise VendorUnavailable(f"{url} failed with HTTP {response.status_code}")
+    return Fetched(response.status_code, response.headers, b"".join(chunks))
