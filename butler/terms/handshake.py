@@ -43,11 +43,13 @@ class Outcome:
     records: tuple[AgreementRecord, ...]
     approval_id: str | None = None
     reasons: tuple[str, ...] = ()
+    refused_by: str | None = None  # "vendor" or "person" when the status is AgreementRefused
 
     def describe(self) -> str:
+        who = "You" if self.refused_by == "person" else self.vendor
         text = {
             Status.ACCEPTED: f"{self.vendor} and you agreed on {self.term_id}.",
-            Status.REFUSED: f"{self.vendor} refused {self.term_id}; the refusal is kept as evidence.",
+            Status.REFUSED: f"{who} refused {self.term_id}; the refusal is kept as evidence.",
             Status.CONFIRMATION_REQUIRED: (f"{self.vendor} offers {self.term_id} instead; it waits for you "
                                            f"(`butler terms approve {self.approval_id}` or `reject`)."),
         }.get(self.status, f"{self.vendor}: {self.status.meaning}.")
@@ -122,7 +124,8 @@ def _final(vault: Vault, base: str, vendor: str, term_id: str, answer: ProfferAn
     reason = answer.reason or "no reason given"
     records.append(append_record(vault, vendor, term_id=term_id, status=Status.REFUSED, place=base,
                                  details={"refused_by": "vendor", "reason": reason}))
-    return Outcome(vendor, Status.REFUSED, term_id, tuple(records), reasons=(f"The vendor said: {reason}",))
+    return Outcome(vendor, Status.REFUSED, term_id, tuple(records), reasons=(f"The vendor said: {reason}",),
+                   refused_by="vendor")
 
 
 async def proffer(vault: Vault, url: str, *, policies: PolicySet | None = None, term_id: str | None = None,
@@ -185,4 +188,4 @@ def reject(vault: Vault, approval_id: str, reason: str = "declined by the person
     record = append_record(vault, item.vendor, term_id=item.term_id, status=Status.REFUSED, place=item.place,
                            details={"refused_by": "person", "reason": reason, "approval": approval_id})
     resolve_item(vault, approval_id, "rejected")
-    return Outcome(item.vendor, Status.REFUSED, item.term_id, (record,), approval_id, (reason,))
+    return Outcome(item.vendor, Status.REFUSED, item.term_id, (record,), approval_id, (reason,), refused_by="person")

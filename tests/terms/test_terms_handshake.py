@@ -148,7 +148,7 @@ async def test_counter_offer_rejected_by_the_person(terms_vault: Vault, terms_ve
     outcome = await proffer(terms_vault, terms_vendor.url)
     assert outcome.approval_id is not None
     refused = reject(terms_vault, outcome.approval_id, "too much tracking")
-    assert refused.status is Status.REFUSED
+    assert refused.status is Status.REFUSED and refused.describe().startswith("You refused SD-BASE-ATP")
     last = vendor_records(terms_vault, terms_vendor.key)[-1]
     assert last.status == "AgreementRefused" and last.details["refused_by"] == "person"
     assert pending_items(terms_vault) == []
