@@ -1,0 +1,70 @@
+"""The connector SDK: everything a package needs to let butler deal with one vendor, and nothing more.
+
+    Connector, implemented_capabilities           -- the base class; one method per Capability
+    Manifest, Capability, SecretSpec, NoSettings  -- what a connector declares (frozen), API_VERSION
+    ConnectorContext, Secrets                     -- what butler injects: settings, http, secrets, log
+    AllowlistTransport, PRIVACY_HEADERS           -- the transport that holds the host allowlist, Sec-GPC
+    OfferQuery, Terms, NegotiationRound, DataRequestReceipt  -- messages (plus butler.models Offer, Contract…)
+    ConnectorError and subclasses                 -- errors by what the caller does (see butler.sdk._errors)
+
+Importing this package never imports the TUI.
+"""
+
+from butler.models import Contract, DataUse, Money, Offer, Purchase
+from butler.sdk._connector import Connector, implemented_capabilities
+from butler.sdk._context import ConnectorContext, Secrets
+from butler.sdk._errors import (
+    AuthError,
+    CapabilityNotSupported,
+    ConnectorError,
+    FatalError,
+    HostNotAllowed,
+    ManifestError,
+    MissingSecret,
+    OfferUnavailable,
+    RetriableError,
+    SecretNotDeclared,
+    error_for_response,
+    parse_retry_after,
+)
+from butler.sdk._manifest import API_VERSION, Capability, Manifest, NoSettings, SecretSpec
+from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
+from butler.sdk._types import DataRequestReceipt, NegotiationRound, OfferQuery, Terms
+
+__all__ = [
+    "API_VERSION",
+    "PRIVACY_HEADERS",
+    "AllowlistTransport",
+    "AuthError",
+    "Capability",
+    "CapabilityNotSupported",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorError",
+    "Contract",
+    "DataRequestReceipt",
+    "DataUse",
+    "FatalError",
+    "HostNotAllowed",
+    "Manifest",
+    "ManifestError",
+    "MissingSecret",
+    "Money",
+    "NegotiationRound",
+    "NoSettings",
+    "Offer",
+    "OfferQuery",
+    "OfferUnavailable",
+    "Purchase",
+    "Resolver",
+    "RetriableError",
+    "SecretNotDeclared",
+    "SecretSpec",
+    "Secrets",
+    "Terms",
+    "error_for_response",
+    "host_allowed",
+    "implemented_capabilities",
+    "parse_retry_after",
+    "system_resolver",
+]

@@ -1,0 +1,99 @@
+"""The base class every connector subclasses."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+from butler.models import Contract, Offer, Purchase
+from butler.sdk._context import ConnectorContext
+from butler.sdk._errors import CapabilityNotSupported, ManifestError
+from butler.sdk._manifest import Capability, Manifest
+from butler.sdk._types import DataRequestReceipt, NegotiationRound, OfferQuery, Terms
+
+__all__ = ["Connector", "implemented_capabilities"]
+
+
+class Connector:
+    """A vendor (or a family of vendors) as butler sees it.
+
+    Subclasses set `manifest` and override `validate` plus one method per declared capability; the
+    others raise CapabilityNotSupported. Every method may raise the SDK's errors: AuthError, RetriableError,
+    OfferUnavailable, FatalError. Connectors use `self.ctx.http` (or `self.ctx.request`) and nothing else to
+    reach the vendor, and `self.ctx.secrets.get(name)` for credentials.
+    """
+
+    manifest: ClassVar[Manifest]
+
+    def __init__(self, ctx: ConnectorContext) -> None:
+        if ctx.manifest is not type(self).manifest:
+            raise ManifestError(f"context was built for {ctx.manifest.id!r}, not {type(self).manifest.id!r}")
+        self.ctx = ctx
+
+    @property
+    def settings(self) -> BaseModel:
+        return self.ctx.settings
+
+    def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
+        return CapabilityNotSupported(f"connector {self.manifest.id!r} does not {capability.value}")
+
+    async def validate(self) -> None:
+        """Check settings and secrets against the vendor before butler saves them (one cheap request).
+
+        Raises:
+            AuthError: the vendor refused the credentials.
+            RetriableError: the vendor could not be reached now.
+            FatalError: the settings are wrong (e.g. not this vendor's API).
+        """
+        raise NotImplementedError
+
+    async def list_offers(self, query: OfferQuery) -> list[Offer]:
+        """Offers matching `query`, as `butler.models.Offer` (prices exact, data use stated)."""
+        raise self._unsupported(Capability.LIST_OFFERS)
+
+    async def negotiate(self, offer_id: str, proposal: Terms | None = None, *,
+                        session_id: str | None = None) -> NegotiationRound:
+        """Open a negotiation on `offer_id` (no `session_id`: returns the vendor's opening offer) or answer it.
+
+        With `proposal`, butler counter-offers in session `session_id` and gets the vendor's answer; with
+        `proposal=None` and a `session_id`, butler accepts the vendor's latest terms.
+        Raises OfferUnavailable when the offer is gone.
+        """
+        raise self._unsupported(Capability.NEGOTIATE)
+
+    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
+        """Buy `offer_id` (at the terms agreed in `session_id`, if any). The same `idempotency_key` always
+        yields the same purchase and never a second order."""
+        raise self._unsupported(Capability.CHECKOUT)
+
+    async def contract_status(self, contract_id: str) -> Contract:
+        """The contract as the vendor holds it now."""
+        raise self._unsupported(Capability.CONTRACT_STATUS)
+
+    async def renew(self, contract_id: str, *, idempotency_key: str, term_months: int | None = None) -> Contract:
+        """Renew a contract (for `term_months`, or the vendor's default); idempotent by key."""
+        raise self._unsupported(Capability.RENEW)
+
+    async def cancel(self, contract_id: str, *, idempotency_key: str) -> Contract:
+        """End a contract at the earliest date the vendor allows; returns it with its `end` set."""
+        raise self._unsupported(Capability.CANCEL)
+
+    async def data_request(self, kind: Literal["access", "delete", "portability", "object"], *,
+                           idempotency_key: str) -> DataRequestReceipt:
+        """File a data-protection request about the person with the vendor."""
+        raise self._unsupported(Capability.DATA_REQUEST)
+
+    async def aclose(self) -> None:
+        await self.ctx.aclose()
+
+    async def __aenter__(self) -> Connector:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+def implemented_capabilities(cls: type[Connector]) -> frozenset[Capability]:
+    """The capabilities whose method `cls` overrides."""
+    return frozenset(c for c in Capability if getattr(cls, c.value) is not getattr(Connector, c.value))

@@ -1,0 +1,139 @@
+"""What butler hands a connector: its settings, an HTTP client it cannot misuse, its own secrets, a logger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from butler.log import RedactingFilter, register_secret
+from butler.sdk._errors import (
+    FatalError,
+    HostNotAllowed,
+    MissingSecret,
+    RetriableError,
+    SecretNotDeclared,
+    error_for_response,
+)
+from butler.sdk._manifest import Manifest
+from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed
+
+__all__ = ["ConnectorContext", "Secrets"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+class Secrets:
+    """Read-only access to the secrets a manifest declared, and to nothing else."""
+
+    __slots__ = ("_declared", "_owner", "_values")
+
+    def __init__(self, manifest: Manifest, values: Mapping[str, str]) -> None:
+        self._owner = manifest.id
+        self._declared = manifest.secret_names
+        # undeclared values never even enter the object
+        self._values = {name: value for name, value in values.items() if name in self._declared}
+        for value in self._values.values():
+            register_secret(value)
+
+    def get(self, name: str) -> str:
+        """The value of a declared secret. Raises SecretNotDeclared, or MissingSecret when it has no value."""
+        if name not in self._declared:
+            raise SecretNotDeclared(f"connector {self._owner!r} did not declare a secret named {name!r}")
+        try:
+            return self._values[name]
+        except KeyError:
+            raise MissingSecret(f"connector {self._owner!r} needs its secret {name!r}",
+                                f"Give it with `butler connectors enable {self._owner}`.") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self._declared
+
+    def __repr__(self) -> str:
+        return f"Secrets({self._owner!r}, declared={sorted(self._declared)})"
+
+
+class ConnectorContext:
+    """Built by butler (or the conformance kit) for one connector; connectors never build their own client.
+
+    `http` is an `httpx.AsyncClient` rooted at `settings.base_url` (when the settings have one), sending
+    `Sec-GPC: 1`, following redirects only to declared hosts (`AllowlistTransport`).
+    """
+
+    def __init__(self, manifest: Manifest, *, settings: BaseModel | Mapping[str, Any] | None = None,
+                 secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        self.manifest = manifest
+        self.settings = self._settings(manifest, settings)
+        self.secrets = Secrets(manifest, secrets or {})
+        self.log = logging.getLogger(f"butler.connectors.{manifest.id}")
+        if not any(isinstance(f, RedactingFilter) for f in self.log.filters):
+            self.log.addFilter(RedactingFilter())
+        base_url = getattr(self.settings, "base_url", None)
+        if base_url is not None:
+            url = httpx.URL(str(base_url))
+            port = url.port or (443 if url.scheme == "https" else 80)
+            if not host_allowed(url.host, port, manifest.allowed_hosts):
+                raise HostNotAllowed(f"{manifest.id}: base_url {base_url} is not among the allowed hosts "
+                                     f"({', '.join(manifest.allowed_hosts)})")
+        self.transport = AllowlistTransport(manifest.allowed_hosts, transport, resolver=resolver,
+                                            connector_id=manifest.id)
+        self.http = httpx.AsyncClient(transport=self.transport, headers=PRIVACY_HEADERS, timeout=timeout,
+                                      follow_redirects=True, max_redirects=5,
+                                      base_url=str(base_url).rstrip("/") if base_url is not None else "")
+
+    @staticmethod
+    def _settings(manifest: Manifest, given: BaseModel | Mapping[str, Any] | None) -> BaseModel:
+        if isinstance(given, manifest.settings):
+            return given
+        data = given.model_dump() if isinstance(given, BaseModel) else dict(given or {})
+        try:
+            return manifest.settings.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise FatalError(f"settings for {manifest.id!r} are invalid: {problems}",
+                             f"See `butler connectors about {manifest.id}` for its settings.") from None
+
+    async def request(self, method: str, url: str, *, offer_id: str | None = None,
+                      idempotency_key: str | None = None, **kwargs: Any) -> httpx.Response:
+        """Send one request and turn failures into connector errors (see `error_for_response`).
+
+        Network failures and timeouts become RetriableError; `idempotency_key` is sent as `Idempotency-Key`.
+        """
+        if idempotency_key is not None:
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Idempotency-Key": idempotency_key}
+        try:
+            response = await self.http.request(method, url, **kwargs)
+        except httpx.TooManyRedirects:
+            raise FatalError(f"{method} {url}: too many redirects") from None
+        except httpx.TransportError as exc:
+            raise RetriableError(f"{method} {url}: {type(exc).__name__}") from None
+        error = error_for_response(response, offer_id=offer_id)
+        if error is not None:
+            raise error
+        return response
+
+    async def json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """`request` and decode the JSON answer; an answer that is not JSON is a FatalError."""
+        response = await self.request(method, url, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise FatalError(f"{method} {url}: the vendor's answer is not JSON") from None
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> ConnectorContext:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+

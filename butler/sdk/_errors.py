@@ -1,0 +1,127 @@
+"""What can go wrong when butler talks to a vendor, sorted by what the caller does about it.
+
+    ButlerError                                    -- butler.errors: message + hint
+    └── ConnectorError                             -- anything a connector raises
+        ├── AuthError                              -- credentials refused or missing: ask the person to re-auth
+        │   └── MissingSecret                      -- a declared secret has no value yet: `butler connectors enable`
+        ├── RetriableError(retry_after)            -- try again later (after `retry_after` seconds, if given)
+        ├── OfferUnavailable                       -- this offer is gone or sold out: skip it, carry on
+        └── FatalError                             -- do not retry; report to the person
+            ├── HostNotAllowed                     -- the connector tried to reach a host it did not declare
+            ├── SecretNotDeclared                  -- the connector asked for a secret it did not declare
+            ├── CapabilityNotSupported             -- the connector does not do that
+            └── ManifestError                      -- the connector's manifest is invalid
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+
+import httpx
+
+from butler.errors import ButlerError
+
+__all__ = [
+    "AuthError",
+    "CapabilityNotSupported",
+    "ConnectorError",
+    "FatalError",
+    "HostNotAllowed",
+    "ManifestError",
+    "MissingSecret",
+    "OfferUnavailable",
+    "RetriableError",
+    "SecretNotDeclared",
+    "error_for_response",
+    "parse_retry_after",
+]
+
+
+class ConnectorError(ButlerError):
+    """Root of every error a connector raises."""
+
+    exit_code = 6
+
+
+class AuthError(ConnectorError):
+    default_hint = "The vendor refused the credentials; run `butler connectors enable ID` to enter them again."
+
+
+class MissingSecret(AuthError):
+    default_hint = "Give the connector its secrets with `butler connectors enable ID`."
+
+
+class RetriableError(ConnectorError):
+    """The vendor is busy or unreachable for now. `retry_after` is in seconds, when the vendor said."""
+
+    exit_code = 75
+    default_hint = "The vendor is busy or unreachable; butler will try again later."
+
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class OfferUnavailable(ConnectorError):
+    default_hint = "The offer is no longer available; butler skips it."
+
+
+class FatalError(ConnectorError):
+    default_hint = "This will not go away by retrying; check the connector and its settings."
+
+
+class HostNotAllowed(FatalError):
+    default_hint = "A connector may reach only the hosts in its manifest; the request was not sent."
+
+
+class SecretNotDeclared(FatalError):
+    default_hint = "A connector may read only the secrets its manifest declares."
+
+
+class CapabilityNotSupported(FatalError):
+    default_hint = "See `butler connectors about ID` for what this connector can do."
+
+
+class ManifestError(FatalError):
+    default_hint = "The connector's manifest is invalid; tell its author."
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None when absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+_RETRIABLE = {408, 425, 429, 502, 503, 504}
+
+
+def error_for_response(response: httpx.Response, *, offer_id: str | None = None) -> ConnectorError | None:
+    """The error a vendor's answer means, or None for a success (2xx/3xx).
+
+    401/403 → AuthError; 408/425/429/502/503/504 → RetriableError with Retry-After; 404/409/410 about an offer
+    (when `offer_id` is given) → OfferUnavailable; any other 4xx/5xx → FatalError. Never quotes the body.
+    """
+    status = response.status_code
+    if status < 400:
+        return None
+    where = f"{response.request.method} {response.request.url.copy_with(query=None)}"
+    if status in (401, 403):
+        return AuthError(f"{where} was refused with HTTP {status}")
+    if status in _RETRIABLE:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        later = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
+        return RetriableError(f"{where} answered HTTP {status}{later}", retry_after=retry_after)
+    if offer_id is not None and status in (404, 409, 410):
+        return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status})")
+    return FatalError(f"{where} failed with HTTP {status}")
