@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # a feature not built into this install
-                continue
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # a feature not built into this install
             raise
         module.add_parser(subparsers)
     return parser
