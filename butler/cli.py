@@ -21,6 +21,7 @@ __all__ = ["build_parser", "main"]
 
 # Modules that add subcommands, in the order `butler --help` lists them.
 COMMAND_MODULES = [
+    "butler.commands.demo",
     "butler.commands.init",
     "butler.commands.vault",
     "butler.commands.audit",

@@ -1,0 +1,167 @@
+"""The demo: a throwaway BUTLER_HOME, example policies, example vendors on loopback, a short report.
+
+It needs the source checkout (the example vendors and policy packs live beside the package).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.util
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from butler.errors import UsageError
+from butler.models import DataUse, Money, Offer
+
+__all__ = ["run_demo", "source_root"]
+
+Say = Callable[[str], None]
+
+
+def source_root() -> Path:
+    """The checkout that holds `examples/` and `policies/` beside the package."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "examples").is_dir() or not (root / "policies").is_dir():
+        raise UsageError("butler demo needs the source checkout (examples/ and policies/ beside butler/)",
+                         "Install with `pip install -e .` from a clone of the repository.")
+    return root
+
+
+def _load_example(root: Path, name: str) -> ModuleType:
+    path = root / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"butler_example_{name}", path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot load the example {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sample_offers() -> list[Offer]:
+    def offer(oid: str, **kw: Any) -> Offer:
+        return Offer(id=oid, **kw)
+
+    return [
+        offer("laptop-fair", vendor_id="fairbyte", product="Fairbyte 14 laptop", category="electronics",
+              price=Money.of("849.00", "EUR"), certifications=("TCO Certified", "B Corp"), country_of_origin="NL",
+              data_use=DataUse.SERVICE, myterms="SD-BASE", rating=4),
+        offer("laptop-cheap", vendor_id="megamart", product="Budget laptop", category="electronics",
+              price=Money.of("499.00", "EUR"), data_use=DataUse.SHARE_THIRD_PARTY, rating=3),
+        offer("energy-green", vendor_id="greenwatt", product="100% wind, 12 months", category="energy",
+              price=Money.of("61.00", "EUR"), period="month", term_months=12, carbon_intensity_g_per_kwh=12,
+              renewable_share=1, myterms="SD-BASE", data_use=DataUse.SERVICE),
+        offer("energy-fossil", vendor_id="coalco", product="Fixed 36 months", category="energy",
+              price=Money.of("55.00", "EUR"), period="month", term_months=36, auto_renew=True,
+              carbon_intensity_g_per_kwh=480, renewable_share=0, data_use=DataUse.PROFILING_FIRST_PARTY),
+    ]
+
+
+def _section(say: Say, title: str) -> None:
+    say("")
+    say(f"── {title} " + "─" * max(0, 60 - len(title)))
+
+
+def run_demo(say: Say = print, keep: bool = False) -> int:
+    """Run every part of the butler that exists on a throwaway home; returns an exit code."""
+    root = source_root()
+    home = Path(tempfile.mkdtemp(prefix="butler-demo-"))
+    saved = {k: os.environ.get(k) for k in ("BUTLER_HOME", "BUTLER_KEYRING", "BUTLER_PASSPHRASE_FILE")}
+    os.environ.update(BUTLER_HOME=str(home), BUTLER_KEYRING="none")
+    os.environ.pop("BUTLER_PASSPHRASE_FILE", None)
+    try:
+        return _run(root, home, say)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if keep:
+            say(f"\nthe demo home is kept at {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(root: Path, home: Path, say: Say) -> int:
+    from butler.policy import EvalContext, evaluate, load_policies
+    from butler.vault import Vault
+
+    say(f"butler demo — a throwaway home in {home} (removed afterwards)")
+    _section(say, "vault")
+    passphrase = secrets.token_urlsafe(18)
+    Vault.create(home, passphrase).close()
+    start = time.perf_counter()
+    vault = Vault(home, Vault.key_from_passphrase(home, passphrase))
+    say(f"encrypted vault created; unlock (Argon2id + open) took {time.perf_counter() - start:.2f} s")
+    with vault:
+        vault.put("profile", "me", {"name": "Alex Example", "country": "NL", "currency": "EUR"})
+        vault.put("contracts", "energy", {
+            "id": "energy", "vendor_id": "coalco", "product": "Fixed 24 months", "category": "energy",
+            "price": {"amount": "72.00", "currency": "EUR"}, "period": "month", "term_months": 24,
+            "start": "2025-01-01", "renewal_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            "usage": {"kwh_per_year": "2900"}})
+        say(f"stored a profile and a contract: {sum(vault.collections().values())} records")
+
+        _section(say, "policies")
+        (home / "policies").mkdir(mode=0o700)
+        for pack in sorted((root / "policies").glob("*.toml")):
+            shutil.copy(pack, home / "policies" / pack.name)
+        policies = load_policies(home / "policies")
+        say(f"loaded {len(policies.files)} policy files, {len(policies.rules)} rules")
+        counts: dict[str, int] = {}
+        spent = EvalContext(spent_this_month=Money.of("120.00", "EUR"))
+        say(f"spent through the butler this month: {spent.spent_this_month}")
+        for offer in _sample_offers():
+            decision = evaluate(offer, policies, spent)
+            counts[str(decision.verdict)] = counts.get(str(decision.verdict), 0) + 1
+            say(f"{offer.product} ({offer.price}) from {offer.vendor_id}: {decision.verdict.upper()}")
+            for reason in decision.fired[:3]:
+                say(f"    {reason.rule_id} ({reason.location}): {reason.text}")
+
+        _section(say, "terms (IEEE 7012 MyTerms)")
+        terms_ok = asyncio.run(_terms(root, vault, policies, say))
+
+        _section(say, "audit")
+        report = vault.audit.verify()
+        say(f"audit log verifies: {report.entries} entries, chain head {report.head[:16]}…")
+        status = vault.status()
+
+    _section(say, "report")
+    say(f"records in the vault:   {sum(n for c, n in status.records.items() if not c.startswith('_'))}")
+    say(f"offers judged:          {sum(counts.values())} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})")
+    say(f"terms proffered:        {terms_ok} vendors answered")
+    say(f"audit entries:          {report.entries} (chain verified)")
+    return 0
+
+
+async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
+    from butler.demo.loopback import serve
+    from butler.terms import proffer, verify_records
+
+    example = _load_example(root, "myterms_vendor")
+    vendors = [
+        ("accepts SD-BASE", example.Behaviour(accepts=("SD-BASE",))),
+        ("wants analytics", example.Behaviour(accepts=("SD-BASE-A",), alternative="SD-BASE-A")),
+        ("refuses", example.Behaviour(accepts=(), alternative=None)),
+    ]
+    answered = 0
+    for label, behaviour in vendors:
+        with serve(example.make_app(behaviour)) as url:
+            outcome = await proffer(vault, url, policies=policies)
+            answered += 1
+            say(f"vendor that {label} ({url}): {outcome.status.value}")
+            say("    " + outcome.describe().replace("\n", "\n    "))
+            chain = verify_records(vault, outcome.vendor)
+            chain.raise_for_problems()
+            say(f"    {chain.records} signed records, chain verified")
+    return answered
