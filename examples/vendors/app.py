@@ -265,7 +265,7 @@ def make_app(spec: VendorSpec, *, clock: Clock = _utc_now) -> FastAPI:
                 return _error(409, "not_agreed", "that negotiation did not end in an agreement on this offer")
             terms = dict(session["agreed_terms"])
         oid = f"o-{spec.id}-{len(app.state.orders) + 1}"
-        placed = {"id": oid, "offer_id": product.id, "status": "confirmed", "terms": terms,
+        placed = {"id": oid, "vendor_id": spec.id, "offer_id": product.id, "status": "confirmed", "terms": terms,
                   "total": terms["price"], "created_at": clock().isoformat(), "contract_id": None}
         if product.period != "once":
             contract = contract_wire(placed, product)

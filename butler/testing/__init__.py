@@ -1,0 +1,12 @@
+"""Testing tools for connector authors: the conformance kit and a loopback server.
+
+    connector_test_class(Connector, live=…)  -- a pytest test class with butler's standard connector tests
+    LiveVendor                               -- settings, secrets and a query for a vendor running for real
+    live_server(app)                         -- serve an ASGI app with uvicorn on 127.0.0.1:<free port>
+    RecordingTransport                       -- an httpx transport that remembers what went through it
+"""
+
+from butler.testing._kit import LiveVendor, RecordingTransport, connector_test_class
+from butler.testing._server import live_server
+
+__all__ = ["LiveVendor", "RecordingTransport", "connector_test_class", "live_server"]
