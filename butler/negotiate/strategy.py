@@ -11,8 +11,9 @@ below `reserve`), so the strategy only has to respect `reserve`:
 - Among the outcomes it is willing to propose, it picks the one the vendor seems to like best, using a
   frequency model of the vendor's offers (values it repeats, issues it keeps fixed): the same value for the
   customer, more chance of agreement.
-- It accepts an offer at least as good as what it would propose next; in the last rounds it accepts any
-  offer above `reserve` and proposes the best offer the vendor has made, which the vendor is likely to take.
+- It accepts an offer at least as good as what it would propose next. In the last round it accepts any
+  offer above `reserve`, and, when its own offer is the last word, proposes the best offer the vendor has
+  made, which the vendor is likely to take.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class CustomerStrategy:
     """One negotiation's state. `propose(step)` and `respond(offer, step)` as an alternating-offers agent."""
 
     def __init__(self, issues: Mapping[str, Sequence[Any]], utility: Callable[[Outcome], float], reserve: float,
-                 n_steps: int, *, concession: float = 0.15, endgame: float = 0.04, seed: int = 0) -> None:
+                 n_steps: int, *, concession: float = 0.07, endgame_steps: int = 1, seed: int = 0) -> None:
         if n_steps < 1:
             raise ValueError("a negotiation needs at least one step")
         self.names = list(issues)
@@ -43,7 +44,7 @@ class CustomerStrategy:
         self.reserve = float(reserve)
         self.n_steps = n_steps
         self.concession = concession
-        self.endgame = endgame
+        self.endgame_steps = endgame_steps
         scored = [(float(utility(o)), o) for o in self._outcomes(seed)]
         self.rational = sorted((s for s in scored if s[0] > self.reserve + EPSILON), key=lambda s: -s[0])
         self.best_u = self.rational[0][0] if self.rational else self.reserve
@@ -52,6 +53,7 @@ class CustomerStrategy:
         self._last_received: Outcome | None = None
         self.best_received: tuple[float, Outcome] | None = None
         self.proposed: list[Outcome] = []
+        self._responded_at = -1  # the last step in which the vendor made an offer to us
 
     def _outcomes(self, seed: int) -> list[Outcome]:
         size = 1
@@ -77,10 +79,10 @@ class CustomerStrategy:
         """The least utility the customer asks for at `step` (falls from the best outcome to the floor)."""
         t = self._time(step)
         floor = min(self._floor(), self.best_u)
-        return self.best_u - (self.best_u - floor) * t ** (1.0 / self.concession)
+        return float(self.best_u - (self.best_u - floor) * t ** (1.0 / self.concession))
 
     def _in_endgame(self, step: int) -> bool:
-        return self._time(step) >= 1.0 - self.endgame
+        return step >= self.n_steps - self.endgame_steps
 
     # -- the vendor model ------------------------------------------------------------------------------
     def _observe(self, offer: Outcome) -> None:
@@ -108,7 +110,8 @@ class CustomerStrategy:
         """The customer's offer at `step`; None when no outcome beats walking away."""
         if not self.rational:
             return None
-        if self._in_endgame(step) and self.best_received is not None:
+        moves_last = self._responded_at == step  # the vendor already spoke this step: nobody speaks after us
+        if self._in_endgame(step) and moves_last and self.best_received is not None:
             offer = dict(self.best_received[1])
         else:
             target = self.aspiration(step)
@@ -120,6 +123,7 @@ class CustomerStrategy:
     def respond(self, offer: Outcome, step: int) -> bool:
         """True to accept the vendor's `offer`. Never true at or below `reserve`."""
         offer = dict(offer)
+        self._responded_at = step
         u = float(self.utility(offer))
         self._observe(offer)
         if u <= self.reserve + EPSILON:
