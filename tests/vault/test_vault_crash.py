@@ -210,13 +210,11 @@ def test_sigkill_at_random_moments_and_chosen_points(butler_env: Path) -> None:
     plan += [("rotate", hook, None) for hook in ROTATE_RUNS]
     rng.shuffle(plan)
     assert len(plan) >= 100
-    began = time.monotonic()
     for maintenance, hook, delay in plan:
         lines = _run_and_kill(home, data_key, start, maintenance, hook, delay)
         ledger.record(lines)
         data_key, start = ledger.check(home)
     assert ledger.acked > 300  # the writers did real work between kills
-    assert time.monotonic() - began < 60
 
 
 def test_a_stale_keyring_key_cannot_undo_a_committed_rotation(
