@@ -72,6 +72,11 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+async def _nowhere(host: str, port: int) -> list[str]:
+    """Offline tests never resolve names: every name "resolves" to a public address the mock stands in for."""
+    return ["93.184.216.34"]
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
@@ -99,7 +104,8 @@ def connector_test_class(connector_cls: type[Connector], *,
         def answer(request: httpx.Request) -> httpx.Response:
             return httpx.Response(status, headers=headers, json={"error": "conformance"})
         recorder = RecordingTransport(httpx.MockTransport(answer))
-        ctx = ConnectorContext(manifest, settings=offline_settings, secrets=offline_secrets, transport=recorder)
+        ctx = ConnectorContext(manifest, settings=offline_settings, secrets=offline_secrets, transport=recorder,
+                               resolver=_nowhere)
         return connector_cls(ctx), recorder
 
     async def calls(connector: Connector, kind: type[BaseException]) -> list[BaseException]:

@@ -1,0 +1,205 @@
+"""Which connectors are installed (entry points, group `butler.connectors`) and which the person enabled.
+
+Listing reads package metadata only; a connector's code is imported when it is loaded, and one that fails to
+import is reported as a problem, never a crash. A connector runs only once enabled, and enabling runs its
+`validate()` against the vendor first; its settings, secrets and the enabled flag live in the vault:
+
+    connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
+    connector_secrets/<id>/<name>   butler.models.ConnectorSecret
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from butler.errors import UsageError
+from butler.models import ConnectorSecret
+from butler.sdk import Connector, ConnectorContext, FatalError, Manifest, Resolver
+from butler.vault import Vault
+
+__all__ = [
+    "COLLECTION",
+    "GROUP",
+    "SECRETS_COLLECTION",
+    "Installed",
+    "LoadProblem",
+    "check",
+    "disable",
+    "enable",
+    "enabled_ids",
+    "installed",
+    "load",
+    "load_all",
+    "open_connector",
+    "stored_secret_names",
+]
+
+GROUP = "butler.connectors"
+COLLECTION = "connectors"
+SECRETS_COLLECTION = "connector_secrets"
+log = logging.getLogger("butler.registry")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """An installed connector as its package metadata names it; nothing imported yet."""
+
+    id: str
+    target: str  # module:Class
+    distribution: str | None
+    version: str | None
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    id: str
+    message: str
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def installed() -> list[Installed]:
+    """Every connector an installed package declares, sorted by id, without importing any."""
+    found = []
+    for name, ep in sorted(_entry_points().items()):
+        dist = ep.dist
+        found.append(Installed(name, ep.value, dist.name if dist else None, dist.version if dist else None))
+    return found
+
+
+def load(connector_id: str) -> type[Connector]:
+    """Import one connector class. Raises UsageError if none is installed under that id, FatalError if broken."""
+    ep = _entry_points().get(connector_id)
+    if ep is None:
+        raise UsageError(f"no connector {connector_id!r} is installed",
+                         "`butler connectors list` shows the installed ones; install a connector package first.")
+    try:
+        cls = ep.load()
+    except Exception as exc:  # any import-time failure of third-party code
+        raise FatalError(f"connector {connector_id!r} ({ep.value}) failed to import: {type(exc).__name__}: {exc}",
+                         "Reinstall or upgrade the connector package, or uninstall it.") from None
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise FatalError(f"{ep.value} is not a butler.sdk.Connector subclass")
+    manifest = getattr(cls, "manifest", None)
+    if not isinstance(manifest, Manifest):
+        raise FatalError(f"{ep.value} has no valid butler.sdk.Manifest")
+    if manifest.id != connector_id:
+        raise FatalError(f"{ep.value} calls itself {manifest.id!r} but is installed as {connector_id!r}")
+    return cls
+
+
+def load_all() -> tuple[dict[str, type[Connector]], list[LoadProblem]]:
+    """Every installed connector that loads, and a problem (logged as a warning) for each that does not."""
+    loaded: dict[str, type[Connector]] = {}
+    problems: list[LoadProblem] = []
+    for item in installed():
+        try:
+            loaded[item.id] = load(item.id)
+        except FatalError as exc:
+            log.warning("%s", exc.message)
+            problems.append(LoadProblem(item.id, exc.message))
+    return loaded, problems
+
+
+def _state(vault: Vault, connector_id: str) -> dict[str, Any] | None:
+    record = vault.get(COLLECTION, connector_id)
+    return record.data if record else None
+
+
+def enabled_ids(vault: Vault) -> set[str]:
+    return {r.id for r in vault.records(COLLECTION) if r.data.get("enabled")}
+
+
+def stored_secret_names(vault: Vault, connector_id: str) -> set[str]:
+    prefix = f"{connector_id}/"
+    return {rid[len(prefix):] for rid in vault.ids(SECRETS_COLLECTION) if rid.startswith(prefix)}
+
+
+def _secrets_for(vault: Vault, manifest: Manifest) -> dict[str, str]:
+    """Only the secrets the manifest declares are read out of the vault."""
+    values = {}
+    for name in manifest.secret_names:
+        record = vault.get(SECRETS_COLLECTION, f"{manifest.id}/{name}")
+        if record is not None:
+            values[name] = ConnectorSecret.model_validate(record.data).value.get_secret_value()
+    return values
+
+
+async def _validate(cls: type[Connector], ctx: ConnectorContext) -> None:
+    async with cls(ctx) as connector:
+        await connector.validate()
+
+
+def enable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | None = None,
+           secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
+           resolver: Resolver | None = None) -> None:
+    """Validate `cls` with these settings and secrets (merged over the stored ones), then store and enable it.
+
+    Nothing is stored when validation fails: the error (AuthError, RetriableError, …) propagates.
+    """
+    manifest = cls.manifest
+    unknown = set(secrets or {}) - manifest.secret_names
+    if unknown:
+        raise UsageError(f"{manifest.id} does not declare the secrets {', '.join(sorted(unknown))}")
+    previous = _state(vault, manifest.id) or {}
+    merged_settings = {**previous.get("settings", {}), **(settings or {})}
+    merged_secrets = {**_secrets_for(vault, manifest), **(secrets or {})}
+    ctx = ConnectorContext(manifest, settings=merged_settings, secrets=merged_secrets, transport=transport,
+                           resolver=resolver)
+    asyncio.run(_validate(cls, ctx))
+    for name, value in (secrets or {}).items():
+        secret = ConnectorSecret(connector_id=manifest.id, name=name, value=SecretStr(value))
+        vault.put(SECRETS_COLLECTION, f"{manifest.id}/{name}", secret.model_dump(mode="json"))
+    vault.put(COLLECTION, manifest.id, {
+        "enabled": True, "settings": ctx.settings.model_dump(mode="json"), "version": manifest.version,
+        "changed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+
+
+def disable(vault: Vault, connector_id: str, *, forget_secrets: bool = False) -> bool:
+    """Stop using a connector (its settings stay unless `forget_secrets`). False if it was not enabled."""
+    state = _state(vault, connector_id)
+    if forget_secrets:
+        for name in stored_secret_names(vault, connector_id):
+            vault.delete(SECRETS_COLLECTION, f"{connector_id}/{name}")
+    if not state or not state.get("enabled"):
+        return False
+    vault.put(COLLECTION, connector_id, {**state, "enabled": False,
+                                         "changed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    return True
+
+
+def open_connector(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
+                   transport: httpx.AsyncBaseTransport | None = None,
+                   resolver: Resolver | None = None) -> Connector:
+    """An enabled connector, with its stored settings and declared secrets; the caller closes it."""
+    state = _state(vault, connector_id)
+    if not state or not state.get("enabled"):
+        raise UsageError(f"connector {connector_id!r} is not enabled",
+                         f"Enable it with `butler connectors enable {connector_id}` (it is validated first).")
+    cls = cls or load(connector_id)
+    ctx = ConnectorContext(cls.manifest, settings=state.get("settings", {}), secrets=_secrets_for(vault, cls.manifest),
+                           transport=transport, resolver=resolver)
+    return cls(ctx)
+
+
+def check(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
+          transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Run an enabled connector's `validate()` again with what is stored; raises what it raises."""
+    connector = open_connector(vault, connector_id, cls=cls, transport=transport)
+
+    async def run() -> None:
+        async with connector:
+            await connector.validate()
+
+    asyncio.run(run())
