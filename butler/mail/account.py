@@ -1,0 +1,81 @@
+"""The person's mailbox as the vault describes it: settings, password, open intents, policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from butler import paths
+from butler.mail.errors import MailConfigError
+from butler.mail.settings import MailSettings
+from butler.models import Intent, IntentStatus
+from butler.policy import PolicySet, load_policies, policy_files
+from butler.vault import Vault
+
+__all__ = [
+    "MAIL_COLLECTION",
+    "PASSWORD_ID",
+    "SETTINGS_ID",
+    "load_intents",
+    "load_mail_policies",
+    "load_password",
+    "load_settings",
+    "save_password",
+    "save_settings",
+]
+
+MAIL_COLLECTION = "mail"
+SETTINGS_ID = "settings"
+PASSWORD_ID = "imap-password"
+
+
+def load_settings(vault: Vault | None) -> MailSettings:
+    record = vault.get(MAIL_COLLECTION, SETTINGS_ID) if vault is not None else None
+    if record is None:
+        return MailSettings()
+    try:
+        return MailSettings.model_validate(record.data)
+    except ValidationError as exc:
+        raise MailConfigError(f"the stored [mail] settings are invalid: {exc.errors()[0]['msg']}") from None
+
+
+def save_settings(vault: Vault, settings: MailSettings) -> None:
+    vault.put(MAIL_COLLECTION, SETTINGS_ID, settings.model_dump(mode="json"))
+
+
+def save_password(vault: Vault, password: str) -> None:
+    vault.put(MAIL_COLLECTION, PASSWORD_ID, {"value": password})
+
+
+def load_password(vault: Vault) -> str:
+    record = vault.get(MAIL_COLLECTION, PASSWORD_ID)
+    if record is None or not isinstance(record.data.get("value"), str):
+        raise MailConfigError("no IMAP password is stored in the vault")
+    return str(record.data["value"])
+
+
+def load_intents(vault: Vault | None) -> list[Intent]:
+    """Open intents from the vault's `intents` collection; malformed records are skipped."""
+    out: list[Intent] = []
+    if vault is None:
+        return out
+    for record in vault.records("intents"):
+        data: dict[str, Any] = dict(record.data)
+        data.setdefault("id", record.id)
+        try:
+            intent = Intent.model_validate(data)
+        except ValidationError:
+            continue
+        if intent.status is IntentStatus.OPEN:
+            out.append(intent)
+    return out
+
+
+def load_mail_policies(home: Path | None = None) -> PolicySet | None:
+    directory = paths.policies_dir(home)
+    if not directory.is_dir():
+        return None
+    files = policy_files([directory])
+    return load_policies(files) if files else None

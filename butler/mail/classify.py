@@ -1,0 +1,129 @@
+"""The promotion classifier: a pure function of raw message bytes plus what was learned about the sender.
+
+    classify(raw, memory) → Classification(category, score, evidence, reasons, …)
+
+Order of judgement: a spam flag upstream; discussion lists (never promotions); transactional mail (receipts,
+resets, notices — even from a marketing domain); then the promotional evidence (bulk sending + selling +
+the learned model) decides promotion, spam or newsletter; everything else is personal. The person's
+corrections for the sender come last and win.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from butler.mail.learn import Memory
+from butler.mail.message import MailFacts, read_facts, sender_key
+from butler.mail.signals import Signal, read_signals, tokens
+
+__all__ = ["Category", "Classification", "classify", "classify_facts"]
+
+PROMO_THRESHOLD = 4.0  # evidence (nats-like points) above which bulk selling mail is a promotion
+LEARNED_WEIGHT = 1.0
+LIST_OVERRIDE = 10.0  # only overwhelming evidence makes a list message spam
+
+
+class Category(StrEnum):
+    PROMOTION = "promotion"
+    NEWSLETTER = "newsletter"
+    TRANSACTIONAL = "transactional"
+    PERSONAL = "personal"
+    LIST = "list"
+    SPAM = "spam"
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A verdict on one message. `score` is the confidence in `category`, 0–1; `evidence` the promotion points."""
+
+    category: Category
+    score: float
+    evidence: float
+    sender: str
+    signals: tuple[Signal, ...]
+    reasons: tuple[str, ...]
+    tokens: tuple[str, ...] = field(repr=False, default=())
+    learned: float = 0.0
+    kept_by_memory: bool = False
+
+    def explain(self) -> str:
+        lines = [f"{self.category} (confidence {self.score:.2f}, promotion evidence {self.evidence:+.1f})"]
+        lines += [f"  - {reason}" for reason in self.reasons]
+        by_group: dict[str, list[Signal]] = {}
+        for sig in self.signals:
+            by_group.setdefault(sig.group, []).append(sig)
+        for group, sigs in by_group.items():
+            lines.append(f"  {group}: " + "; ".join(f"{s.note} ({s.weight:+.1f})" for s in sigs))
+        if self.learned:
+            lines.append(f"  learned from your corrections: {self.learned:+.1f}")
+        return "\n".join(lines)
+
+
+def _sum(signals: list[Signal], group: str) -> float:
+    return sum(s.weight for s in signals if s.group == group)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def classify(raw: bytes, memory: Memory | None = None) -> Classification:
+    """Classify one raw message; never raises, whatever the bytes."""
+    return classify_facts(read_facts(raw), memory)
+
+
+def classify_facts(facts: MailFacts, memory: Memory | None = None) -> Classification:
+    signals = read_signals(facts)
+    toks = tuple(tokens(facts, signals))
+    g = {group: _sum(signals, group) for group in ("list", "bulk", "offer", "transactional", "personal", "spam")}
+    learned = 0.0
+    if memory is not None and memory.tokens.trained:
+        confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide
+        learned = LEARNED_WEIGHT * confidence * memory.tokens.log_odds(toks)
+    evidence = g["bulk"] + g["offer"] + 0.8 * g["spam"] + learned - g["personal"] - 0.5 * g["transactional"]
+    reasons: list[str] = []
+    category, score = _judge(g, evidence, learned, signals, reasons)
+    sender = sender_key(facts.sender)
+    kept = False
+    remembered = memory.sender(sender) if memory is not None and sender else None
+    if remembered is not None:
+        if remembered.promoted and category in (Category.NEWSLETTER, Category.PERSONAL):
+            category, score = Category.PROMOTION, 0.9
+            reasons.append(f"you moved mail from {sender} into Promotions before")
+        if remembered.kept.get(category.value):
+            kept = True
+            reasons.append(f"you moved {category} mail from {sender} back to the inbox before: it stays")
+    return Classification(category, round(score, 3), round(evidence, 2), sender, tuple(signals), tuple(reasons),
+                          toks, round(learned, 2), kept)
+
+
+def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[Signal],
+           reasons: list[str]) -> tuple[Category, float]:
+    names = {s.name for s in signals}
+    if "spam-flag" in names:
+        reasons.append("a spam filter upstream flagged it")
+        return Category.SPAM, 0.95
+    one_click_seller = "one-click-unsubscribe" in names and g["offer"] >= 5
+    if g["list"] >= 3 and not one_click_seller and evidence < LIST_OVERRIDE:
+        reasons.append("it comes through a discussion list, which is not a promotion")
+        return Category.LIST, _sigmoid(g["list"] - 1)
+    strong_offer = any(s.name in ("a-percentage-discount", "a-discount-code", "schema-offer") for s in signals)
+    subject_trans = any(s.name.startswith("subject:") for s in signals)
+    if (subject_trans and not strong_offer) or (g["transactional"] >= 2 and g["offer"] < 3):
+        reasons.append("it is a receipt, delivery, security or account message, which stays")
+        return Category.TRANSACTIONAL, _sigmoid(g["transactional"])
+    bulk_infra = g["bulk"] >= 1.0
+    selling = g["offer"] + max(0.0, learned) + g["spam"]
+    if evidence >= PROMO_THRESHOLD and selling >= 2:
+        if bulk_infra and g["spam"] < 2 and g["list"] < 3:
+            reasons.append("it is sent in bulk and it sells something")
+            return Category.PROMOTION, _sigmoid(evidence - PROMO_THRESHOLD + 1)
+        reasons.append("it sells something without the headers of a legitimate bulk sender")
+        return Category.SPAM, _sigmoid(evidence - PROMO_THRESHOLD + 1)
+    if g["bulk"] >= 2 or (bulk_infra and g["personal"] < 1):
+        reasons.append("it is sent in bulk but sells little: a newsletter or alert")
+        return Category.NEWSLETTER, _sigmoid(g["bulk"] - g["offer"])
+    reasons.append("no sign of bulk sending or selling")
+    return Category.PERSONAL, _sigmoid(PROMO_THRESHOLD - evidence)

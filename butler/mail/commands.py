@@ -1,0 +1,268 @@
+"""`butler mail …`: classify, sweep, undo, explain, stats, setup and unsubscribe."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("mail", help="keep marketing mail out of the inbox",
+                                   description="Sweep promotions out of the inbox; every move can be undone.")
+    sub = parser.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("classify", help="print <path>\\t<category>\\t<score> for raw message files (no vault)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.set_defaults(func=run_classify)
+
+    def source_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--maildir", type=Path, metavar="PATH", help="a local Maildir instead of the IMAP account")
+
+    p = sub.add_parser("sweep", help="move promotions out of the inbox")
+    source_args(p)
+    p.add_argument("--dry-run", action="store_true", help="show what would move; move nothing")
+    p.set_defaults(func=run_sweep)
+
+    p = sub.add_parser("undo", help="put moved mail back (default: the last sweep)")
+    source_args(p)
+    p.add_argument("--since", help="undo moves at or after this ISO time")
+    p.add_argument("--until", help="undo moves at or before this ISO time")
+    p.add_argument("--sender", help="undo every move of this sender's mail (and keep it from now on)")
+    p.set_defaults(func=run_undo)
+
+    p = sub.add_parser("explain", help="why a message is (or would be) moved")
+    source_args(p)
+    p.add_argument("message", help="a raw message file, or an IMAP UID in the inbox")
+    p.set_defaults(func=run_explain)
+
+    p = sub.add_parser("stats", help="what the sweeps moved and learned")
+    source_args(p)
+    p.set_defaults(func=run_stats)
+
+    p = sub.add_parser("setup", help="store the IMAP account and mail settings in the vault")
+    p.add_argument("--host", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-tls", action="store_true", help="plain IMAP (only 127.0.0.1 unless --allow-plaintext)")
+    p.add_argument("--allow-plaintext", action="store_true")
+    p.add_argument("--password-file", type=Path, help="read the password or app password from this file")
+    p.add_argument("--offers", choices=("inbox", "folder"), default="inbox")
+    p.add_argument("--keep-sender", action="append", default=[], metavar="ADDRESS_OR_@DOMAIN")
+    p.set_defaults(func=run_setup)
+
+    p = sub.add_parser("unsubscribe", help="one-click unsubscribe requests waiting for approval")
+    p.add_argument("action", choices=("list", "approve", "reject", "send", "letter"))
+    p.add_argument("target", nargs="?", help="request id (approve/reject) or sender (letter)")
+    p.set_defaults(func=run_unsubscribe)
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    from butler.mail.classify import classify
+
+    status = 0
+    for path in args.files:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            print(f"{path}: {exc.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        c = classify(raw)
+        print(f"{path}\t{c.category}\t{c.score:.3f}")
+    return status
+
+
+class _Opened:
+    """A mail source with the settings, policies and intents that go with it."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from butler.mail.account import load_intents, load_mail_policies, load_password, load_settings
+        from butler.mail.settings import MailSettings
+
+        self.vault: Any = None
+        self.intents: list[Any] = []
+        self.policies = load_mail_policies()
+        if args.maildir is not None:
+            from butler.mail.maildir import MaildirSource
+
+            self.settings = MailSettings()
+            self.source: Any = MaildirSource(args.maildir)
+            return
+        from butler.commands.common import unlock
+        from butler.mail.imap import ImapSource
+
+        self.vault = unlock().vault
+        self.settings = load_settings(self.vault)
+        self.intents = load_intents(self.vault)
+        self.source = ImapSource(self.settings, load_password(self.vault),
+                                 force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
+
+    def close(self) -> None:
+        self.source.close()
+        if self.vault is not None:
+            self.vault.close()
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from butler.mail.sweep import MailSweep
+
+    opened = _Opened(args)
+    try:
+        sweep = MailSweep(opened.source, opened.settings, policies=opened.policies, intents=opened.intents,
+                          dry_run=args.dry_run)
+        report = sweep.run()
+        for item in report.planned:
+            print(f"would move {item['uid']} ({item['category']}, {item['sender']}) to {item['to']}: "
+                  f"{item['subject']}")
+        print(report.summary())
+        if opened.vault is not None and not args.dry_run:
+            _propose_unsubscribes(opened, sweep, report.unsubscribe_candidates)
+    finally:
+        opened.close()
+    return 0
+
+
+def _propose_unsubscribes(opened: _Opened, sweep: Any, senders: list[str]) -> None:
+    from butler.mail.unsubscribe import propose
+
+    for sender in senders:
+        info = sweep.state.senders.get(sender, {})
+        headers = {"list-unsubscribe": info.get("list_unsubscribe", ""),
+                   "list-unsubscribe-post": "List-Unsubscribe=One-Click" if info.get("one_click") else ""}
+        item = propose(opened.vault, sender, headers, policies=opened.policies,
+                       standing_rule=opened.settings.unsubscribe_without_asking,
+                       allow_loopback=opened.settings.allow_loopback_unsubscribe,
+                       why=f"you never read the {info.get('moved', 0)} promotions it sent")
+        if item:
+            print(f"unsubscribe from {sender}? approve with `butler mail unsubscribe approve {item['id']}`")
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    from butler.mail.undo import UndoFilter, undo_moves
+
+    which = UndoFilter(last_sweep=not (args.since or args.until or args.sender), since=args.since,
+                       until=args.until, sender=args.sender)
+    opened = _Opened(args)
+    try:
+        count = undo_moves(opened.source, which)
+    finally:
+        opened.close()
+    print(f"restored {count} message(s)")
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from butler.mail.classify import classify_facts
+    from butler.mail.decide import decide
+    from butler.mail.message import read_facts
+    from butler.mail.state import MailboxState, account_dir
+
+    path = Path(args.message)
+    opened = _Opened(args) if not path.is_file() or args.maildir else None
+    memory = None
+    if opened is not None:
+        memory = MailboxState.load(account_dir(opened.source.account)).memory
+    try:
+        if path.is_file():
+            raw = path.read_bytes()
+        else:
+            assert opened is not None
+            found = list(opened.source.fetch(opened.settings.inbox, [args.message]))
+            if not found:
+                print(f"no message {args.message} in {opened.settings.inbox}", file=sys.stderr)
+                return 1
+            raw = found[0].raw
+        facts = read_facts(raw)
+        c = classify_facts(facts, memory)
+        print(c.explain())
+        if opened is not None:
+            action = decide(c, facts, opened.settings, opened.policies, opened.intents)
+            where = action.move_to or "the inbox"
+            print(f"decision: {where} — " + "; ".join(action.reasons))
+    finally:
+        if opened is not None:
+            opened.close()
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from butler.mail.state import MailboxState, account_dir
+
+    opened = _Opened(args)
+    try:
+        state = MailboxState.load(account_dir(opened.source.account))
+    finally:
+        opened.close()
+    categories = Counter(str(v.get("category")) for v in state.moved.values())
+    print(f"moved and still away: {len(state.moved)} ({', '.join(f'{n} {c}' for c, n in categories.items())})")
+    print(f"restored by undo: {len(state.restored)}; kept after you moved them back: {len(state.kept)}")
+    print(f"senders learned from your corrections: {len(state.memory.senders)}")
+    top = sorted(state.senders.items(), key=lambda kv: -int(kv[1].get("moved", 0)))[:10]
+    for sender, info in top:
+        print(f"  {sender}: moved {info.get('moved', 0)}, read {info.get('read', 0)}"
+              f"{', one-click unsubscribe' if info.get('one_click') else ''}")
+    return 0
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    from butler.commands.common import unlock
+    from butler.log import register_secret
+    from butler.mail.account import load_settings, save_password, save_settings
+
+    if args.password_file:
+        password = args.password_file.read_text(encoding="utf-8").strip()
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"IMAP password for {args.user}: ")
+    else:
+        password = sys.stdin.readline().strip()
+    register_secret(password)
+    vault = unlock().vault
+    try:
+        settings = load_settings(vault).model_copy(update={
+            "host": args.host, "username": args.user, "port": args.port, "tls": not args.no_tls,
+            "allow_plaintext": args.allow_plaintext, "offers": args.offers,
+            "keep_senders": tuple(args.keep_sender)})
+        settings = type(settings).model_validate(settings.model_dump())
+        save_settings(vault, settings)
+        save_password(vault, password)
+    finally:
+        vault.close()
+    print(f"stored the mail settings for {args.user}@{args.host}")
+    return 0
+
+
+def run_unsubscribe(args: argparse.Namespace) -> int:
+    from butler.commands.common import unlock
+    from butler.mail import unsubscribe
+    from butler.mail.account import load_settings
+
+    if args.action == "letter":
+        if not args.target:
+            print("name the sender: butler mail unsubscribe letter SENDER", file=sys.stderr)
+            return 2
+        print(unsubscribe.objection_letter(args.target, unsubscribed_on="[date]"))
+        return 0
+    vault = unlock().vault
+    try:
+        if args.action == "list":
+            for item in unsubscribe.pending(vault):
+                print(f"{item['id']}  {item['sender']}  {item['url']}  {' '.join(item.get('reasons', []))}")
+        elif args.action in ("approve", "reject"):
+            item = unsubscribe.approve(vault, args.target or "", reject=args.action == "reject")
+            print(f"{item['id']}: {item['state']}")
+        else:
+            settings = load_settings(vault)
+            for result in unsubscribe.send_approved(vault, allow_loopback=settings.allow_loopback_unsubscribe):
+                print(f"{result['sender']}: {result.get('status', result.get('error'))}")
+    finally:
+        vault.close()
+    return 0

@@ -1,0 +1,121 @@
+"""A local Maildir (Maildir++ folders: `.Promotions` under the root) as a `MailSource`.
+
+Moving is a rename within one file system, which is atomic and keeps the file's name, so its flags (`:2,S`)
+and its new/cur place are untouched: butler never marks mail read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+
+from butler.mail.errors import MailSourceError
+from butler.mail.message import BODY_PREFIX
+from butler.mail.sources import FetchedMessage, FolderView
+
+__all__ = ["MaildirSource"]
+
+INBOX = "INBOX"
+
+
+class MaildirSource:
+    """A Maildir at `root`; folder `INBOX` is the root itself."""
+
+    can_move_atomically = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+        if not all((self.root / sub).is_dir() for sub in ("cur", "new")):
+            raise MailSourceError(f"{self.root} is not a Maildir (no cur/ and new/)",
+                                  "Point --maildir at the directory that holds cur/, new/ and tmp/.")
+        self.account = f"maildir:{self.root}"
+
+    def _dir(self, folder: str) -> Path:
+        if folder == INBOX:
+            return self.root
+        if "/" in folder or folder.startswith(".") or not folder:
+            raise MailSourceError(f"invalid folder name {folder!r}")
+        return self.root / f".{folder}"
+
+    def ensure_folder(self, name: str) -> None:
+        base = self._dir(name)
+        for sub in ("cur", "new", "tmp"):
+            (base / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        (base / "maildirfolder").touch(exist_ok=True)
+
+    def _files(self, folder: str) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        base = self._dir(folder)
+        for sub in ("new", "cur"):
+            try:
+                names = os.listdir(base / sub)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                if not name.startswith("."):
+                    out[name.split(":", 1)[0]] = base / sub / name
+        return out
+
+    def view(self, folder: str, after: int) -> FolderView:
+        return FolderView(validity="maildir", uids=sorted(self._files(folder)), highest=0)
+
+    def fetch(self, folder: str, uids: list[str]) -> Iterator[FetchedMessage]:
+        files = self._files(folder)
+        for uid in uids:
+            path = files.get(uid)
+            if path is None:
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    raw = fh.read(BODY_PREFIX)
+            except FileNotFoundError:  # moved by another client meanwhile
+                continue
+            yield FetchedMessage(uid, raw, _seen(path))
+
+    def move(self, folder: str, uids: list[str], target: str) -> dict[str, str]:
+        self.ensure_folder(target)
+        files = self._files(folder)
+        destination = self._dir(target)
+        moved: dict[str, str] = {}
+        for uid in uids:
+            path = files.get(uid)
+            if path is None:
+                continue
+            try:
+                os.rename(path, destination / path.parent.name / path.name)
+            except FileNotFoundError:
+                continue
+            moved[uid] = uid
+        return moved
+
+    def locate(self, folder: str, keys: list[str]) -> dict[str, str]:
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        parser = BytesHeaderParser(policy=compat32)
+        for uid, path in self._files(folder).items():
+            try:
+                with open(path, "rb") as fh:
+                    headers = parser.parsebytes(fh.read(64 * 1024))
+            except OSError:
+                continue
+            mid = str(headers.get("message-id", "")).strip()
+            if mid in wanted:
+                found.setdefault(mid, uid)
+        return found
+
+    def exists(self, folder: str, uids: list[str]) -> set[str]:
+        return set(uids) & set(self._files(folder))
+
+    def seen_flags(self, folder: str) -> dict[str, bool]:
+        return {uid: _seen(path) for uid, path in self._files(folder).items()}
+
+    def close(self) -> None:
+        return None
+
+
+def _seen(path: Path) -> bool:
+    info = path.name.partition(":2,")[2]
+    return "S" in info

@@ -1,0 +1,53 @@
+"""The person's mail settings: the `[mail]` section, kept in the vault (record `mail/settings`).
+
+The IMAP password is a separate vault record (`mail/imap-password`) and never part of these settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["MailSettings", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class MailSettings(BaseModel):
+    """What moves where, and how to reach the mailbox."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    tls: bool = True  # IMAP over TLS (port 993 by default)
+    allow_plaintext: bool = False  # plain IMAP to a host other than 127.0.0.1 needs this, explicitly
+    inbox: str = "INBOX"
+    promotions_folder: str = "Promotions"
+    offers_folder: str = "Offers"
+    move_categories: tuple[str, ...] = ("promotion", "spam")
+    offers: Literal["inbox", "folder"] = "inbox"  # where promotions that match an open intent go
+    keep_senders: tuple[str, ...] = ()  # addresses or @domains always kept
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    unsubscribe_without_asking: bool = False  # a standing rule: one-click unsubscribes skip the approval queue
+    unsubscribe_after_unread: int = Field(default=5, ge=1)  # propose after this many unread moved messages
+    allow_loopback_unsubscribe: bool = False  # tests and local setups only: permit 127.0.0.1 endpoints
+
+    @model_validator(mode="after")
+    def _plaintext_only_where_allowed(self) -> MailSettings:
+        if self.host and not self.tls and not self.allow_plaintext and self.host != "127.0.0.1":
+            raise ValueError(f"plain IMAP to {self.host} would send the password in the clear; "
+                             "use TLS or set allow_plaintext = true")
+        return self
+
+    @property
+    def imap_port(self) -> int:
+        return self.port or (993 if self.tls else 143)

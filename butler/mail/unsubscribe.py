@@ -1,0 +1,171 @@
+"""Unsubscribing per RFC 8058, only through the approval queue, and the GDPR letter for senders who ignore it.
+
+Butler unsubscribes only when the sender offers `List-Unsubscribe-Post: List-Unsubscribe=One-Click` with an
+https URI in `List-Unsubscribe`, by POSTing the body `List-Unsubscribe=One-Click`. It never opens links found in
+the message body, never follows redirects, and refuses private, loopback and link-local addresses (loopback
+only with an explicit allowance, for tests and local setups). Each request waits in the vault's `approvals`
+collection until the person approves it, unless they set a standing rule; it is sent at most once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import secrets
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from butler.mail.errors import UnsubscribeRefused
+from butler.policy import PolicySet, UnsubscribeAction, Verdict, evaluate
+from butler.vault import Vault
+
+__all__ = ["APPROVALS", "KIND", "approve", "objection_letter", "one_click_url", "pending", "propose",
+           "send_approved"]
+
+APPROVALS = "approvals"
+KIND = "unsubscribe"
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+_URI = re.compile(r"<\s*([^>\s]{1,2000})\s*>")
+
+
+def one_click_url(headers: dict[str, str], *, allow_loopback: bool = False) -> str:
+    """The URI to POST to, if the headers offer RFC 8058 one-click and it is safe; else UnsubscribeRefused."""
+    post = headers.get("list-unsubscribe-post", "").strip()
+    if post.replace(" ", "").lower() != "list-unsubscribe=one-click":
+        raise UnsubscribeRefused("the sender does not offer one-click unsubscribe (RFC 8058)")
+    uris = _URI.findall(headers.get("list-unsubscribe", ""))
+    for uri in uris:
+        if uri.lower().startswith("https://") or (allow_loopback and uri.lower().startswith("http://")):
+            check_endpoint(uri, allow_loopback=allow_loopback)
+            return str(uri)
+    raise UnsubscribeRefused("List-Unsubscribe has no https URI")
+
+
+def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
+    """Refuse URIs that are not https or that point at private, loopback or otherwise internal addresses."""
+    if any(ch in uri for ch in "\r\n\t "):
+        raise UnsubscribeRefused("the unsubscribe URI contains whitespace or line breaks")
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if not host:
+        raise UnsubscribeRefused("the unsubscribe URI has no host")
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise UnsubscribeRefused(f"cannot resolve {host}") from None
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    for address in addresses:
+        if allow_loopback and str(address) == "127.0.0.1" and host == "127.0.0.1":
+            continue
+        if not address.is_global or address.is_multicast:
+            raise UnsubscribeRefused(f"{host} resolves to a private or reserved address ({address})")
+    if parts.scheme != "https" and not (allow_loopback and host == "127.0.0.1"):
+        raise UnsubscribeRefused("only https unsubscribe URIs are used")
+
+
+def _items(vault: Vault) -> list[tuple[str, dict[str, Any]]]:
+    return [(r.id, r.data) for r in vault.records(APPROVALS) if r.data.get("kind") == KIND]
+
+
+def pending(vault: Vault) -> list[dict[str, Any]]:
+    return [data for _, data in _items(vault) if data.get("state") == "pending"]
+
+
+def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: PolicySet | None = None,
+            standing_rule: bool = False, allow_loopback: bool = False, why: str = "") -> dict[str, Any] | None:
+    """Queue a one-click unsubscribe from `sender` (approved at once under a standing rule); None if refused."""
+    if any(d.get("sender") == sender and d.get("state") in ("pending", "approved", "done") for _, d in _items(vault)):
+        return None
+    try:
+        url = one_click_url(headers, allow_loopback=allow_loopback)
+    except UnsubscribeRefused:
+        return None
+    reasons = [why] if why else []
+    verdict = Verdict.ASK
+    if policies is not None:
+        decision = evaluate(UnsubscribeAction(sender=sender, method="one-click"), policies)
+        if decision.verdict is Verdict.DENY:
+            return None
+        reasons += [r.text for r in decision.reasons]
+        verdict = decision.verdict
+    state = "approved" if standing_rule and verdict is not Verdict.DENY else "pending"
+    item_id = f"unsub-{secrets.token_hex(4)}"
+    item: dict[str, Any] = {"id": item_id, "kind": KIND, "sender": sender, "method": "one-click",
+            "url": url, "state": state, "reasons": reasons,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    vault.put(APPROVALS, item_id, item, expected_version=0)
+    vault.audit.append("mail.unsubscribe.proposed", sender, {"id": item_id, "state": state})
+    return item
+
+
+def approve(vault: Vault, item_id: str, *, reject: bool = False) -> dict[str, Any]:
+    def change(data: dict[str, Any] | None) -> dict[str, Any]:
+        if not data or data.get("kind") != KIND or data.get("state") != "pending":
+            raise UnsubscribeRefused(f"no unsubscribe request {item_id!r} waits for approval")
+        return {**data, "state": "rejected" if reject else "approved"}
+
+    return vault.update(APPROVALS, item_id, change).data
+
+
+def send_approved(vault: Vault, *, allow_loopback: bool = False,
+                  transport: httpx.BaseTransport | None = None) -> list[dict[str, Any]]:
+    """POST every approved request once. The item is marked done before sending: at most once, never twice."""
+    sent = []
+    for item_id, data in _items(vault):
+        if data.get("state") != "approved":
+            continue
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+        def claim(current: dict[str, Any] | None, now: str = now) -> dict[str, Any]:
+            if not current or current.get("state") != "approved":
+                raise UnsubscribeRefused("the request changed meanwhile")
+            return {**current, "state": "done", "sent_at": now}
+
+        try:
+            item = vault.update(APPROVALS, item_id, claim).data
+            check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
+        except UnsubscribeRefused as exc:
+            vault.audit.append("mail.unsubscribe.refused", str(data.get("sender")), {"why": exc.message})
+            continue
+        result: dict[str, Any] = {"id": item_id, "sender": item["sender"]}
+        try:
+            with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
+                response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+            result["status"] = response.status_code
+        except httpx.HTTPError as exc:
+            result["error"] = type(exc).__name__
+        vault.put(APPROVALS, item_id, {**item, **{k: v for k, v in result.items() if k in ("status", "error")}})
+        vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
+        sent.append(result)
+    return sent
+
+
+def objection_letter(sender: str, *, unsubscribed_on: str, person: str = "", messages_since: int = 0) -> str:
+    """A GDPR Art. 21(2)-(3) objection to direct marketing, for a sender who kept writing after unsubscribing."""
+    domain = sender.rpartition("@")[2] or sender
+    signature = person or "[your name]"
+    return f"""To: the data protection officer of {domain}
+Subject: Objection to direct marketing under Article 21(2) GDPR
+
+I object, under Article 21(2) of the General Data Protection Regulation, to the processing of my personal data
+for direct marketing, including profiling related to it. Under Article 21(3) my data must no longer be
+processed for such purposes.
+
+I unsubscribed from your mailings (sender {sender}) on {unsubscribed_on} using the one-click unsubscribe
+mechanism you provide (RFC 8058). Since then I have received {messages_since or 'further'} marketing message(s).
+
+Please:
+1. stop all direct marketing to me, by every channel, without undue delay;
+2. confirm in writing, within one month (Article 12(3)), that you have done so;
+3. tell me the recipients to whom my data was disclosed for marketing (Article 15(1)(c)), and inform them of
+   this objection (Article 19).
+
+If marketing continues I will lodge a complaint with the supervisory authority (Article 77).
+
+{signature}
+"""
