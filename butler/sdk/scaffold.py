@@ -40,9 +40,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from butler.sdk import Capability, Connector, Manifest, Money, Offer, OfferQuery, Purchase, SecretSpec
+from pydantic import BaseModel, ConfigDict
 
 __all__ = ["{cls}", "Settings"]
 
