@@ -135,7 +135,8 @@ class ExampleVendorConnector(Connector):
             body["negotiation_id"] = session_id
         order = await self._call("POST", "/v1/orders", json=body, offer_id=offer_id,
                                  idempotency_key=idempotency_key)
-        return Purchase(id=order["id"], vendor_id=order["vendor_id"], offer_id=order["offer_id"], items=(order["offer_id"],),
+        return Purchase(id=order["id"], vendor_id=order["vendor_id"], offer_id=order["offer_id"],
+                        items=(order["offer_id"],),
                         total=Money.model_validate(order["total"]), at=dt.datetime.fromisoformat(order["created_at"]),
                         receipt={"contract_id": order["contract_id"], "terms": order["terms"]})
 
