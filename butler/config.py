@@ -70,7 +70,8 @@ def load_config(path: Path | None = None) -> Config:
     try:
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"not valid TOML: {exc.args[0] if exc.args else exc}", location=where) from None
     try:

@@ -18,13 +18,6 @@ import pytest
 KEYRING_PASSWORD = "keyring-test-password"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest-asyncio warns (an error under filterwarnings=error) while pyproject leaves this unset
-    if not config.getini("asyncio_default_fixture_loop_scope"):
-        config._inicache["asyncio_default_fixture_loop_scope"] = "function"
-
-
 @pytest.fixture(autouse=True)
 def butler_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point BUTLER_HOME, HOME and the XDG directories at temp dirs; no keyring, no D-Bus, no passphrase."""
