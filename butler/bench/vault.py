@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +37,12 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _timed(action: Callable[[], object], samples: int) -> list[float]:
+def _timed(action: Callable[[int], object], args: Iterable[int]) -> list[float]:
+    """Seconds taken by `action(arg)` for each arg."""
     out = []
-    for _ in range(samples):
+    for arg in args:
         start = time.perf_counter()
-        action()
+        action(arg)
         out.append(time.perf_counter() - start)
     return out
 
@@ -64,11 +65,9 @@ def _butler(root: Path, samples: int, say: Callable[[str], None]) -> tuple[float
             while count < size - n:
                 vault.put("bench", f"r{count}", _record(count))
                 count += 1
-            writes = []
-            for _ in range(n):
-                writes += _timed(lambda c=count: vault.put("bench", f"r{c}", _record(c)), 1)
-                count += 1
-            reads = [_timed(lambda i=i: vault.get("bench", f"r{(i * 7919) % count}"), 1)[0] for i in range(n)]
+            writes = _timed(lambda c: vault.put("bench", f"r{c}", _record(c)), range(count, count + n))
+            count += n
+            reads = _timed(lambda i: vault.get("bench", f"r{i}"), [(i * 7919) % count for i in range(n)])
             rows.append(Row("butler vault", count, _pct(writes, .5), _pct(writes, .95), _pct(reads, .5),
                             _pct(reads, .95)))
             say(f"  butler: {count} records")
@@ -98,15 +97,14 @@ def _keepass(root: Path, samples: int, say: Callable[[str], None]) -> tuple[floa
             add(count)
             count += 1
         kp.save()
-        writes = []
-        for _ in range(kdbx_samples):
-            def one(c: int = count) -> None:
-                add(c)
-                kp.save()
-            writes += _timed(one, 1)
-            count += 1
-        reads = [_timed(lambda i=i: kp.find_entries(title=f"r{(i * 7919) % count}", first=True), 1)[0]
-                 for i in range(kdbx_samples)]
+        def add_and_save(c: int) -> None:
+            add(c)
+            kp.save()
+
+        writes = _timed(add_and_save, range(count, count + kdbx_samples))
+        count += kdbx_samples
+        reads = _timed(lambda i: kp.find_entries(title=f"r{i}", first=True),
+                       [(i * 7919) % count for i in range(kdbx_samples)])
         rows.append(Row("KeePass KDBX4", count, _pct(writes, .5), _pct(writes, .95), _pct(reads, .5),
                         _pct(reads, .95)))
         say(f"  kdbx: {count} records")
