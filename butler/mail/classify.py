@@ -111,7 +111,9 @@ def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[S
         return Category.LIST, _sigmoid(g["list"] - 1)
     strong_offer = any(s.name in ("a-percentage-discount", "a-discount-code", "schema-offer") for s in signals)
     subject_trans = any(s.name.startswith("subject:") for s in signals)
-    if (subject_trans and not strong_offer) or (g["transactional"] >= 2 and g["offer"] < 3):
+    # the subject says receipt/reset/notice: it stays even with an upsell in the footer
+    if (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
+            g["transactional"] >= 2 and g["offer"] < 3):
         reasons.append("it is a receipt, delivery, security or account message, which stays")
         return Category.TRANSACTIONAL, _sigmoid(g["transactional"])
     bulk_infra = g["bulk"] >= 1.0

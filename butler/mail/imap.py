@@ -117,8 +117,11 @@ class ImapSource:
         return {}
 
     def finish_interrupted_move(self, folder: str, uid: str, target: str, key: str) -> bool:
-        """After a crash in the COPY fallback: if the copy reached `target`, remove the original (by UID)."""
-        if self.can_move_atomically or key.startswith("sha:") or not self.locate(target, [key]):
+        """After a crash in the COPY fallback: if the copy reached `target`, remove the original (by UID).
+
+        Only called for moves journaled as copies, so a genuine second copy of a message is never touched.
+        """
+        if key.startswith("sha:") or not self.locate(target, [key]):
             return False
         self._select(folder)
         self.client.add_flags([int(uid)], [b"\\Deleted"], silent=True)
@@ -133,7 +136,9 @@ class ImapSource:
         self._select(folder)
         parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
         found: dict[str, str] = {}
-        response = self.client.fetch("1:*", [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        response: dict[int, Any] = {}
+        for chunk in _chunks(self.client.search(["ALL"]), 1000):
+            response.update(self.client.fetch(chunk, [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]))
         for uid, data in response.items():
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
             mid = str(parser.parsebytes(bytes(raw)).get("message-id", "")).strip()
@@ -161,7 +166,12 @@ class ImapSource:
         if self.condstore and cached is not None and folder in self._modseq:
             modifiers = [f"CHANGEDSINCE {self._modseq[folder]}"]
         flags = dict(cached or {})
-        response = self.client.fetch("1:*", [b"FLAGS"], modifiers=modifiers) if info.get(b"EXISTS") else {}
+        uids = self.client.search(["ALL"]) if info.get(b"EXISTS") else []
+        if cached is not None:
+            flags = {u: v for u, v in flags.items() if int(u) in set(uids)}  # expunged or moved away meanwhile
+        response: dict[int, Any] = {}
+        for chunk in _chunks(uids, 1000):
+            response.update(self.client.fetch(chunk, [b"FLAGS"], modifiers=modifiers))
         for uid, data in response.items():
             flags[str(uid)] = b"\\Seen" in data.get(b"FLAGS", ())
         if self.condstore and b"HIGHESTMODSEQ" in info:

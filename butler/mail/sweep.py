@@ -140,7 +140,8 @@ class MailSweep:
     def _move(self, target: str, items: list[dict[str, Any]], sweep_id: str) -> None:
         inbox = self.settings.inbox
         self.source.ensure_folder(target)
-        base = {"sweep": sweep_id, "from": inbox, "to": target}
+        base = {"sweep": sweep_id, "from": inbox, "to": target,
+                "method": "move" if self.source.can_move_atomically else "copy"}
         self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
         new_uids = self.source.move(inbox, [item["uid"] for item in items], target)
         done = []
@@ -179,7 +180,8 @@ class MailSweep:
         for entry in planned.values():
             if entry["uid"] in still:
                 finish = getattr(self.source, "finish_interrupted_move", None)
-                if finish is None or not finish(inbox, entry["uid"], entry["to"], entry["key"]):
+                if entry.get("method") != "copy" or finish is None or not finish(
+                        inbox, entry["uid"], entry["to"], entry["key"]):
                     done.append({**entry, "op": "abandon", "at": now_iso()})
                     continue
             found = self.source.locate(entry["to"], [entry["key"]]).get(entry["key"])

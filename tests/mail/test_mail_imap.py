@@ -1,0 +1,157 @@
+"""Sweeps against a real Dovecot: invariants, undo, learning from another client, crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from butler.mail import ImapSource, MailSweep, UndoFilter, undo_moves
+from tests.mail.conftest import IMAP_PASS, Dovecot
+from tests.mail.mailfactory import list_mail, personal, promotion, receipt
+
+
+def _snapshot(dovecot: Dovecot) -> dict[str, tuple[bytes, frozenset[bytes]]]:
+    """Message-ID → (folder, flags) over every folder."""
+    client = dovecot.client()
+    out: dict[str, tuple[bytes, frozenset[bytes]]] = {}
+    try:
+        for _, _, name in client.list_folders():
+            client.select_folder(name, readonly=True)
+            uids = client.search()
+            data = client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+            for item in data.values():
+                header = next(v for k, v in item.items() if k.startswith(b"BODY["))
+                mid = header.decode().split(":", 1)[1].strip()
+                assert mid not in out, f"duplicated {mid}"
+                out[mid] = (name.encode(), frozenset(item[b"FLAGS"]) - {b"\\Recent"})
+    finally:
+        client.logout()
+    return out
+
+
+def _count(dovecot: Dovecot) -> int:
+    client = dovecot.client()
+    try:
+        return sum(client.folder_status(name, [b"MESSAGES"])[b"MESSAGES"] for _, _, name in client.list_folders())
+    finally:
+        client.logout()
+
+
+def _fill(dovecot: Dovecot, n_promos: int = 6) -> None:
+    client = dovecot.client()
+    try:
+        for i in range(n_promos):
+            client.append("INBOX", promotion(f"brand{i % 3}.example"), flags=[b"\\Seen"] if i % 2 else [])
+        client.append("INBOX", receipt("brand0.example"))
+        client.append("INBOX", personal())
+        client.append("INBOX", list_mail(), flags=[b"\\Flagged"])
+    finally:
+        client.logout()
+
+
+def _sweep(dovecot: Dovecot, **kwargs: object) -> object:
+    source = ImapSource(dovecot.settings(), IMAP_PASS, **kwargs)  # type: ignore[arg-type]
+    try:
+        return MailSweep(source, dovecot.settings()).run()
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["move", "copy-expunge"])
+def test_sweep_moves_promotions_only_and_keeps_flags(dovecot: Dovecot, fallback: bool) -> None:
+    _fill(dovecot)
+    before = _snapshot(dovecot)
+    report = _sweep(dovecot, force_copy_fallback=fallback)
+    after = _snapshot(dovecot)
+    assert set(after) == set(before)  # nothing lost, nothing duplicated
+    assert all(after[m][1] == before[m][1] for m in before)  # no flag changed, \Seen included
+    moved = {m for m in after if after[m][0] == b"Promotions"}
+    assert len(moved) == 6
+    assert report.moved["Promotions"] == 6  # type: ignore[attr-defined]
+    second = _sweep(dovecot, force_copy_fallback=fallback)
+    assert second.examined == 0 and not second.moved  # type: ignore[attr-defined]
+    assert _snapshot(dovecot) == after
+
+
+def test_undo_restores_every_message(dovecot: Dovecot) -> None:
+    _fill(dovecot)
+    before = _snapshot(dovecot)
+    _sweep(dovecot)
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        assert undo_moves(source, UndoFilter(last_sweep=True)) == 6
+    finally:
+        source.close()
+    assert _snapshot(dovecot) == before
+    again = _sweep(dovecot)
+    assert not again.moved  # type: ignore[attr-defined]  # restored mail is never moved again
+
+
+def test_message_moved_back_by_another_client_is_learned(dovecot: Dovecot) -> None:
+    client = dovecot.client()
+    client.append("INBOX", promotion("keepme.example"))
+    client.logout()
+    _sweep(dovecot)
+    other = dovecot.client()  # the person's own mail client
+    other.select_folder("Promotions")
+    other.move(other.search(), "INBOX")
+    other.append("INBOX", promotion("keepme.example", subject="New: 20% off boots"))
+    other.append("INBOX", promotion("other.example"))
+    other.logout()
+    report = _sweep(dovecot)
+    assert any("news@keepme.example" in line for line in report.learned)  # type: ignore[attr-defined]
+    where = {mid: folder for mid, (folder, _) in _snapshot(dovecot).items()}
+    assert sorted(where.values()).count(b"INBOX") == 2
+    assert sorted(where.values()).count(b"Promotions") == 1
+
+
+@pytest.mark.parametrize("point", ["before-move", "after-move", "copied-not-expunged"])
+def test_kill_minus_nine_mid_sweep_then_sweep_again(dovecot: Dovecot, point: str) -> None:
+    client = dovecot.client()
+    for i in range(90):
+        client.append("INBOX", promotion(f"b{i % 40}.example") if i % 3 else personal(subject=f"note {i}"))
+    client.logout()
+    before = _snapshot(dovecot)
+    # the child kills itself with SIGKILL at a fixed point of its third batch
+    script = textwrap.dedent(f"""
+        import os, signal
+        from butler.mail import ImapSource, MailSweep
+        from butler.mail.settings import MailSettings
+        s = MailSettings(host="127.0.0.1", port={dovecot.port}, username="{dovecot.user}", tls=False, batch_size=10)
+        point = "{point}"
+        src = ImapSource(s, "{IMAP_PASS}", force_copy_fallback=point == "copied-not-expunged")
+        calls = []
+        real_move, real_flags = src.move, src.client.add_flags
+        def move(folder, uids, target):
+            calls.append(1)
+            if len(calls) == 3 and point == "before-move":
+                os.kill(os.getpid(), signal.SIGKILL)
+            result = real_move(folder, uids, target)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+        def add_flags(*args, **kwargs):
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_flags(*args, **kwargs)
+        src.move = move
+        src.client.add_flags = add_flags
+        MailSweep(src, s).run()
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), timeout=60, check=False)
+    assert proc.returncode == -signal.SIGKILL
+    if point == "copied-not-expunged":
+        assert _count(dovecot) > len(before)  # the copy exists and the original too: the crash window
+    report = _sweep(dovecot)
+    after = _snapshot(dovecot)
+    assert set(after) == set(before)  # nothing lost, nothing duplicated
+    assert sum(1 for folder, _ in after.values() if folder == b"Promotions") == 60
+    assert all(after[m][1] == before[m][1] for m in before)
+    if point != "before-move":
+        assert report.recovered >= 1  # type: ignore[attr-defined]
+    assert not _sweep(dovecot).moved  # type: ignore[attr-defined]
