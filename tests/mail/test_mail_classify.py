@@ -1,0 +1,127 @@
+"""The classifier on constructed messages, hostile input, and the `butler mail classify` output format."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from butler.mail import Category, Memory, classify
+from butler.mail.message import read_facts
+from tests.mail.mailfactory import list_mail, personal, promotion, receipt
+
+
+def _msg(headers: str, body: str, ctype: str = "text/plain") -> bytes:
+    return (headers.strip() + f"\nContent-Type: {ctype}; charset=utf-8\n\n" + body).replace("\n", "\r\n").encode()
+
+
+def test_esp_marketing_is_a_promotion_with_reasons() -> None:
+    c = classify(promotion())
+    assert c.category is Category.PROMOTION
+    text = c.explain()
+    assert "one-click" in text and "discount code" in text and "tracking pixel" in text
+
+
+def test_receipt_from_the_same_brand_is_transactional() -> None:
+    assert classify(receipt()).category is Category.TRANSACTIONAL
+
+
+@pytest.mark.parametrize("subject", ["Reset your password", "Verify your email address",
+                                     "Security alert: new sign-in from Firefox", "Your invoice #2291"])
+def test_account_and_billing_mail_from_marketing_senders_stays(subject: str) -> None:
+    raw = _msg(f"From: Shoply <no-reply@shoply.example>\nSubject: {subject}\nFeedback-ID: a:b:c\n"
+               "List-Unsubscribe: <https://shoply.example/u>\nMessage-ID: <x@shoply.example>",
+               "Click the link below within 24 hours. Save 10% on your next order with code WELCOME10.")
+    assert classify(raw).category is Category.TRANSACTIONAL
+
+
+def test_discussion_list_is_never_a_promotion() -> None:
+    assert classify(list_mail()).category is Category.LIST
+
+
+def test_personal_mail() -> None:
+    assert classify(personal()).category is Category.PERSONAL
+    reply = _msg("From: a@b.example\nTo: me@c.example\nSubject: Re: the sale\nIn-Reply-To: <1@b.example>",
+                 "Sure, the 30% off sale sounds good, shall we go on Saturday?")
+    assert classify(reply).category is Category.PERSONAL
+
+
+def test_newsletter_that_sells_nothing() -> None:
+    raw = _msg("From: Weekly <newsletter@news.example>\nSubject: This week in science\n"
+               "List-Unsubscribe: <https://news.example/u>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\n"
+               "Message-ID: <n@news.example>", "Three stories about comets, coral reefs and bees.")
+    assert classify(raw).category is Category.NEWSLETTER
+
+
+def test_schema_org_discount_markup_counts() -> None:
+    raw = _msg("From: deals@store.example\nSubject: Picked for you\nList-Unsubscribe: <https://store.example/u>",
+               '<div itemscope itemtype="http://schema.org/DiscountOffer"><p>Great picks</p></div>', "text/html")
+    c = classify(raw)
+    assert any(s.name == "schema-offer" for s in c.signals)
+    assert c.category is Category.PROMOTION
+
+
+def test_upstream_spam_flag() -> None:
+    raw = _msg("From: x@y.example\nSubject: hello\nX-Spam-Flag: YES", "hi")
+    assert classify(raw).category is Category.SPAM
+
+
+def test_memory_keeps_a_rescued_sender_and_promotes_a_filed_one() -> None:
+    memory = Memory()
+    c = classify(promotion("keep.example"), memory)
+    memory.rescued(c.sender, c.category.value, c.tokens)
+    assert classify(promotion("keep.example"), memory).kept_by_memory
+    assert not classify(promotion("other.example"), memory).kept_by_memory
+    memory.promoted("ana@friends.example", [])
+    assert classify(personal(), memory).category is Category.PROMOTION
+
+
+def test_classifier_is_pure() -> None:
+    raw = promotion()
+    assert classify(raw) == classify(raw)
+
+
+HOSTILE = {
+    "empty": b"",
+    "binary": bytes(range(256)) * 40,
+    "no-headers": b"just a body\r\n",
+    "bad-charset": b"From: a@b.example\r\nSubject: =?x-unknown?B?SGVsbG8=?=\r\nContent-Type: text/plain; "
+                   b"charset=x-nonexistent\r\n\r\n\xff\xfe bad bytes\r\n",
+    "header-injection": b"From: a@b.example\r\nSubject: hi\r\n\tBcc: victim@c.example\r\nList-Unsubscribe: "
+                        b"<https://x.example/u\r\n\x00>\r\n\r\nbody",
+    "broken-mime": b"From: a@b.example\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\n"
+                   b"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!notbase64\r\n",
+    "deep-nesting": b"From: a@b.example\r\n" + b"".join(
+        f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n".encode() for i in range(3000)),
+    "huge-attachment": b"From: a@b.example\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n"
+                       b"--q\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--q\r\nContent-Type: "
+                       b"application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                       + b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n" * 400_000
+                       + b"--q--\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_mail_never_crashes(name: str) -> None:
+    raw = HOSTILE[name]
+    start = time.perf_counter()
+    c = classify(raw)
+    assert isinstance(c.category, Category)
+    assert time.perf_counter() - start < 2.0
+    facts = read_facts(raw)
+    assert all("\n" not in v and "\r" not in v for v in facts.headers.values())
+
+
+def test_classify_command_prints_one_line_per_file_without_a_vault(tmp_path: Path) -> None:
+    files = []
+    for name, raw in (("promo.eml", promotion()), ("receipt.eml", receipt()), ("ana.eml", personal())):
+        (tmp_path / name).write_bytes(raw)
+        files.append(str(tmp_path / name))
+    out = subprocess.run([sys.executable, "-m", "butler", "mail", "classify", *files], capture_output=True,
+                         text=True, check=True, timeout=60).stdout.splitlines()
+    assert [line.split("\t")[:2] for line in out] == [[files[0], "promotion"], [files[1], "transactional"],
+                                                     [files[2], "personal"]]
+    assert all(0.0 <= float(line.split("\t")[2]) <= 1.0 for line in out)
