@@ -9,8 +9,8 @@ below `reserve`), so the strategy only has to respect `reserve`:
   early and more near the deadline. The floor is never below the best offer the vendor has already made, so
   it does not concede what it has already been given.
 - Among the outcomes it is willing to propose, it picks the one the vendor seems to like best, using a
-  frequency model of the vendor's offers (values it repeats, issues it keeps fixed): the same value for the
-  customer, more chance of agreement.
+  frequency model of the vendor's offers (values it repeats, issues it keeps fixed), and among equals the one
+  nearest its aspiration: the same value for the customer, more chance of agreement.
 - It accepts an offer at least as good as what it would propose next. In the last round it accepts any
   offer above `reserve`, and, when its own offer is the last word, proposes the best offer the vendor has
   made, which the vendor is likely to take.
@@ -116,7 +116,8 @@ class CustomerStrategy:
         else:
             target = self.aspiration(step)
             candidates = [s for s in self.rational if s[0] >= target - EPSILON] or self.rational[:1]
-            offer = dict(max(candidates, key=lambda s: (self.vendor_estimate(s[1]), s[0]))[1])
+            # what the vendor seems to like best; among equals, the one closest to the aspiration
+            offer = dict(max(candidates, key=lambda s: (self.vendor_estimate(s[1]), -s[0]))[1])
         self.proposed.append(offer)
         return offer
 
