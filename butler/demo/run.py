@@ -131,6 +131,9 @@ def _run(root: Path, home: Path, say: Say) -> int:
         _section(say, "terms (IEEE 7012 MyTerms)")
         terms_ok = asyncio.run(_terms(root, vault, policies, say))
 
+        _section(say, "negotiation (intent: cheaper energy, phone, insurance, a kettle)")
+        deals = asyncio.run(_negotiate(root, vault, policies, spent, say))
+
         _section(say, "audit")
         report = vault.audit.verify()
         say(f"audit log verifies: {report.entries} entries, chain head {report.head[:16]}…")
@@ -140,13 +143,14 @@ def _run(root: Path, home: Path, say: Say) -> int:
     say(f"records in the vault:   {sum(n for c, n in status.records.items() if not c.startswith('_'))}")
     say(f"offers judged:          {sum(counts.values())} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})")
     say(f"terms proffered:        {terms_ok} vendors answered")
+    say(f"negotiations:           {deals[0]} vendors, {deals[1]} agreed, best waits for your approval")
     say(f"audit entries:          {report.entries} (chain verified)")
     return 0
 
 
 async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
-    from butler.demo.loopback import serve
     from butler.terms import proffer, verify_records
+    from butler.testing import live_server as serve
 
     example = _load_example(root, "myterms_vendor")
     vendors = [
@@ -165,3 +169,46 @@ async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
             chain.raise_for_problems()
             say(f"    {chain.records} signed records, chain verified")
     return answered
+
+
+async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:
+    from contextlib import AsyncExitStack, ExitStack
+
+    from butler.negotiate.session import negotiate_all
+    from butler.sdk import ConnectorContext, OfferQuery
+    from butler.testing import live_server
+
+    for path in (root, *sorted((root / "connectors").glob("*/src"))):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    from butler_example_vendors import ExampleVendorConnector
+
+    from examples.vendors import VENDORS, make_app
+
+    with ExitStack() as servers:
+        urls = {name: servers.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()}
+        async with AsyncExitStack() as stack:
+            pairs = []
+            for name, url in urls.items():
+                ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
+                                       secrets={"api_key": VENDORS[name].api_key})
+                connector = await stack.enter_async_context(ExampleVendorConnector(ctx))
+                offer = (await connector.list_offers(OfferQuery()))[0]
+                pairs.append((connector, offer))
+                say(f"{VENDORS[name].name} ({VENDORS[name].strategy}): {offer.product}, listed at {offer.price}")
+            results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context)
+    say("")
+    for rank, result in enumerate(results, start=1):
+        rounds = len(result.exchanges)
+        if result.agreed is not None:
+            saving = result.saving
+            say(f"{rank}. {result.vendor_id}: agreed {result.agreed.price} for {result.agreed.term_months} months, "
+                f"data use {result.agreed.data_use.value} (listed {result.offer.price}, saving {saving}); "
+                f"utility {result.utility:.2f} after {rounds} offers")
+        else:
+            say(f"{rank}. {result.vendor_id}: {result.reason} after {rounds} offers")
+    pending = [r for r in vault.records("approvals") if r.data.get("kind") == "purchase"]
+    for item in pending:
+        say(f"waiting for your approval: buy from {item.data['vendor']} at {item.data['terms']['price']} "
+            "(nothing is bought without it)")
+    return len(results), sum(1 for r in results if r.agreed is not None)

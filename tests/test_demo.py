@@ -1,0 +1,29 @@
+"""`butler demo`, the README's first command, runs end to end and reports what it did."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_runs_end_to_end_and_cleans_up(tmp_path: Path) -> None:
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "butler", "demo"], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(env_tmp)})
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    home = re.search(r"a throwaway home in (\S+)", out)
+    assert home and not Path(home.group(1)).exists()  # cleaned up
+    assert list(env_tmp.iterdir()) == []
+    assert re.search(r"offers judged:\s+4 \(1 allow, 1 ask, 2 deny\)", out)
+    assert re.search(r"terms proffered:\s+3 vendors answered", out)
+    assert "AgreementAccepted" in out and "AgreementRefused" in out
+    assert "AgreementNegotiationConfirmationRequired" in out
+    negotiated = re.search(r"negotiations:\s+(\d+) vendors, (\d+) agreed", out)
+    assert negotiated and int(negotiated.group(1)) == 4 and int(negotiated.group(2)) >= 1
+    assert "waiting for your approval: buy from" in out
+    assert re.search(r"audit entries:\s+\d+ \(chain verified\)", out)
