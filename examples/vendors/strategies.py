@@ -105,7 +105,7 @@ def target(strategy: Strategy, round_: int, max_rounds: int, *, previous_target:
     if strategy.name == "tit-for-tat":
         return max(low, min(1.0, previous_target - max(0.0, buyer_concession)))
     progress = min(1.0, max(0.0, (round_ - 1) / max(1, max_rounds - 1)))
-    return 1.0 - (1.0 - low) * progress ** (1.0 / strategy.e)
+    return float(1.0 - (1.0 - low) * progress ** (1.0 / strategy.e))
 
 
 def position_for(issues: Issues, wanted: float, like: Position) -> Position:
