@@ -1,0 +1,422 @@
+"""Butler connector for merchants speaking the Universal Commerce Protocol (UCP), version 2026-01-11.
+
+Discovery reads the merchant's profile at `/.well-known/ucp`, refuses a merchant that does not speak 2026-01-11
+and keeps only the capabilities both sides support (extensions whose parent is gone are pruned, as the spec's
+intersection algorithm says). The SDK capabilities map onto the checkout REST binding:
+
+    list_offers       the merchant's items (vendor capability `com.example.catalog`; UCP itself has no catalogue)
+    checkout          create a checkout session (buyer, consent, fulfillment from the settings) and complete it
+    contract_status   the checkout session as the merchant holds it (`contract_id` is the checkout id)
+    cancel            cancel a checkout session that is not completed
+
+`start_checkout`, `update_checkout`, `get_checkout`, `complete_checkout` and `order_status` expose the rest:
+discount codes, buyer, fulfillment and the order. Every mutating call carries an `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from butler.sdk import (
+    Capability,
+    Connector,
+    Contract,
+    FatalError,
+    Manifest,
+    Money,
+    Offer,
+    OfferQuery,
+    OfferUnavailable,
+    Purchase,
+    SecretSpec,
+)
+
+__all__ = [
+    "SUPPORTED_CAPABILITIES",
+    "UCP_VERSION",
+    "Buyer",
+    "CheckoutSession",
+    "OrderStatus",
+    "PostalAddress",
+    "Shipping",
+    "UcpConnector",
+    "UcpSettings",
+    "consent_for",
+]
+
+UCP_VERSION = "2026-01-11"
+CHECKOUT = "dev.ucp.shopping.checkout"
+FULFILLMENT = "dev.ucp.shopping.fulfillment"
+DISCOUNT = "dev.ucp.shopping.discount"
+BUYER_CONSENT = "dev.ucp.shopping.buyer_consent"
+ORDER = "dev.ucp.shopping.order"
+CATALOG = "com.example.catalog"
+SUPPORTED_CAPABILITIES: frozenset[str] = frozenset({CHECKOUT, FULFILLMENT, DISCOUNT, BUYER_CONSENT, ORDER, CATALOG})
+
+_AGREEMENT = re.compile(r"^SD-BASE(?:-(?P<mods>[A-Z0-9]+(?:-[A-Z0-9]+)*))?$")
+_ZERO_DECIMAL = frozenset({"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF"})
+_THREE_DECIMAL = frozenset({"KWD", "BHD", "TND", "JOD", "OMR", "IQD", "LYD"})
+
+
+def consent_for(agreement: str) -> dict[str, bool]:
+    """The UCP buyer consent (`buyer.consent`) a MyTerms service-delivery agreement allows.
+
+    SD-BASE allows the service only: no analytics, no marketing, no sale of data. The `A` modifier (SD-BASE-A…)
+    allows first-party analytics. Marketing and sale of data are never consented to on the person's behalf;
+    `preferences` (remembering the person's choices to deliver the service) is part of service delivery.
+    Raises ValueError for an id that is not an SD-BASE agreement.
+    """
+    match = _AGREEMENT.match(agreement)
+    if match is None:
+        raise ValueError(f"{agreement!r} is not a MyTerms SD-BASE agreement id")
+    mods = (match.group("mods") or "").split("-")
+    analytics = any(mod.startswith("A") for mod in mods)
+    return {"analytics": analytics, "preferences": True, "marketing": False, "sale_of_data": False}
+
+
+def _digits(currency: str) -> int:
+    return 0 if currency in _ZERO_DECIMAL else 3 if currency in _THREE_DECIMAL else 2
+
+
+def _money(minor: int, currency: str) -> Money:
+    return Money(amount=Decimal(minor).scaleb(-_digits(currency)), currency=currency)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PostalAddress(_Frozen):
+    """A UCP postal address (schema `types/postal_address.json`)."""
+
+    street_address: str
+    address_locality: str
+    postal_code: str
+    address_country: str = Field(min_length=2, max_length=2)
+    address_region: str | None = None
+
+
+class Buyer(_Frozen):
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class Shipping(_Frozen):
+    """Ship to `address` with the merchant's option `option_id` (e.g. "standard")."""
+
+    address: PostalAddress
+    option_id: str | None = None
+
+
+class UcpSettings(_Frozen):
+    base_url: str = Field(default="http://127.0.0.1:8300", description="the merchant (profile at /.well-known/ucp)")
+    agent_profile: str = Field(default="https://butler.invalid/profiles/ucp-2026-01-11.json",
+                               description="platform profile URI sent in the UCP-Agent header")
+    myterms_agreement: str = Field(default="SD-BASE",
+                                   description="the person's MyTerms agreement; sets the buyer consent sent")
+    buyer: Buyer | None = Field(default=None, description="who buys (email is required to complete)")
+    shipping: Shipping | None = Field(default=None, description="where and how to ship, when the merchant ships")
+    payment_handler: str = Field(default="invoice", description="the merchant's payment handler id to pay with")
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="the currency to buy in")
+
+    @field_validator("myterms_agreement")
+    @classmethod
+    def _known_agreement(cls, value: str) -> str:
+        consent_for(value)
+        return value
+
+
+class CheckoutSession(_Frozen):
+    """A UCP checkout session, reduced to what butler decides on; `raw` keeps the merchant's answer."""
+
+    id: str
+    status: str
+    currency: str
+    items: tuple[tuple[str, int], ...]
+    subtotal: Money
+    discount: Money
+    fulfillment: Money
+    total: Money
+    discount_codes: tuple[str, ...] = ()
+    applied_discounts: tuple[str, ...] = ()
+    messages: tuple[dict[str, Any], ...] = ()
+    order_id: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderStatus(_Frozen):
+    id: str
+    checkout_id: str
+    permalink_url: str
+    status: str
+    total: Money | None = None
+    line_items: tuple[dict[str, Any], ...] = ()
+
+
+class _Negotiated(_Frozen):
+    version: str
+    endpoint: str
+    capabilities: frozenset[str]
+
+
+class UcpConnector(Connector):
+    manifest = Manifest.build(
+        id="ucp",
+        name="UCP merchant",
+        version="0.1.0",
+        description="Any merchant speaking the Universal Commerce Protocol 2026-01-11 (checkout, orders).",
+        categories=("shop",),
+        capabilities=frozenset({Capability.LIST_OFFERS, Capability.CHECKOUT, Capability.CONTRACT_STATUS,
+                                Capability.CANCEL}),
+        allowed_hosts=("127.0.0.1",),
+        secrets=(SecretSpec(name="api_key", description="the merchant's API key for agents"),),
+        settings=UcpSettings,
+    )
+
+    _negotiated: _Negotiated | None = None
+
+    @property
+    def ucp_settings(self) -> UcpSettings:
+        assert isinstance(self.settings, UcpSettings)
+        return self.settings
+
+    @property
+    def vendor_id(self) -> str:
+        return f"ucp:{self.ucp_settings.base_url.split('://', 1)[-1].rstrip('/')}"
+
+    # -- discovery and negotiation ----------------------------------------------------------------------
+    async def discover(self) -> _Negotiated:
+        """Read the merchant's profile once; check the version and intersect capabilities."""
+        if self._negotiated is not None:
+            return self._negotiated
+        profile = await self.ctx.json("GET", "/.well-known/ucp", headers=self._headers())
+        ucp = profile.get("ucp") if isinstance(profile, dict) else None
+        if not isinstance(ucp, dict):
+            raise FatalError("the merchant's /.well-known/ucp is not a UCP profile")
+        service = (ucp.get("services") or {}).get("dev.ucp.shopping") or {}
+        versions = {v for v in (ucp.get("version"), service.get("version")) if isinstance(v, str)}
+        if UCP_VERSION not in versions:
+            raise FatalError(f"the merchant speaks UCP {', '.join(sorted(versions)) or 'of no stated version'}, "
+                             f"not {UCP_VERSION}",
+                             "This connector implements UCP 2026-01-11 only; ask the merchant or update butler.")
+        endpoint = (service.get("rest") or {}).get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            raise FatalError("the merchant's UCP profile has no REST endpoint for dev.ucp.shopping")
+        offered = {c["name"]: c.get("extends") for c in ucp.get("capabilities", [])
+                   if isinstance(c, dict) and isinstance(c.get("name"), str)}
+        both = {name: parent for name, parent in offered.items() if name in SUPPORTED_CAPABILITIES}
+        pruned = True
+        while pruned:  # an extension whose parent is not shared goes too (transitively)
+            orphans = {name for name, parent in both.items() if parent is not None and parent not in both}
+            pruned = bool(orphans)
+            for name in orphans:
+                del both[name]
+        if CHECKOUT not in both:
+            raise FatalError("the merchant does not offer UCP checkout (dev.ucp.shopping.checkout)")
+        self._negotiated = _Negotiated(version=UCP_VERSION, endpoint=endpoint.rstrip("/"),
+                                       capabilities=frozenset(both))
+        self.ctx.log.info("UCP %s with %s", UCP_VERSION, ", ".join(sorted(both)))
+        return self._negotiated
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.ctx.secrets.get('api_key')}",
+                "UCP-Agent": f'profile="{self.ucp_settings.agent_profile}"'}
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        negotiated = await self.discover()
+        answer = await self.ctx.json(method, f"{negotiated.endpoint}{path}", headers=self._headers(), **kwargs)
+        if not isinstance(answer, dict):
+            raise FatalError(f"{method} {path}: the merchant's answer is not a JSON object")
+        return answer
+
+    async def validate(self) -> None:
+        negotiated = await self.discover()
+        if CATALOG in negotiated.capabilities:  # the one cheap authenticated request UCP makes possible
+            await self._call("GET", "/items")
+
+    # -- offers -----------------------------------------------------------------------------------------
+    async def list_offers(self, query: OfferQuery) -> list[Offer]:
+        negotiated = await self.discover()
+        if CATALOG not in negotiated.capabilities:
+            raise FatalError("the merchant publishes no catalogue (com.example.catalog); UCP has none of its own")
+        answer = await self._call("GET", "/items")
+        currency = str(answer.get("currency", "EUR"))
+        offers = [Offer(id=item["id"], vendor_id=self.vendor_id, product=item["title"], category="shop",
+                        price=_money(int(item["price"]), currency), period="once",
+                        attributes={"ucp_item": item})
+                  for item in answer.get("items", [])]
+        if query.keywords:
+            words = [w.lower() for w in query.keywords]
+            offers = [o for o in offers if any(w in o.product.lower() for w in words)]
+        if query.max_price is not None:
+            offers = [o for o in offers if o.price.currency != query.max_price.currency or o.price <= query.max_price]
+        return offers
+
+    # -- checkout sessions ------------------------------------------------------------------------------
+    def _body(self, negotiated: _Negotiated, items: Sequence[tuple[str, int]], *, buyer: Buyer | None,
+              discount_codes: Sequence[str] | None, shipping: Shipping | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "line_items": [{"id": f"li_{n + 1}", "item": {"id": item_id}, "quantity": quantity}
+                           for n, (item_id, quantity) in enumerate(items)],
+            "currency": self.ucp_settings.currency, "payment": {},
+        }
+        if buyer is not None:
+            wire: dict[str, Any] = buyer.model_dump(exclude_none=True)
+            if BUYER_CONSENT in negotiated.capabilities:
+                wire["consent"] = consent_for(self.ucp_settings.myterms_agreement)
+            body["buyer"] = wire
+        if discount_codes is not None and DISCOUNT in negotiated.capabilities:
+            body["discounts"] = {"codes": list(discount_codes)}
+        if shipping is not None and FULFILLMENT in negotiated.capabilities:
+            method: dict[str, Any] = {"type": "shipping",
+                                      "destinations": [shipping.address.model_dump(exclude_none=True)]}
+            if shipping.option_id is not None:
+                method["groups"] = [{"selected_option_id": shipping.option_id}]
+            body["fulfillment"] = {"methods": [method]}
+        return body
+
+    @staticmethod
+    def _session(wire: dict[str, Any]) -> CheckoutSession:
+        currency = str(wire["currency"])
+        totals = {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
+        discounts = wire.get("discounts") or {}
+        return CheckoutSession(
+            id=wire["id"], status=wire["status"], currency=currency,
+            items=tuple((line["item"]["id"], int(line["quantity"])) for line in wire.get("line_items", [])),
+            subtotal=_money(totals.get("subtotal", 0), currency), discount=_money(totals.get("discount", 0), currency),
+            fulfillment=_money(totals.get("fulfillment", 0), currency),
+            total=_money(totals.get("total", 0), currency),
+            discount_codes=tuple(discounts.get("codes", ())),
+            applied_discounts=tuple(str(a.get("code") or a.get("title")) for a in discounts.get("applied", ())),
+            messages=tuple(m for m in wire.get("messages", ()) if isinstance(m, dict)),
+            order_id=(wire.get("order") or {}).get("id"), raw=wire)
+
+    async def start_checkout(self, items: Sequence[tuple[str, int]] | Mapping[str, int], *, idempotency_key: str,
+                             buyer: Buyer | None = None, discount_codes: Sequence[str] | None = None,
+                             shipping: Shipping | None = None) -> CheckoutSession:
+        """Create a checkout session for `items` ((item id, quantity) pairs); buyer and shipping default to the
+        settings. Raises OfferUnavailable when the merchant refuses the items."""
+        negotiated = await self.discover()
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        body = self._body(negotiated, pairs, buyer=buyer or self.ucp_settings.buyer, discount_codes=discount_codes,
+                          shipping=shipping or self.ucp_settings.shipping)
+        try:
+            wire = await self._call("POST", "/checkout-sessions", json=body, idempotency_key=idempotency_key)
+        except FatalError as exc:
+            if "HTTP 400" in str(exc):
+                raise OfferUnavailable(f"the merchant refused items {[i for i, _ in pairs]}") from None
+            raise
+        return self._session(wire)
+
+    async def get_checkout(self, session_id: str) -> CheckoutSession:
+        return self._session(await self._call("GET", f"/checkout-sessions/{session_id}"))
+
+    async def update_checkout(self, session_id: str, *, idempotency_key: str, buyer: Buyer | None = None,
+                              discount_codes: Sequence[str] | None = None,
+                              shipping: Shipping | None = None) -> CheckoutSession:
+        """Change buyer, discount codes (replacing the previous ones; `[]` clears them) or shipping.
+
+        UCP updates replace the whole session, so the current state is read first and what is not given is
+        kept (buyer, codes and shipping as the merchant holds them).
+        """
+        negotiated = await self.discover()
+        current = await self.get_checkout(session_id)
+        raw = current.raw
+        if buyer is None and isinstance(raw.get("buyer"), dict):
+            buyer = Buyer.model_validate({k: v for k, v in raw["buyer"].items() if k in Buyer.model_fields})
+        if discount_codes is None and current.discount_codes:
+            discount_codes = current.discount_codes
+        if shipping is None:
+            shipping = self._current_shipping(raw)
+        body = {"id": session_id, **self._body(negotiated, current.items, buyer=buyer,
+                                               discount_codes=discount_codes, shipping=shipping)}
+        wire = await self._call("PUT", f"/checkout-sessions/{session_id}", json=body,
+                                idempotency_key=idempotency_key)
+        return self._session(wire)
+
+    @staticmethod
+    def _current_shipping(raw: dict[str, Any]) -> Shipping | None:
+        for method in (raw.get("fulfillment") or {}).get("methods", []):
+            destinations = method.get("destinations") or []
+            if method.get("type") == "shipping" and destinations:
+                address = {k: v for k, v in destinations[0].items() if k in PostalAddress.model_fields}
+                option = next((g.get("selected_option_id") for g in method.get("groups", [])
+                               if g.get("selected_option_id")), None)
+                return Shipping(address=PostalAddress.model_validate(address), option_id=option)
+        return None
+
+    async def complete_checkout(self, session_id: str, *, idempotency_key: str) -> Purchase:
+        """Place the order; the same key gives the same purchase and never a second order."""
+        body = {"payment_data": {"id": "butler", "handler_id": self.ucp_settings.payment_handler, "type": "invoice"}}
+        wire = await self._call("POST", f"/checkout-sessions/{session_id}/complete", json=body,
+                                idempotency_key=idempotency_key)
+        session = self._session(wire)
+        if session.status != "completed" or session.order_id is None:
+            raise FatalError(f"checkout {session_id} was not completed (status {session.status})")
+        order = wire["order"]
+        at = order.get("created_at")
+        return Purchase(id=session.order_id, vendor_id=self.vendor_id,
+                        offer_id=session.items[0][0] if session.items else None,
+                        items=tuple(item for item, _ in session.items), total=session.total,
+                        at=dt.datetime.fromisoformat(at) if isinstance(at, str) else dt.datetime.now(dt.UTC),
+                        receipt={"checkout_id": session.id, "permalink_url": order.get("permalink_url"),
+                                 "discounts": list(session.applied_discounts),
+                                 "subtotal": str(session.subtotal), "discount": str(session.discount),
+                                 "fulfillment": str(session.fulfillment)})
+
+    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
+        """Buy one of `offer_id` with the buyer and shipping from the settings; with `session_id`, complete that
+        (already prepared) UCP checkout session instead."""
+        if session_id is None:
+            session = await self.start_checkout([(offer_id, 1)], idempotency_key=f"{idempotency_key}:create")
+            if session.status != "ready_for_complete":
+                missing = ", ".join(str(m.get("path") or m.get("code")) for m in session.messages
+                                    if m.get("type") == "error") or session.status
+                raise FatalError(f"the checkout for {offer_id!r} is not ready: {missing}",
+                                 "Set the buyer (and shipping, when the merchant ships) in the settings.")
+            session_id = session.id
+        return await self.complete_checkout(session_id, idempotency_key=f"{idempotency_key}:complete")
+
+    # -- after the order --------------------------------------------------------------------------------
+    def _contract(self, session: CheckoutSession) -> Contract:
+        created = session.raw.get("created_at")
+        start = dt.date.fromisoformat(created[:10]) if isinstance(created, str) else dt.date.today()
+        titles = [str(line.get("item", {}).get("title") or line["item"]["id"])
+                  for line in session.raw.get("line_items", [])]
+        end = dt.date.today() if session.status == "canceled" else None
+        return Contract(id=session.id, vendor_id=self.vendor_id, product=", ".join(titles) or session.id,
+                        category="shop", price=session.total, period="once", term_months=0, start=start,
+                        end=max(end, start) if end else None, myterms=self.ucp_settings.myterms_agreement)
+
+    async def contract_status(self, contract_id: str) -> Contract:
+        return self._contract(await self.get_checkout(contract_id))
+
+    async def cancel(self, contract_id: str, *, idempotency_key: str) -> Contract:
+        """Cancel the checkout session `contract_id` (a completed one cannot be: FatalError)."""
+        wire = await self._call("POST", f"/checkout-sessions/{contract_id}/cancel", json={},
+                                idempotency_key=idempotency_key)
+        return self._contract(self._session(wire))
+
+    async def order_status(self, order_id: str) -> OrderStatus:
+        """The order as the merchant holds it (needs dev.ucp.shopping.order)."""
+        negotiated = await self.discover()
+        if ORDER not in negotiated.capabilities:
+            raise FatalError("the merchant does not share orders (dev.ucp.shopping.order)")
+        wire = await self._call("GET", f"/orders/{order_id}")
+        lines = tuple(line for line in wire.get("line_items", []) if isinstance(line, dict))
+        kinds = {str(a.get("type")) for a in wire.get("adjustments", []) if isinstance(a, dict)}
+        states = {str(line.get("status")) for line in lines}
+        status = ("canceled" if "cancellation" in kinds else
+                  "fulfilled" if states == {"fulfilled"} else "processing")
+        totals = {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
+        currency = self.ucp_settings.currency
+        total = _money(totals["total"], currency) if "total" in totals else None
+        return OrderStatus(id=wire["id"], checkout_id=wire["checkout_id"], permalink_url=wire["permalink_url"],
+                           status=status, total=total, line_items=lines)

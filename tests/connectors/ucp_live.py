@@ -1,0 +1,41 @@
+"""Shared helpers for the UCP connector tests: the example UCP merchant on loopback and a connector for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from butler_ucp import UcpConnector
+
+from butler.sdk import ConnectorContext
+from butler.testing import LiveVendor, live_server
+from examples.vendors.ucp_merchant import make_app
+
+API_KEY = "ucp-test-key-5c1f"
+BUYER = {"email": "ada@example.org", "first_name": "Ada", "last_name": "Lovelace"}
+ADDRESS = {"street_address": "1 Analytical Row", "address_locality": "London", "postal_code": "N1 7AA",
+           "address_country": "GB"}
+
+
+def settings(url: str, **extra: Any) -> dict[str, Any]:
+    return {"base_url": url, "buyer": BUYER, "shipping": {"address": ADDRESS, "option_id": "standard"}, **extra}
+
+
+@contextmanager
+def merchant(**options: Any) -> Iterator[tuple[Any, str]]:
+    """The merchant app (its `state.log` records requests) and its base URL."""
+    app = make_app(api_key=API_KEY, **options)
+    with live_server(app) as url:
+        yield app, url
+
+
+@contextmanager
+def live_vendor() -> Iterator[LiveVendor]:
+    with merchant() as (_, url):
+        yield LiveVendor(settings=settings(url), secrets={"api_key": API_KEY})
+
+
+def connector(url: str, **extra: Any) -> UcpConnector:
+    ctx = ConnectorContext(UcpConnector.manifest, settings=settings(url, **extra), secrets={"api_key": API_KEY})
+    return UcpConnector(ctx)
