@@ -124,6 +124,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(report.summary())
         if opened.vault is not None and not args.dry_run:
             _propose_unsubscribes(opened, sweep, report.unsubscribe_candidates)
+            _still_writing(opened, report.senders)
     finally:
         opened.close()
     return 0
@@ -142,6 +143,23 @@ def _propose_unsubscribes(opened: _Opened, sweep: Any, senders: list[str]) -> No
                        why=f"you never read the {info.get('moved', 0)} promotions it sent")
         if item:
             print(f"unsubscribe from {sender}? approve with `butler mail unsubscribe approve {item['id']}`")
+
+
+def _still_writing(opened: _Opened, senders: Any) -> None:
+    """Senders whose mail keeps coming more than two days after a one-click unsubscribe was sent."""
+    import datetime as dt
+
+    from butler.mail.unsubscribe import APPROVALS, KIND
+
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")
+    for record in opened.vault.records(APPROVALS):
+        data = record.data
+        if data.get("kind") == KIND and data.get("state") == "done" and str(data.get("sent_at", "9")) < cutoff:
+            count = senders.get(data.get("sender"), 0)
+            if count:
+                print(f"{data['sender']} sent {count} more message(s) after you unsubscribed on "
+                      f"{str(data['sent_at'])[:10]}: `butler mail unsubscribe letter {data['sender']}` writes a "
+                      "GDPR Art. 21 objection")
 
 
 def run_undo(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ the person moved into Promotions teach the opposite. Nothing is ever deleted or 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from butler.mail.state import Journal, MailboxState, account_dir, now_iso
 from butler.models import Intent
 from butler.policy import PolicySet
 
-__all__ = ["MailSweep", "SweepReport"]
+__all__ = ["MailSweep", "SweepReport", "sweep_in_thread"]
 
 
 @dataclass
@@ -38,6 +39,7 @@ class SweepReport:
     recovered: int = 0
     planned: list[dict[str, Any]] = field(default_factory=list)
     unsubscribe_candidates: list[str] = field(default_factory=list)
+    senders: Counter[str] = field(default_factory=Counter)  # whose mail was moved, how many
 
     def summary(self) -> str:
         verb = "would move" if self.dry_run else "moved"
@@ -134,13 +136,13 @@ class MailSweep:
             if self.dry_run:
                 report.planned += [{**item, "to": target} for item in items]
                 continue
-            self._move(target, items, report.sweep_id)
+            self._move(target, items, report)
         return kept
 
-    def _move(self, target: str, items: list[dict[str, Any]], sweep_id: str) -> None:
+    def _move(self, target: str, items: list[dict[str, Any]], report: SweepReport) -> None:
         inbox = self.settings.inbox
         self.source.ensure_folder(target)
-        base = {"sweep": sweep_id, "from": inbox, "to": target,
+        base = {"sweep": report.sweep_id, "from": inbox, "to": target,
                 "method": "move" if self.source.can_move_atomically else "copy"}
         self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
         new_uids = self.source.move(inbox, [item["uid"] for item in items], target)
@@ -151,6 +153,7 @@ class MailSweep:
             self.state.moved[item["key"]] = {"folder": target, "uid": entry["new_uid"], "sender": item["sender"],
                                              "category": item["category"], "at": entry["at"]}
             self.state.sender(item["sender"])["moved"] += 1
+            report.senders[item["sender"]] += 1
         self.journal.append(done)
 
     def _note_sender(self, sender: str, headers: dict[str, str]) -> None:
@@ -235,3 +238,8 @@ class MailSweep:
             if (info.get("one_click") and not info["read"] and not info.get("unsubscribed")
                     and int(info.get("moved", 0)) >= self.settings.unsubscribe_after_unread):
                 report.unsubscribe_candidates.append(sender)
+
+
+async def sweep_in_thread(sweep: MailSweep) -> SweepReport:
+    """Run a sweep from async code (the daemon, the TUI): IMAPClient blocks, so it runs in a worker thread."""
+    return await asyncio.to_thread(sweep.run)

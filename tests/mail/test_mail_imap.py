@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,48 @@ def test_kill_minus_nine_mid_sweep_then_sweep_again(dovecot: Dovecot, point: str
     if point != "before-move":
         assert report.recovered >= 1  # type: ignore[attr-defined]
     assert not _sweep(dovecot).moved  # type: ignore[attr-defined]
+
+
+def test_hostile_mail_through_a_real_sweep(dovecot: Dovecot, butler_env: Path) -> None:
+    from butler.mail.unsubscribe import propose
+    from tests.helpers.vaultkit import make_vault
+    from tests.mail.test_mail_classify import HOSTILE
+
+    client = dovecot.client()
+    for raw in HOSTILE.values():
+        client.append("INBOX", raw or b"X-Empty: 1\r\n\r\n")
+    for uri in ("https://10.1.2.3/u", "http://shop.example/u", "https://127.0.0.1/u"):
+        for _ in range(6):
+            client.append("INBOX", promotion("shop.example", one_click=uri))
+    client.logout()
+    before = _count(dovecot)
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        sweep = MailSweep(source, dovecot.settings(unsubscribe_after_unread=1))
+        report = sweep.run()
+    finally:
+        source.close()
+    assert _count(dovecot) == before
+    assert report.moved["Promotions"] >= 18
+    vault = make_vault(butler_env)
+    try:
+        for sender in report.unsubscribe_candidates:
+            info = sweep.state.senders[sender]
+            headers = {"list-unsubscribe": info["list_unsubscribe"],
+                       "list-unsubscribe-post": "List-Unsubscribe=One-Click"}
+            assert propose(vault, sender, headers) is None  # private, loopback or not https: never queued
+        assert list(vault.records("approvals")) == []
+    finally:
+        vault.close()
+
+
+async def test_sweep_runs_in_a_worker_thread_from_async_code(dovecot: Dovecot) -> None:
+    from butler.mail.sweep import sweep_in_thread
+
+    _fill(dovecot, n_promos=2)
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        report = await sweep_in_thread(MailSweep(source, dovecot.settings()))
+    finally:
+        source.close()
+    assert report.moved["Promotions"] == 2
