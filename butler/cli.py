@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "butler.commands.audit",
     "butler.policy.commands",
     "butler.terms.commands",
+    "butler.commands.approvals",
     "butler.commands.connectors",
     "butler.mail.commands",
     "butler.commands.bench",
