@@ -134,6 +134,9 @@ def _run(root: Path, home: Path, say: Say) -> int:
         _section(say, "negotiation (intent: cheaper energy, phone, insurance, a kettle)")
         deals = asyncio.run(_negotiate(root, vault, policies, spent, say))
 
+        _section(say, "mail (a local Maildir of synthetic mail)")
+        mail = _mail(home, vault, say)
+
         _section(say, "audit")
         report = vault.audit.verify()
         say(f"audit log verifies: {report.entries} entries, chain head {report.head[:16]}…")
@@ -144,6 +147,7 @@ def _run(root: Path, home: Path, say: Say) -> int:
     say(f"offers judged:          {sum(counts.values())} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})")
     say(f"terms proffered:        {terms_ok} vendors answered")
     say(f"negotiations:           {deals[0]} vendors, {deals[1]} agreed, best waits for your approval")
+    say(f"mail swept:             {mail[0]} messages, {mail[1]} moved out of the inbox, none deleted")
     say(f"audit entries:          {report.entries} (chain verified)")
     return 0
 
@@ -212,3 +216,37 @@ async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: S
         say(f"waiting for your approval: buy from {item.data['vendor']} at {item.data['terms']['price']} "
             "(nothing is bought without it)")
     return len(results), sum(1 for r in results if r.agreed is not None)
+
+
+def _mail(home: Path, vault: Any, say: Say) -> tuple[int, int]:
+    from collections import Counter
+
+    from butler.mail.maildir import MaildirSource
+    from butler.mail.samples import modern_set
+    from butler.mail.settings import MailSettings
+    from butler.mail.sweep import MailSweep
+
+    maildir = home / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True, mode=0o700)
+    messages = modern_set(60, seed=2026)
+    for number, message in enumerate(messages):
+        (maildir / "new" / f"{number:04d}.demo:2,").write_bytes(message.raw)
+    say(f"{len(messages)} messages in the inbox: "
+        + ", ".join(f"{n} {label}" for label, n in Counter(m.label for m in messages).most_common()))
+
+    def count() -> int:
+        return sum(1 for path in maildir.rglob("*") if path.is_file() and path.parent.name in ("cur", "new"))
+
+    source = MaildirSource(maildir)
+    try:
+        report = MailSweep(source, MailSettings(), home=home).run()
+        say(report.summary().replace("\n", "\n    "))
+        again = MailSweep(source, MailSettings(), home=home).run()
+    finally:
+        source.close()
+    moved = sum(report.moved.values())
+    vault.audit.append("mail.sweep", "demo maildir", {"examined": report.examined, "moved": moved})
+    say(f"every message is still there ({count()} of {len(messages)}); a second sweep moved "
+        f"{sum(again.moved.values())}")
+    return report.examined, moved
