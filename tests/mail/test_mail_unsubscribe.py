@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
+from butler.errors import ButlerError
 from butler.mail import UnsubscribeRefused
 from butler.mail.unsubscribe import approve, objection_letter, one_click_url, pending, propose, send_approved
 from butler.vault import Vault
@@ -117,3 +118,45 @@ def test_loopback_needs_the_explicit_allowance(vault: Vault, endpoint: str) -> N
 def test_objection_letter_cites_article_21() -> None:
     text = objection_letter("news@shop.example", unsubscribed_on="2025-05-01", person="Ana", messages_since=3)
     assert "Article 21(2)" in text and "shop.example" in text and "2025-05-01" in text and "Ana" in text
+
+
+def test_approval_queue_sends_an_approved_unsubscribe_once(vault: Vault, endpoint: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from butler import approvals
+    from butler.mail.approvals import HANDLER
+
+    monkeypatch.setattr(HANDLER, "allow_loopback", True)
+    item = propose(vault, "news@shop.example", _headers(f"{endpoint}/u/q1"), allow_loopback=True)
+    assert item is not None
+    assert [a.summary for a in approvals.pending(vault)] == ["unsubscribe from news@shop.example"]
+    said = approvals.decide(vault, item["id"], approve=True)
+    assert said == "unsubscribed from news@shop.example (the sender answered HTTP 200)"
+    assert [(m, p) for m, p, _, _ in RECEIVED] == [("POST", "u/q1")]
+    assert vault.get("approvals", item["id"]).data["state"] == "done"  # type: ignore[union-attr]
+    with pytest.raises(ButlerError):
+        approvals.decide(vault, item["id"], approve=True)
+    assert len(RECEIVED) == 1
+    assert approvals.pending(vault) == []
+
+
+def test_approval_queue_rejects_without_sending(vault: Vault, endpoint: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from butler import approvals
+    from butler.mail.approvals import HANDLER
+
+    monkeypatch.setattr(HANDLER, "allow_loopback", True)
+    item = propose(vault, "a@shop.example", _headers(f"{endpoint}/u/q2"), allow_loopback=True)
+    assert item is not None
+    assert "rejected" in approvals.decide(vault, item["id"], approve=False)
+    assert vault.get("approvals", item["id"]).data["state"] == "rejected"  # type: ignore[union-attr]
+    assert send_approved(vault, allow_loopback=True) == []
+    assert RECEIVED == []
+
+
+def test_approval_queue_does_not_send_to_a_refused_address(vault: Vault, endpoint: str) -> None:
+    from butler import approvals
+
+    item = propose(vault, "z@shop.example", _headers(f"{endpoint}/u/q3"), allow_loopback=True)
+    assert item is not None
+    assert "not sent" in approvals.decide(vault, item["id"], approve=True)  # the handler refuses loopback
+    assert RECEIVED == []
