@@ -5,6 +5,10 @@ outcome with the person's preferences and hard-constraint check, and plays the c
 vendor's negotiation endpoint, recording every offer and counter-offer in the vault and the audit log.
 `negotiate_all` does that with several vendors at once, each under its own time limit, ranks the results and
 puts the best one in the approval queue: nothing is bought here.
+
+Guard rails, whatever the vendor says: an outcome priced above the listed price, above the budget or in
+another currency scores 0 (never accepted); a vendor that switches currency or keeps countering past
+`ROUND_LIMIT` rounds is walked away from; any failure of one vendor ends that vendor's negotiation only.
 """
 
 from __future__ import annotations
@@ -24,10 +28,15 @@ from butler.policy.decision import Verdict
 from butler.sdk import Connector, ConnectorError, Terms
 from butler.vault import Vault
 
-__all__ = ["Exchange", "NegotiationResult", "issue_space", "negotiate_all", "negotiate_offer", "outcome_utility"]
+__all__ = ["ROUND_LIMIT", "Exchange", "NegotiationResult", "issue_space", "negotiate_all", "negotiate_offer",
+           "outcome_utility", "result_from_record", "wire_terms"]
 
 PRICE_STEPS = (Decimal("0.70"), Decimal("0.75"), Decimal("0.80"), Decimal("0.85"), Decimal("0.90"),
                Decimal("0.95"), Decimal("1.00"))
+ROUND_LIMIT = 100
+"""The most rounds butler plays, whatever `max_rounds` a vendor announces: an endless loop is walked away from."""
+
+COLLECTION = "negotiations"
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class NegotiationResult:
     session_id: str | None = None
     exchanges: list[Exchange] = field(default_factory=list)
     reason: str = ""
+    connector_id: str | None = None
+    record_id: str | None = None
 
     @property
     def saving(self) -> Money | None:
@@ -66,15 +77,26 @@ def issue_space(offer: Offer) -> dict[str, list[Any]]:
             "extras": extras}
 
 
-def outcome_utility(offer: Offer, policies: PolicySet, context: EvalContext | None = None
-                    ) -> Callable[[dict[str, Any]], float]:
-    """Preferences as a utility over outcomes; an outcome that a hard rule denies scores 0."""
+def outcome_utility(offer: Offer, policies: PolicySet, context: EvalContext | None = None, *,
+                    budget: Money | None = None) -> Callable[[dict[str, Any]], float]:
+    """Preferences as a utility over outcomes; an outcome that a hard rule denies scores 0.
+
+    So does one priced in another currency than the offer, above the listed price, or above `budget`.
+    """
     prefs = utility_for(policies, offer.category, offer.price)
     cache: dict[tuple[Any, ...], float] = {}
+
+    def breaks_limits(price: Any) -> bool:
+        if not isinstance(price, Money) or price.currency != offer.price.currency or price > offer.price:
+            return True
+        return budget is not None and (budget.currency != price.currency or price > budget)
 
     def utility(outcome: dict[str, Any]) -> float:
         key = (outcome["price"], outcome["term_months"], outcome["data_use"], tuple(outcome["extras"]))
         if key not in cache:
+            if breaks_limits(outcome["price"]):
+                cache[key] = 0.0
+                return 0.0
             candidate = offer.model_copy(update={
                 "price": outcome["price"], "term_months": outcome["term_months"],
                 "data_use": DataUse(outcome["data_use"]), "extras": tuple(outcome["extras"])})
@@ -98,87 +120,168 @@ def _terms(outcome: dict[str, Any]) -> Terms:
                  extras=tuple(outcome["extras"]))
 
 
-def _wire(terms: Terms) -> dict[str, Any]:
+def wire_terms(terms: Terms) -> dict[str, Any]:
+    """Terms as a person reads them in the vault and the audit log (price as "7.86 EUR")."""
     return {"price": str(terms.price), "term_months": terms.term_months, "data_use": terms.data_use.value,
             "extras": list(terms.extras)}
 
 
+_wire = wire_terms
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class _WalkAway(Exception):
+    """The vendor broke a guard rail; the negotiation ends without agreement."""
+
+
 async def negotiate_offer(connector: Connector, offer: Offer, policies: PolicySet, vault: Vault | None = None,
-                          *, reserve: float = 0.2, context: EvalContext | None = None) -> NegotiationResult:
-    """Negotiate `offer` with its vendor until agreement, walk-away or the vendor's last round."""
-    result = NegotiationResult(offer.vendor_id, offer, reserve)
-    utility = outcome_utility(offer, policies, context)
+                          *, reserve: float = 0.2, context: EvalContext | None = None, budget: Money | None = None,
+                          connector_id: str | None = None, intent_id: str | None = None) -> NegotiationResult:
+    """Negotiate `offer` with its vendor until agreement, walk-away or the vendor's last round.
+
+    With an `intent_id` the negotiation is stored as `negotiations/<intent>--<vendor>`: "open" while it runs,
+    "done" once it ended, so that a run interrupted by a crash can tell which vendors to negotiate again.
+    """
+    result = NegotiationResult(offer.vendor_id, offer, reserve, connector_id=connector_id)
+    utility = outcome_utility(offer, policies, context, budget=budget)
     issues = issue_space(offer)
+    subject = f"{offer.vendor_id}/{offer.id}"
+    if intent_id is not None:
+        result.record_id = f"{intent_id}--{offer.vendor_id}"
+        if vault is not None:
+            vault.put(COLLECTION, result.record_id, {
+                "state": "open", "intent": intent_id, "connector": connector_id, "vendor": offer.vendor_id,
+                "offer": offer.id, "offer_data": offer.model_dump(mode="json"), "at": _now()}, audit=False)
 
     def record(round_: int, proposer: str, terms: Terms) -> None:
         u = utility(_outcome(terms))
         result.exchanges.append(Exchange(round_, proposer, _wire(terms), u))
         if vault is not None:
-            vault.audit.append(f"negotiate.{proposer}-offer", f"{offer.vendor_id}/{offer.id}",
-                               {"round": round_, "terms": _wire(terms), "utility": round(u, 4)})
+            vault.audit.append(f"negotiate.{proposer}-offer", subject,
+                               {"round": round_, "terms": _wire(terms), "utility": round(u, 4),
+                                "session": result.session_id, "intent": intent_id})
 
-    rnd = await connector.negotiate(offer.id)
-    result.session_id = rnd.session_id
-    record(rnd.round, rnd.proposer, rnd.terms)
-    # rounds alternate vendor, buyer, vendor…: the customer answers every other one
-    strategy = for_customer(issues, utility, reserve, (rnd.max_rounds + 1) // 2)
-    for step in itertools.count():
-        if rnd.status != "open":
-            break
-        if strategy.respond(_outcome(rnd.terms), step):
-            answer = await connector.negotiate(offer.id, None, session_id=rnd.session_id)
-            if answer.status == "accepted" and answer.terms == rnd.terms:
-                result.agreed, result.utility, result.reason = rnd.terms, utility(_outcome(rnd.terms)), "accepted"
-            else:
-                result.reason = f"the vendor changed its terms on acceptance ({answer.status})"
-            break
-        proposal = strategy.propose(step)
-        if proposal is None:
-            result.reason = "no outcome beats walking away"
-            break
-        mine = _terms(proposal)
-        record(rnd.round + 1, "buyer", mine)
-        rnd = await connector.negotiate(offer.id, mine, session_id=rnd.session_id)
-        if rnd.status == "accepted":
-            if rnd.terms == mine:
-                result.agreed, result.utility, result.reason = mine, utility(proposal), "vendor accepted"
-            else:
-                result.reason = "the vendor accepted terms other than those proposed"
-            break
-        if rnd.status == "open":
-            record(rnd.round, rnd.proposer, rnd.terms)
-    if not result.reason:
-        result.reason = f"no agreement ({rnd.status})"
+    def check(terms: Terms) -> None:
+        if terms.price.currency != offer.price.currency:
+            raise _WalkAway(f"the vendor switched currency from {offer.price.currency} to {terms.price.currency}")
+
+    try:
+        rnd = await connector.negotiate(offer.id)
+        result.session_id = rnd.session_id
+        check(rnd.terms)
+        record(rnd.round, rnd.proposer, rnd.terms)
+        # rounds alternate vendor, buyer, vendor…: the customer answers every other one
+        strategy = for_customer(issues, utility, reserve, (min(rnd.max_rounds, ROUND_LIMIT) + 1) // 2)
+        for step in itertools.count():
+            if rnd.status != "open":
+                break
+            if step >= strategy.n_steps or rnd.round >= ROUND_LIMIT:
+                raise _WalkAway(f"the vendor kept countering past {rnd.round} rounds")
+            if strategy.respond(_outcome(rnd.terms), step):
+                answer = await connector.negotiate(offer.id, None, session_id=rnd.session_id)
+                if answer.status == "accepted" and answer.terms == rnd.terms:
+                    result.agreed, result.utility, result.reason = rnd.terms, utility(_outcome(rnd.terms)), "accepted"
+                else:
+                    result.reason = f"the vendor changed its terms on acceptance ({answer.status})"
+                break
+            proposal = strategy.propose(step)
+            if proposal is None:
+                result.reason = "no outcome beats walking away"
+                break
+            mine = _terms(proposal)
+            record(rnd.round + 1, "buyer", mine)
+            rnd = await connector.negotiate(offer.id, mine, session_id=rnd.session_id)
+            check(rnd.terms)
+            if rnd.status == "accepted":
+                if rnd.terms == mine:
+                    result.agreed, result.utility, result.reason = mine, utility(proposal), "vendor accepted"
+                else:
+                    result.reason = "the vendor accepted terms other than those proposed"
+                break
+            if rnd.status == "open":
+                record(rnd.round, rnd.proposer, rnd.terms)
+        if not result.reason:
+            result.reason = f"no agreement ({rnd.status})"
+    except _WalkAway as exc:
+        result.reason = str(exc)
+        if vault is not None:
+            vault.audit.append("negotiate.walked-away", subject, {"reason": result.reason, "intent": intent_id})
+    if result.agreed is not None and result.utility <= reserve:  # belt and braces: never below the walk-away point
+        result.agreed, result.utility, result.reason = None, 0.0, "refused: below the walk-away point"
     if vault is not None:
-        vault.put("negotiations", result.session_id or offer.id, {
-            "vendor": offer.vendor_id, "offer": offer.id, "reason": result.reason,
-            "agreed": _wire(result.agreed) if result.agreed else None, "utility": result.utility,
-            "exchanges": [e.__dict__ for e in result.exchanges],
-            "at": dt.datetime.now(dt.UTC).isoformat()})
+        vault.put(COLLECTION, result.record_id or result.session_id or offer.id, _record(result, intent_id))
     return result
+
+
+def _record(result: NegotiationResult, intent_id: str | None) -> dict[str, Any]:
+    return {
+        "state": "done", "intent": intent_id, "connector": result.connector_id, "vendor": result.vendor_id,
+        "offer": result.offer.id, "offer_data": result.offer.model_dump(mode="json"), "session": result.session_id,
+        "reason": result.reason, "agreed": _wire(result.agreed) if result.agreed else None,
+        "agreed_terms": result.agreed.model_dump(mode="json") if result.agreed else None,
+        "utility": result.utility, "reserve": result.reserve,
+        "exchanges": [e.__dict__ for e in result.exchanges], "at": _now()}
+
+
+def result_from_record(record_id: str, data: dict[str, Any]) -> NegotiationResult:
+    """A finished negotiation as stored by `negotiate_offer` (used to resume an interrupted run)."""
+    agreed = Terms.model_validate(data["agreed_terms"]) if data.get("agreed_terms") else None
+    return NegotiationResult(
+        vendor_id=data["vendor"], offer=Offer.model_validate(data["offer_data"]),
+        reserve=float(data.get("reserve", 0.2)), agreed=agreed, utility=float(data.get("utility", 0.0)),
+        session_id=data.get("session"), exchanges=[Exchange(**e) for e in data.get("exchanges", [])],
+        reason=str(data.get("reason", "")), connector_id=data.get("connector"), record_id=record_id)
 
 
 async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: PolicySet, vault: Vault | None = None,
                         *, reserve: float = 0.2, per_vendor_seconds: float = 30.0,
-                        context: EvalContext | None = None) -> list[NegotiationResult]:
-    """Negotiate every (connector, offer) at once; results best first. The winner waits for approval."""
+                        context: EvalContext | None = None, budget: Money | None = None,
+                        connector_ids: Sequence[str | None] | None = None, intent_id: str | None = None,
+                        done: Sequence[NegotiationResult] = ()) -> list[NegotiationResult]:
+    """Negotiate every (connector, offer) at once; results best first (with `done` ones from an earlier run).
 
-    async def one(connector: Connector, offer: Offer) -> NegotiationResult:
+    Each vendor has `per_vendor_seconds`; a vendor that fails or stalls ends with a reason, never the run.
+    The winner waits for approval in the vault's `approvals` collection.
+    """
+    ids = list(connector_ids) if connector_ids is not None else [None] * len(pairs)
+
+    async def one(connector: Connector, offer: Offer, cid: str | None) -> NegotiationResult:
         try:
             return await asyncio.wait_for(
-                negotiate_offer(connector, offer, policies, vault, reserve=reserve, context=context),
+                negotiate_offer(connector, offer, policies, vault, reserve=reserve, context=context, budget=budget,
+                                connector_id=cid, intent_id=intent_id),
                 per_vendor_seconds)
         except TimeoutError:
-            return NegotiationResult(offer.vendor_id, offer, reserve, reason="timed out")
+            reason = f"timed out after {per_vendor_seconds:g} s"
         except ConnectorError as exc:
-            return NegotiationResult(offer.vendor_id, offer, reserve, reason=exc.message)
+            reason = exc.message
+        except Exception as exc:  # a connector's own bug must not end the other negotiations
+            reason = f"the connector failed: {type(exc).__name__}"
+        failed = NegotiationResult(offer.vendor_id, offer, reserve, reason=reason, connector_id=cid,
+                                   record_id=f"{intent_id}--{offer.vendor_id}" if intent_id else None)
+        if vault is not None:
+            vault.audit.append("negotiate.vendor-failed", f"{offer.vendor_id}/{offer.id}",
+                               {"reason": reason, "intent": intent_id})
+            if failed.record_id is not None:
+                vault.put(COLLECTION, failed.record_id, _record(failed, intent_id))
+        return failed
 
-    results = await asyncio.gather(*(one(c, o) for c, o in pairs))
+    results = [*done, *await asyncio.gather(*(one(c, o, cid) for (c, o), cid in zip(pairs, ids, strict=True)))]
     ranked = sorted(results, key=lambda r: (r.agreed is not None, r.utility), reverse=True)
     winner = ranked[0] if ranked and ranked[0].agreed else None
     if vault is not None and winner is not None and winner.agreed is not None:
-        vault.put("approvals", f"purchase-{winner.session_id}", {
-            "kind": "purchase", "state": "pending", "vendor": winner.vendor_id, "offer": winner.offer.id,
-            "session": winner.session_id, "terms": _wire(winner.agreed), "utility": round(winner.utility, 4),
-            "reasons": [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})" for r in ranked]})
+        item_id = f"purchase-{intent_id}" if intent_id else f"purchase-{winner.session_id}"
+        existing = vault.get("approvals", item_id)
+        if existing is None or existing.data.get("state") == "pending":
+            vault.put("approvals", item_id, {
+                "kind": "purchase", "state": "pending", "vendor": winner.vendor_id, "offer": winner.offer.id,
+                "session": winner.session_id, "connector": winner.connector_id, "intent": intent_id,
+                "category": winner.offer.category, "period": winner.offer.period, "product": winner.offer.product,
+                "listed": str(winner.offer.price),
+                "terms": _wire(winner.agreed), "agreed_terms": winner.agreed.model_dump(mode="json"),
+                "utility": round(winner.utility, 4), "created": _now(),
+                "reasons": [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})" for r in ranked]})
     return ranked

@@ -1,0 +1,46 @@
+"""What the person seeks (`butler.models.Intent`), kept in the vault collection `intents`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from butler.errors import UsageError
+from butler.models import Intent, IntentStatus, Money
+from butler.vault import Vault
+
+__all__ = ["COLLECTION", "add", "all_intents", "cancel", "get", "set_status"]
+
+COLLECTION = "intents"
+
+
+def add(vault: Vault, description: str, category: str, budget: Money, *, keywords: tuple[str, ...] = (),
+        deadline: dt.datetime | None = None) -> Intent:
+    intent = Intent(id=f"i-{secrets.token_hex(3)}", description=description, category=category, budget=budget,
+                    keywords=keywords, deadline=deadline, created=dt.datetime.now(dt.UTC))
+    vault.put(COLLECTION, intent.id, intent.model_dump(mode="json"))
+    return intent
+
+
+def get(vault: Vault, intent_id: str) -> Intent:
+    record = vault.get(COLLECTION, intent_id)
+    if record is None:
+        raise UsageError(f"no intent {intent_id!r}", "See `butler intent list`.")
+    return Intent.model_validate(record.data)
+
+
+def all_intents(vault: Vault) -> list[Intent]:
+    found = [Intent.model_validate(r.data) for r in vault.records(COLLECTION)]
+    return sorted(found, key=lambda i: i.created)
+
+
+def set_status(vault: Vault, intent_id: str, status: IntentStatus) -> None:
+    vault.update(COLLECTION, intent_id, lambda data: {**(data or {}), "status": status.value})
+
+
+def cancel(vault: Vault, intent_id: str) -> Intent:
+    intent = get(vault, intent_id)
+    if intent.status in (IntentStatus.FULFILLED, IntentStatus.CANCELLED):
+        raise UsageError(f"intent {intent_id} is already {intent.status.value}")
+    set_status(vault, intent_id, IntentStatus.CANCELLED)
+    return get(vault, intent_id)

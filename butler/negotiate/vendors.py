@@ -1,0 +1,35 @@
+"""Opening the enabled connectors for a negotiation, each behind a response-size cap."""
+
+from __future__ import annotations
+
+import logging
+
+from butler import registry
+from butler.errors import ButlerError
+from butler.negotiate.limits import BoundedTransport
+from butler.sdk import Capability, Connector
+from butler.vault import Vault
+
+__all__ = ["open_enabled", "open_one"]
+
+log = logging.getLogger("butler.negotiate")
+
+
+def open_one(vault: Vault, connector_id: str) -> Connector:
+    """One enabled connector, its answers capped in size; the caller closes it."""
+    return registry.open_connector(vault, connector_id, transport=BoundedTransport())
+
+
+def open_enabled(vault: Vault, capability: Capability = Capability.LIST_OFFERS) -> list[tuple[str, Connector]]:
+    """Every enabled connector that declares `capability`; one that fails to open is a warning, not a crash."""
+    opened: list[tuple[str, Connector]] = []
+    for connector_id in sorted(registry.enabled_ids(vault)):
+        try:
+            cls = registry.load(connector_id)
+            if capability not in cls.manifest.capabilities:
+                continue
+            opened.append((connector_id, registry.open_connector(vault, connector_id, cls=cls,
+                                                                 transport=BoundedTransport())))
+        except ButlerError as exc:
+            log.warning("%s: %s", connector_id, exc.message)
+    return opened
