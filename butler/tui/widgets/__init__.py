@@ -1,0 +1,7 @@
+"""The TUI's own widgets, one per module."""
+
+from butler.tui.widgets.nav import NavBar
+from butler.tui.widgets.panel import Panel
+from butler.tui.widgets.status import StatusLine
+
+__all__ = ["NavBar", "Panel", "StatusLine"]

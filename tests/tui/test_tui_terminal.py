@@ -1,0 +1,80 @@
+"""The TUI in a real terminal (tmux, private socket): open, go to Approvals, approve, quit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from butler.vault import open_vault
+from tests.tui.conftest import Seeded
+
+
+class Terminal:
+    def __init__(self, socket: Path) -> None:
+        self.socket = str(socket)
+        self.session = "butler"
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-S", self.socket, *args], check=True, capture_output=True, text=True,
+                              timeout=10).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            if time.monotonic() > deadline:
+                pytest.fail(f"{text!r} never appeared; the terminal shows:\n{shown}")
+            time.sleep(0.05)
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:  # one at a time: a burst like "Escape q" would arrive as alt+q
+            self.tmux("send-keys", "-t", self.session, key)
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed: apt-get install tmux")
+    directory = Path(tempfile.mkdtemp(prefix="btui-"))  # socket paths must stay short
+    term = Terminal(directory / "s")
+    try:
+        yield term
+    finally:
+        subprocess.run(["tmux", "-S", term.socket, "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_approve_in_a_real_terminal(seeded: Seeded, terminal: Terminal) -> None:
+    env = [f"{name}={os.environ[name]}" for name in ("BUTLER_HOME", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                                     "XDG_RUNTIME_DIR", "BUTLER_KEYRING", "BUTLER_PASSPHRASE_FILE")]
+    command = f"{sys.executable} -m butler tui; echo EXIT=$?; sleep 60"
+    terminal.tmux("new-session", "-d", "-s", terminal.session, "-x", "80", "-y", "24",
+                  "-e", "TERM=xterm-256color", *(arg for e in env for arg in ("-e", e)), command)
+    shown = terminal.wait_for("2 items wait for your decision")
+    assert "Since you last looked" in shown and "Approvals (2)" in shown
+    terminal.keys("2")
+    terminal.wait_for("buy parla-5 from parla at 7.86 EUR")
+    terminal.keys("Down", "a")  # the renewal reminder (a purchase would need the vendor's connector)
+    shown = terminal.wait_for("Approvals (1)")
+    assert "approved" in shown and "purchase" in shown
+    terminal.keys("q")
+    terminal.wait_for("EXIT=0")
+    with open_vault(seeded.home, interactive=False).vault as vault:
+        assert vault.get("approvals", "renew-energy").data["state"] == "approved"  # type: ignore[union-attr]
+        assert vault.get("approvals", "purchase-s1").data["state"] == "pending"  # type: ignore[union-attr]
+        assert [e.action for e in vault.audit.entries() if e.action.startswith("approval.")] == [
+            "approval.approved"]
