@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,7 +21,6 @@ from textual.widgets import Footer, Static
 
 from butler import paths
 from butler.errors import ButlerError, VaultLocked
-from butler.mail.sources import MailSource
 from butler.tui.data import VaultReader, read_seen, write_seen
 from butler.tui.screens import (
     ApprovalsScreen,
@@ -35,6 +34,9 @@ from butler.tui.screens import (
 )
 from butler.tui.widgets.nav import PLACES, NavBar
 from butler.vault import Unlocked, Vault, open_vault
+
+if TYPE_CHECKING:
+    from butler.mail.sources import MailSource
 
 __all__ = ["ButlerApp", "make_app"]
 

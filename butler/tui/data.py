@@ -17,13 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from butler import approvals, paths
 from butler.errors import ButlerError, ConfigError
 from butler.log import redact
-from butler.mail.sources import MailSource
 from butler.vault import AuditEntry, Vault
+
+if TYPE_CHECKING:
+    from butler.mail.sources import MailSource
 
 __all__ = [
     "AccountView",
