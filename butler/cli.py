@@ -61,10 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2))
     handler = getattr(args, "func", None)
-    if handler is None:
-        parser.print_help()
-        return 0
     try:
+        if handler is None:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                parser.print_help()
+                return 0
+            from butler.commands.tui import run as run_tui  # `butler` alone opens the terminal UI
+
+            return run_tui()
         return int(handler(args) or 0)
     except ButlerError as exc:
         print(f"error: {redact(exc.message)}", file=sys.stderr)

