@@ -71,7 +71,7 @@ def _section(say: Say, title: str) -> None:
     say(f"── {title} " + "─" * max(0, 60 - len(title)))
 
 
-def run_demo(say: Say = print, keep: bool = False) -> int:
+def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> int:
     """Run every part of the butler that exists on a throwaway home; returns an exit code."""
     root = source_root()
     home = Path(tempfile.mkdtemp(prefix="butler-demo-"))
@@ -79,7 +79,13 @@ def run_demo(say: Say = print, keep: bool = False) -> int:
     os.environ.update(BUTLER_HOME=str(home), BUTLER_KEYRING="none")
     os.environ.pop("BUTLER_PASSPHRASE_FILE", None)
     try:
-        return _run(root, home, say)
+        code = _run(root, home, say)
+        if tui if tui is not None else (sys.stdin.isatty() and sys.stdout.isatty()):
+            from butler.commands.tui import run as run_tui
+
+            say("\nopening the terminal UI on the demo home (q quits; the home is removed afterwards)")
+            code = run_tui() or code
+        return code
     finally:
         for key, value in saved.items():
             if value is None:
@@ -99,6 +105,10 @@ def _run(root: Path, home: Path, say: Say) -> int:
     say(f"butler demo — a throwaway home in {home} (removed afterwards)")
     _section(say, "vault")
     passphrase = secrets.token_urlsafe(18)
+    secret_file = home / "demo-passphrase"  # lets the TUI open the throwaway vault; removed with the home
+    secret_file.write_text(passphrase)
+    secret_file.chmod(0o600)
+    os.environ["BUTLER_PASSPHRASE_FILE"] = str(secret_file)
     Vault.create(home, passphrase).close()
     start = time.perf_counter()
     vault = Vault(home, Vault.key_from_passphrase(home, passphrase))
