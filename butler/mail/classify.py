@@ -61,10 +61,6 @@ class Classification:
         return "\n".join(lines)
 
 
-def _sum(signals: list[Signal], group: str) -> float:
-    return sum(s.weight for s in signals if s.group == group)
-
-
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
@@ -77,7 +73,9 @@ def classify(raw: bytes, memory: Memory | None = None) -> Classification:
 def classify_facts(facts: MailFacts, memory: Memory | None = None) -> Classification:
     signals = read_signals(facts)
     toks = tuple(tokens(facts, signals))
-    g = {group: _sum(signals, group) for group in ("list", "bulk", "offer", "transactional", "personal", "spam")}
+    g = dict.fromkeys(("list", "bulk", "offer", "transactional", "personal", "spam"), 0.0)
+    for sig in signals:
+        g[sig.group] += sig.weight
     learned = 0.0
     if memory is not None and memory.tokens.trained:
         confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide

@@ -44,11 +44,13 @@ class TokenModel:
     other: dict[str, int] = field(default_factory=dict)
     n_promo: int = 0
     n_other: int = 0
+    _scores: dict[str, float | None] = field(default_factory=dict, repr=False, compare=False)
 
     def learn(self, tokens: Iterable[str], promotional: bool, weight: int = 1) -> None:
         counts = self.promo if promotional else self.other
         for token in set(tokens):
             counts[token] = counts.get(token, 0) + weight
+        self._scores.clear()  # the counts changed: every cached token score is stale
         if promotional:
             self.n_promo += weight
         else:
@@ -69,18 +71,25 @@ class TokenModel:
         """Evidence from the most telling tokens (Robinson-style: strongest 30, each capped), in nats."""
         if self.n_promo == 0 or self.n_other == 0:
             return 0.0
+        cache = self._scores
         scores = []
         for token in set(tokens):
-            p = self.promo.get(token, 0)
-            o = self.other.get(token, 0)
-            if p + o < 2:
-                continue
-            rate_p = (p + 0.5) / (self.n_promo + 1)
-            rate_o = (o + 0.5) / (self.n_other + 1)
-            value = math.log(rate_p / rate_o)
-            scores.append(max(-_PER_TOKEN_CAP, min(_PER_TOKEN_CAP, value)))
+            value = cache.get(token, 0.0)
+            if value == 0.0 and token not in cache:
+                value = cache[token] = self._score(token)
+            if value is not None:
+                scores.append(value)
         scores.sort(key=abs, reverse=True)
         return sum(scores[:_MOST_TELLING]) / math.sqrt(max(1, min(len(scores), _MOST_TELLING)))
+
+    def _score(self, token: str) -> float | None:
+        p = self.promo.get(token, 0)
+        o = self.other.get(token, 0)
+        if p + o < 2:
+            return None
+        rate_p = (p + 0.5) / (self.n_promo + 1)
+        rate_o = (o + 0.5) / (self.n_other + 1)
+        return max(-_PER_TOKEN_CAP, min(_PER_TOKEN_CAP, math.log(rate_p / rate_o)))
 
     def to_json(self) -> dict[str, Any]:
         return {"promo": self.promo, "other": self.other, "n_promo": self.n_promo, "n_other": self.n_other}

@@ -1,36 +1,47 @@
-"""Raw message bytes → `MailFacts`: the few things the classifier looks at, read defensively.
+"""Raw message bytes → `MailFacts`: the few things the classifier looks at, read defensively and fast.
 
-Whatever the bytes are (malformed MIME, unknown charsets, a 30 MB attachment, thousands of nested parts),
-`read_facts` returns facts and never raises: bodies are read from a bounded prefix, parts are walked
-iteratively up to a fixed count, and every decode falls back to replacement characters.
+A small bytes-level reader instead of the `email` package: headers are unfolded and decoded once (RFC 2047
+only for the fields shown to people), MIME parts are split on their boundaries without building a tree,
+and only text parts are decoded, from a bounded prefix. Whatever the bytes are (malformed MIME, unknown
+charsets, a 30 MB attachment, thousands of nested parts), `read_facts` returns facts and never raises.
 """
 
 from __future__ import annotations
 
-import email.header
-import email.utils
+import binascii
 import hashlib
 import html
 import re
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import compat32
+from functools import cached_property
 
-__all__ = ["BODY_PREFIX", "MailFacts", "decode_header", "read_facts", "sender_key"]
+__all__ = ["BODY_PREFIX", "MailFacts", "decode_header", "read_facts", "sender_key", "strip_html"]
 
-BODY_PREFIX = 256 * 1024  # bytes of a message the classifier reads; the rest is attachments, mostly
+BODY_PREFIX = 256 * 1024  # bytes of a message fetched and fingerprinted; the rest is attachments, mostly
+TEXT_PREFIX = 64 * 1024  # bytes of text parts decoded, in all
+_HEADER_BLOCK_MAX = 64 * 1024
+_HEADER_LINES_MAX = 500
 _HEADER_VALUE_MAX = 2000
 _TEXT_MAX = 20_000
+SIGNAL_HEAD = 3000  # characters of text phrase signals read from the top …
+SIGNAL_TAIL = 800  # … and from the bottom, where footers are
 _MAX_PARTS = 200
+_ENCODED_FIELDS = frozenset({"subject", "from", "to", "cc", "sender", "reply-to"})
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
-_DROP = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>")
-_IMG = re.compile(r"(?i)<img\b[^>]{0,2000}>")
+_IMG = re.compile(r"<[iI][mM][gG]\b[^>]{0,2000}>")
 _PIXEL = re.compile(r"""(?i)\b(?:width|height)\s*[=:]\s*["']?\s*[01](?:px)?\b""")
-_LINK = re.compile(r"""(?i)<a\b[^>]{0,2000}?href\s*=\s*["']?(https?://[^"'\s>]{1,500})""")
-_URL = re.compile(r"(?i)\bhttps?://([a-z0-9.-]{1,253})")
-_SPACE = re.compile(r"\s+")
+_LINK = re.compile(r"""<[aA]\s[^>]{0,2000}?[hH][rR][eE][fF]\s*=\s*["']?([hH][tT][tT][pP][sS]?://[^"'\s>]{1,500})""")
+_URL = re.compile(r"[hH][tT][tT][pP][sS]?://([a-zA-Z0-9.-]{1,253})")
+_WORD_RUN = re.compile(r"[a-z0-9ßà-öø-ÿā-ſ]+")
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,40})(?:\*[^?\s]{0,20})?\?([bBqQ])\?([^?\s]{0,2000})\?=")
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")
+_FIELD = re.compile(r"^([!-9;-~]{1,100})[ \t]*:(.*(?:\n[ \t].*)*)", re.MULTILINE)
+_ANGLE = re.compile(r"<\s*([^<>\s]{1,320})\s*>")
+_BARE_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]]{1,200}@[^\s<>,;:\"()\[\]]{1,200}")
+_BOUNDARY = re.compile(r"""(?i)\bboundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))""")
+_CHARSET = re.compile(r"""(?i)\bcharset\s*=\s*["']?([a-z0-9_.:+-]{1,40})""")
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
 @dataclass(frozen=True)
@@ -62,34 +73,64 @@ class MailFacts:
     def has(self, name: str) -> bool:
         return name in self.headers
 
+    @cached_property
+    def content(self) -> str:
+        """Subject and a bounded view of the text (its head and its footer), lower-cased, for phrase signals."""
+        text = self.text
+        if len(text) > SIGNAL_HEAD + SIGNAL_TAIL:
+            text = f"{text[:SIGNAL_HEAD]} {text[-SIGNAL_TAIL:]}"
+        return f"{self.subject} {text}".lower()
+
+    @cached_property
+    def word_list(self) -> list[str]:
+        """The words of `content`, in order (letters and digits; punctuation and hyphens split words)."""
+        return _WORD_RUN.findall(self.content)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.word_list)
+
+    @cached_property
+    def joined(self) -> str:
+        """The words of `content` separated by single spaces, with a space at each end: phrases match whole words."""
+        return f" {' '.join(self.word_list)} "
+
+    @cached_property
+    def subject_words(self) -> list[str]:
+        return _WORD_RUN.findall(self.subject.lower())
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    if charset:
+        try:
+            return data.decode(charset, "replace")
+        except (LookupError, ValueError, TypeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _encoded_word(match: re.Match[str]) -> str:
+    charset, encoding, payload = match.group(1), match.group(2).lower(), match.group(3)
+    try:
+        if encoding == "b":
+            clean = _B64_JUNK.sub(b"", payload.encode("ascii", "ignore"))
+            data = binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        else:
+            data = binascii.a2b_qp(payload.encode("ascii", "ignore"), header=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return _decode(data, charset)
+
 
 def decode_header(value: object) -> str:
     """A header value as text: RFC 2047 words decoded, unknown charsets replaced, whitespace collapsed."""
     text = str(value)[: _HEADER_VALUE_MAX * 2]
-    try:
-        pieces = email.header.decode_header(text)
-        out = []
-        for chunk, charset in pieces:
-            if isinstance(chunk, bytes):
-                out.append(_decode(chunk, charset))
-            else:
-                out.append(chunk)
-        text = "".join(out)
-    except Exception:  # noqa: S110 -- hostile encoded-words: keep the raw text
-        pass
-    text = text.replace("\r", " ").replace("\n", " ").replace("\x00", "")
-    return _SPACE.sub(" ", text).strip()[:_HEADER_VALUE_MAX]
-
-
-def _decode(data: bytes, charset: str | None) -> str:
-    for name in (charset, "utf-8", "latin-1"):
-        if not name:
-            continue
-        try:
-            return data.decode(name, "replace")
-        except (LookupError, ValueError):
-            continue
-    return data.decode("latin-1")
+    if "=?" in text:
+        text = _ENCODED_WORD.sub(_encoded_word, _BETWEEN_WORDS.sub("", text))
+    return " ".join(text.replace("\x00", "").split())[:_HEADER_VALUE_MAX]
 
 
 def sender_key(address: str) -> str:
@@ -97,99 +138,221 @@ def sender_key(address: str) -> str:
     return address.strip().lower()
 
 
-def _headers(msg: Message) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _split_head(data: bytes) -> tuple[bytes, bytes]:
+    """Header block and body, split at the first empty line (LF or CRLF line ends, mixed as they come)."""
+    if data[:1] == b"\n":
+        return b"", data[1:]
+    if data[:2] == b"\r\n":
+        return b"", data[2:]
+    lf = data.find(b"\n\n", 0, _HEADER_BLOCK_MAX)
+    crlf = data.find(b"\n\r\n", 0, _HEADER_BLOCK_MAX)
+    if lf < 0 and crlf < 0:
+        if len(data) > _HEADER_BLOCK_MAX:
+            return data[:_HEADER_BLOCK_MAX], b""
+        return data, b""
+    if crlf < 0 or 0 <= lf < crlf:
+        return data[: lf + 1], data[lf + 2:]
+    return data[: crlf + 1], data[crlf + 3:]
+
+
+def _header_fields(block: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """(lower-case name, unfolded raw value) pairs; a block that does not start with a header is body."""
     try:
-        items = msg.items()
-    except Exception:
-        return out
-    for name, value in items[:500]:
-        key = str(name).strip().lower()
-        if key and key not in out:
-            out[key] = decode_header(value)
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        text = block.decode("latin-1")
+    text = text.replace("\r", "")
+    if text and not _FIELD.match(text):
+        return [], block
+    fields = _FIELD.findall(text)
+    return [(name.lower(), value) for name, value in fields[:_HEADER_LINES_MAX]], b""
+
+
+def _headers(fields: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in fields:
+        if name in out:
+            continue
+        if name in _ENCODED_FIELDS:
+            out[name] = decode_header(value)
+        else:
+            out[name] = " ".join(value[: _HEADER_VALUE_MAX * 2].replace("\x00", "").split())[:_HEADER_VALUE_MAX]
     return out
 
 
-def _walk(msg: Message) -> list[Message]:
-    """Leaf parts, breadth first, at most _MAX_PARTS, without recursion (nesting depth is unbounded)."""
-    leaves: list[Message] = []
-    queue = [msg]
-    seen = 0
-    while queue and seen < _MAX_PARTS:
-        part = queue.pop(0)
-        seen += 1
-        payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
-            queue.extend(p for p in payload if isinstance(p, Message))
-        else:
-            leaves.append(part)
-    return leaves
+def _address(value: str) -> tuple[str, str]:
+    """(display name, address) of a From-like value, without the cost of a full RFC 5322 parse."""
+    angle = _ANGLE.search(value)
+    if angle:
+        address = angle.group(1)
+        name = value[: angle.start()].strip().strip('"').strip()
+    else:
+        bare = _BARE_ADDRESS.search(value)
+        address = bare.group(0) if bare else ""
+        name = value.replace(address, "").strip().strip("()\"").strip() if address else ""
+    address = address.strip().lower()[:320]
+    if address.startswith("mailto:"):
+        address = address[7:]
+    if "@" not in address or address.count("@") > 1:
+        address = ""
+    return name, address
 
 
-def _part_text(part: Message) -> str:
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
-    if not isinstance(data, bytes):
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    return _decode(data[:BODY_PREFIX], part.get_content_charset())
+def _media(fields: dict[str, str]) -> tuple[str, str]:
+    """(content type, the raw Content-Type value); anything unreadable is text/plain, as RFC 2045 says."""
+    value = fields.get("content-type", "")
+    ctype = value.split(";", 1)[0].strip().lower()
+    if ctype.count("/") != 1 or " " in ctype:
+        ctype = "text/plain"
+    return ctype, value
+
+
+def _part_fields(block: bytes) -> dict[str, str]:
+    out: dict[str, str] = {}
+    fields, _ = _header_fields(block[:8192])
+    for name, value in fields:
+        if name.startswith("content-") and name not in out:
+            out[name] = " ".join(value.split())[:_HEADER_VALUE_MAX]
+    return out
+
+
+def _split_multipart(body: bytes, boundary: bytes) -> tuple[list[bytes], bool]:
+    """Parts between `--boundary` lines and whether the closing delimiter was found."""
+    chunks = (b"\n" + body).split(b"\n--" + boundary)
+    parts: list[bytes] = []
+    closed = False
+    for chunk in chunks[1:]:
+        if chunk[:2] == b"--":
+            closed = True
+            break
+        newline = chunk.find(b"\n")
+        if newline < 0:
+            continue
+        part = chunk[newline + 1:]
+        parts.append(part[:-1] if part[-1:] == b"\r" else part)
+        if len(parts) >= _MAX_PARTS:
+            break
+    return parts, closed
+
+
+def _transfer_decode(data: bytes, encoding: str) -> tuple[bytes, bool]:
+    """Content-Transfer-Encoding undone; (bytes, whether it was malformed)."""
+    encoding = encoding.strip().lower()
+    if encoding == "base64":
+        try:
+            return binascii.a2b_base64(data), False
+        except (binascii.Error, ValueError):
+            clean = _B64_JUNK.sub(b"", data)
+            try:
+                return binascii.a2b_base64(clean[: len(clean) // 4 * 4]), True
+            except (binascii.Error, ValueError):
+                return b"", True
+    if encoding == "quoted-printable":
+        try:
+            return binascii.a2b_qp(data), False
+        except (binascii.Error, ValueError):
+            return data, True
+    return data, False
 
 
 def strip_html(markup: str) -> str:
-    text = _TAG.sub(" ", _DROP.sub(" ", markup))
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    """Visible text of an HTML document: script, style and head dropped, tags removed, entities decoded."""
+    lower = markup.lower()
+    kept: list[str] = []
+    at = 0
+    while True:
+        starts = [i for i in (lower.find("<script", at), lower.find("<style", at), lower.find("<head", at)) if i >= 0]
+        if not starts:
+            kept.append(markup[at:])
+            break
+        start = min(starts)
+        kept.append(markup[at:start])
+        tag = "script" if lower.startswith("<script", start) else "style" if lower.startswith("<style", start) \
+            else "head"
+        end = lower.find(f"</{tag}", start)
+        if end < 0:
+            break
+        close = lower.find(">", end)
+        at = len(markup) if close < 0 else close + 1
+    text = _TAG.sub(" ", " ".join(kept))
+    return " ".join(html.unescape(text).split())
 
 
 def read_facts(raw: bytes) -> MailFacts:
     """Read a raw RFC 5322 message (any bytes at all) into facts; never raises."""
-    fingerprint = hashlib.sha256(raw[:BODY_PREFIX]).hexdigest()[:32]
     try:
-        msg = BytesParser(policy=compat32).parsebytes(raw[:BODY_PREFIX])
-    except Exception:  # e.g. nesting deeper than the parser's recursion allows: headers only
-        try:
-            msg = BytesParser(policy=compat32).parsebytes(raw[:BODY_PREFIX], headersonly=True)
-            msg.set_payload("")
-        except Exception:
-            msg = Message()
-    headers = _headers(msg)
-    name, address = email.utils.parseaddr(headers.get("from", ""))
-    address = address.strip().lower()[:320]
-    if "@" not in address:
-        address = ""
+        return _read(raw)
+    except Exception:  # a reader bug must not stop a sweep: an empty verdict is better than none
+        return _read(b"")
+
+
+def _read(raw: bytes) -> MailFacts:
+    data = raw[:BODY_PREFIX]
+    fingerprint = hashlib.sha256(data).hexdigest()[:32]
+    if data[:5] == b"From ":  # an mbox envelope line, not a header
+        newline = data.find(b"\n")
+        data = data[newline + 1:] if newline >= 0 else b""
+    block, body = _split_head(data)
+    fields, spill = _header_fields(block)
+    defects = 0
+    if spill:
+        body, defects = spill + b"\n" + body, 1
+    headers = _headers(fields)
+    name, address = _address(headers.get("from", ""))
     domain = address.rpartition("@")[2]
     texts: list[str] = []
     markup: list[str] = []
-    attachments = 0
-    leaves = _walk(msg)
-    for part in leaves:
-        ctype = part.get_content_type()
-        disposition = str(part.get("content-disposition", "")).lower()
+    attachments = leaves = 0
+    budget = TEXT_PREFIX
+    # breadth first, without recursion: nesting depth is unbounded in hostile mail
+    queue: list[tuple[dict[str, str], bytes]] = [(headers, body)]
+    seen = 0
+    while queue and seen < _MAX_PARTS:
+        part_headers, part_body = queue.pop(0)
+        seen += 1
+        ctype, ctype_value = _media(part_headers)
+        if ctype.startswith("multipart/"):
+            match = _BOUNDARY.search(ctype_value)
+            if match:
+                boundary = (match.group(1) or match.group(2)).encode("utf-8", "replace")
+                parts, closed = _split_multipart(part_body, boundary)
+                defects += not closed
+                for part in parts[: _MAX_PARTS - seen]:
+                    part_block, part_rest = _split_head(part)
+                    queue.append((_part_fields(part_block), part_rest))
+                continue
+            defects += 1
+            ctype = "text/plain"
+        if ctype == "message/rfc822":
+            inner_block, inner_body = _split_head(part_body)
+            queue.append((_part_fields(inner_block), inner_body))
+            continue
+        leaves += 1
+        disposition = part_headers.get("content-disposition", "").lower()
         if "attachment" in disposition or not ctype.startswith("text/"):
             attachments += ctype != "text/plain" or "attachment" in disposition
             continue
-        body = _part_text(part)
-        if ctype == "text/html":
-            markup.append(body)
-        else:
-            texts.append(body)
-    html_doc = "".join(markup)[: BODY_PREFIX]
-    text = " ".join(t for t in texts)
+        if budget <= 0:
+            continue
+        encoding = part_headers.get("content-transfer-encoding", "")
+        take = budget * 4 // 3 + 4 if "base64" in encoding.lower() else budget
+        decoded, malformed = _transfer_decode(part_body[:take], encoding)
+        defects += malformed
+        charset = _CHARSET.search(ctype_value)
+        content = _decode(decoded[:budget], charset.group(1) if charset else None)
+        budget -= len(decoded)
+        (markup if ctype == "text/html" else texts).append(content)
+    html_doc = "".join(markup)[:BODY_PREFIX]
+    text = " ".join(texts)
     if not text.strip() and html_doc:
         text = strip_html(html_doc)
-    text = _SPACE.sub(" ", text)[:_TEXT_MAX]
+    text = " ".join(text[: _TEXT_MAX * 2].split())[:_TEXT_MAX]
     urls = [m.group(1).lower() for m in _LINK.finditer(html_doc)] or [
-        "http://" + m.group(1) for m in _URL.finditer(text)
+        "http://" + m.group(1) for m in (_URL.finditer(text) if "://" in text else ())
     ]
-    link_domains = tuple(sorted({_URL.match(u).group(1) for u in urls if _URL.match(u)}))[:50]  # type: ignore[union-attr]
+    hosts = {m.group(1).lower() for m in map(_URL.match, urls) if m}
     images = _IMG.findall(html_doc)
-    to_field = headers.get("to", "") + "," + headers.get("cc", "")
-    recipients = len([a for _, a in email.utils.getaddresses([to_field]) if "@" in a])
-    try:
-        defects = len(msg.defects)
-    except Exception:
-        defects = 0
+    recipients = len(_BARE_ADDRESS.findall(headers.get("to", "") + "," + headers.get("cc", "")))
     return MailFacts(
         headers=headers,
         sender=address,
@@ -203,8 +366,8 @@ def read_facts(raw: bytes) -> MailFacts:
         images=len(images),
         tracking_pixels=sum(1 for tag in images if len(_PIXEL.findall(tag)) >= 2),
         links=len(urls),
-        link_domains=link_domains,
-        parts=len(leaves),
+        link_domains=tuple(sorted(hosts))[:50],
+        parts=leaves,
         attachments=attachments,
         recipients=recipients,
         html_only=bool(markup) and not any(t.strip() for t in texts),

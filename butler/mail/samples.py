@@ -16,7 +16,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Labelled", "fetch_spamassassin", "modern_set", "spamassassin_set"]
+__all__ = ["Labelled", "fetch_spamassassin", "modern_set", "spamassassin_set", "trap_set"]
 
 
 @dataclass(frozen=True)
@@ -172,4 +172,55 @@ def modern_set(count: int = 4000, seed: int = 7) -> list[Labelled]:
         headers.append(f"Content-Type: {ctype}; charset=utf-8")
         raw = ("\r\n".join(headers) + "\r\n\r\n" + text + "\r\n").encode()
         out.append(Labelled(raw, kind, "modern", ".".join(domain.split(".")[-2:])))
+    return out
+
+
+_TRAP_PERSONAL = [
+    ("Re: your visit on {day}", "Hi {Name}, great to meet you at the shop. As promised, here is the {p}% off code "
+     "{code} for the {prod} — it works until Sunday. Shop now if you like, no pressure! Best, {Me} at {Brand}"),
+    ("Our call about the {prod}", "Hello {Name}, following our call: the {prod} is ${price}, free shipping, and I "
+     "can hold it until {day}. Click here to see it. Cheers, {Me}, {Brand} customer care"),
+    ("Quick note from {Me}", "Hi {Name}! Last chance to join our team dinner on {day}. Bring a friend, it's free. "
+     "{Me} ({Brand})"),
+]
+_TRAP_TRANSACTIONAL = [
+    ("Thanks, {Name}!", "Thanks for shopping with {Brand}. {prod}: ${price}. Paid with card ending 4242. "
+     "Don't miss our summer sale: {p}% off bestsellers with code {code}. Shop now! Unsubscribe from offers."),
+    ("Good news, {Name}", "It's on its way: your {prod} ships today, tracking number {track}. Limited time: "
+     "free shipping on your next order, save up to {p}% off. Manage your email preferences."),
+    ("{Brand}: action needed", "Your card expires soon; update your payment method to keep your {Brand} plan. "
+     "New arrivals and exclusive offers inside the app — {p}% off for members only."),
+]
+
+
+def trap_set(count: int = 300, seed: int = 13) -> list[Labelled]:
+    """Mail that must stay but looks like marketing: people writing from brand domains about offers, and
+    receipts and notices under marketing subjects and footers, sent through an ESP with one-click unsubscribe."""
+    rng = random.Random(seed)
+    out: list[Labelled] = []
+    for i in range(count):
+        brand = rng.choice(_BRANDS[:12])  # few senders repeat, as colleagues and shops do
+        domain = f"{brand}.{_TLDS[sum(map(ord, brand)) % len(_TLDS)]}"
+        me = rng.choice(_FIRST[:6])
+        fill = {"p": rng.choice([10, 15, 20, 30]), "prod": rng.choice(_PRODUCTS), "Name": "Sam", "code": "FRIEND10",
+                "price": f"{rng.randint(9, 300)}.00", "track": f"1Z{rng.randint(10**9, 10**10)}",
+                "Brand": brand.title(), "Me": me.title(), "day": rng.choice(["Friday", "Saturday"])}
+        personal = rng.random() < 0.4
+        headers = [f"Message-ID: <t{i}.{rng.getrandbits(32)}@{domain}>", "Date: Tue, 03 Jun 2025 09:00:00 +0000",
+                   "To: sam@home.example", "MIME-Version: 1.0"]
+        if personal:
+            headers.insert(0, f"From: {me.title()} at {brand.title()} <{me}@{domain}>")
+            subject, text = (s.format(**fill) for s in rng.choice(_TRAP_PERSONAL))
+            headers.append("X-Mailer: Microsoft Outlook 16.0")
+            label = "personal"
+        else:
+            headers.insert(0, f"From: {brand.title()} <{rng.choice(['hello', 'orders', 'news'])}@{domain}>")
+            subject, text = (s.format(**fill) for s in rng.choice(_TRAP_TRANSACTIONAL))
+            headers += [f"Feedback-ID: {rng.randint(1, 99)}:receipts:{brand}:esp", f"X-SG-EID: {rng.getrandbits(40):x}",
+                        f"List-Unsubscribe: <https://{domain}/u/{rng.getrandbits(32):x}>",
+                        "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+            label = "transactional"
+        headers += [f"Subject: {subject}", "Content-Type: text/plain; charset=utf-8"]
+        raw = ("\r\n".join(headers) + "\r\n\r\n" + text + "\r\n").encode()
+        out.append(Labelled(raw, label, "trap", ".".join(domain.split(".")[-2:])))
     return out

@@ -3,6 +3,10 @@
 Groups: `list` (a discussion list), `bulk` (sent by a mass-mailing system), `offer` (selling something),
 `transactional` (a receipt, reset or notice), `personal` (written by a person to the person), `spam`.
 Pure functions of `MailFacts`; every signal has a plain-language note for `butler mail explain`.
+
+Phrase signals are word sequences matched against the message's words (a bounded head and footer of the
+text, lower-cased) with set operations and substring search, never a regex scan per phrase: the classifier
+must keep up with a C spam filter.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 from butler.mail.message import MailFacts
 
-__all__ = ["GROUPS", "Signal", "read_signals", "tokens"]
+__all__ = ["GROUPS", "Phrases", "Signal", "read_signals", "tokens"]
 
 GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam")
 
@@ -25,73 +29,155 @@ class Signal:
     note: str
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _expand(template: str) -> list[str]:
+    """'free {shipping|delivery}' → ['free shipping', 'free delivery']; an empty choice drops the word."""
+    open_at = template.find("{")
+    if open_at < 0:
+        return [" ".join(template.split())]
+    close_at = template.index("}", open_at)
+    out: list[str] = []
+    for choice in template[open_at + 1:close_at].split("|"):
+        out += _expand(template[:open_at] + choice + template[close_at + 1:])
+    return out
+
+
+class Phrases:
+    """One phrase signal: word sequences (`{a|b}` for choices) matched whole-word in the message's words.
+
+    Matching costs set operations and, for a phrase whose words all occur, one substring search: no regex
+    runs over the text, so every phrase signal together costs about one tokenization of the message.
+    """
+
+    def __init__(self, name: str, weight: float, note: str, *templates: str) -> None:
+        self.name, self.weight, self.note = name, weight, note
+        # each phrase is filed under its longest word, the one least likely to occur by chance
+        self.index: dict[str, list[tuple[frozenset[str], str]]] = {}
+        for template in templates:
+            for phrase in _expand(template):
+                key = max(phrase.split(), key=len)
+                self.index.setdefault(key, []).append((frozenset(phrase.split()), f" {phrase} "))
+        self.keys = frozenset(self.index)
+
+    def search(self, words: frozenset[str], joined: str) -> str | None:
+        """The first phrase found in `joined` (the words, space-separated, with spaces at both ends)."""
+        for key in self.keys.intersection(words):
+            for needed, phrase in self.index[key]:
+                if needed <= words and phrase in joined:
+                    return phrase.strip()
+        return None
 
 
 _ESP_HEADERS = {
     "x-mailgun-sid": "Mailgun", "x-sg-eid": "SendGrid", "x-sg-id": "SendGrid", "x-mc-user": "Mailchimp",
     "x-mandrill-user": "Mandrill", "x-campaign": "a campaign tool", "x-campaignid": "a campaign tool",
-    "x-sfmc-stack": "Salesforce Marketing Cloud", "x-klaviyo-message-id": "Klaviyo", "x-ses-outgoing": "Amazon SES",
-    "x-brevo-campaign": "Brevo", "x-mailin-campaign": "Brevo", "x-msys-api": "SparkPost", "x-pm-message-id": "Postmark",
+    "x-campaign-id": "a campaign tool", "x-sfmc-stack": "Salesforce Marketing Cloud",
+    "x-klaviyo-message-id": "Klaviyo", "x-ses-outgoing": "Amazon SES", "x-brevo-campaign": "Brevo",
+    "x-mailin-campaign": "Brevo", "x-msys-api": "SparkPost", "x-pm-message-id": "Postmark",
     "x-cmae-virtual": "Campaign Monitor", "x-job": "Salesforce Marketing Cloud", "x-rpcampaign": "a campaign tool",
     "x-emv-campagneid": "Emailvision", "x-ms-exchange-organization-bulk": "a bulk sender",
-    "x-listmember": "a list tool",
+    "x-listmember": "a list tool", "x-csa-complaints": "a Certified Senders Alliance member",
+    "x-mj-mid": "Mailjet", "x-mailjet-campaign": "Mailjet", "x-hs-cid": "HubSpot", "x-marketoid": "Marketo",
+    "x-mailer-recptid": "a bulk mailer", "x-report-abuse": "a bulk sender",
 }
-_ESP_DOMAINS = _rx(r"(mcsv\.net|mcdlv\.net|rsgsv\.net|sendgrid\.net|amazonses\.com|mailgun|sparkpost|exacttarget|"
-                   r"klaviyo|cmail\d*\.com|createsend|bnc3\.mailjet|mailjet|sendinblue|brevo|emarsys|responsys|"
-                   r"constantcontact|bronto|acoustic|salesforce|marketo|hubspot|list-manage\.com)")
-_LIST_SOFTWARE = _rx(r"(mailman|ezmlm|majordomo|listserv|sympa|lyris|mlmmj|google groups|groups\.io)")
-_BULK_SENDER = _rx(r"^(no-?reply|newsletter|news|marketing|promo(tions)?|offers?|deals|info|hello|email|mailer)"
-                   r"[.+_-]?[a-z0-9]*@")
+_ESP_DOMAINS = ("mcsv.net", "mcdlv.net", "rsgsv.net", "sendgrid.net", "amazonses.com", "mailgun", "sparkpost",
+                "exacttarget", "klaviyo", "cmail1", "cmail2", "createsend", "mailjet", "sendinblue", "brevo", "emarsys",
+                "responsys", "constantcontact", "bronto", "acoustic", "salesforce", "marketo", "hubspot",
+                "list-manage.com", "mktomail", "eloqua", "braze", "iterable", "customeriomail", "mailchimp")
+_BULK_MAILER = re.compile(r"(mail ?chimp|mailjet|sendinblue|brevo|klaviyo|hubspot|campaign monitor|constant ?contact|"
+                          r"marketo|eloqua|mass ?mail|bulk ?mail|group ?mail|e-?mail ?blast|newsletter|"
+                          r"list ?builder)", re.IGNORECASE)
+_LIST_SOFTWARE = re.compile(r"(mailman|ezmlm|majordomo|listserv|sympa|lyris|mlmmj|google groups|groups\.io)",
+                            re.IGNORECASE)
+_BULK_SENDER = re.compile(r"^(no-?reply|newsletters?|news|marketing|promo(tions)?|offers?|deals|info|hello|email|"
+                          r"mailer|specials?|sales|shop|store|campaign|mail)[.+_-]?[a-z0-9]*@")
+_RANDOM_LOCAL = re.compile(r"^(?=[a-z0-9._-]{9,}@)(?:[a-z]+\d+[a-z]+\d*|[a-z]*\d{4,}[a-z]*)[._-]?[a-z0-9]*@")
 
 _OFFER = [
-    (_rx(r"\b\d{1,2}\s?%\s?(off|discount|rabatt|de descuento|de réduction)\b|\bup to \d{1,2}\s?%"), 2.0,
-     "a percentage discount"),
-    (_rx(r"\b(promo|discount|coupon|voucher|offer)\s*code\b|\buse code\s*:?\s*[A-Z0-9]{3,}"), 2.0, "a discount code"),
-    (_rx(r"\b(shop|buy|order|book|get (it|yours)|claim( your)?|grab|download|subscribe|start saving) now\b"),
-     1.5, "a call to buy"),
-    (_rx(r"\b(limited[- ]time|today only|ends (tonight|today|soon|sunday|midnight)|last chance|hurry|"
-         r"don'?t miss|while (supplies|stocks) last|only \d+ (hours|days) left|act now|expires? (soon|today))\b"),
-     1.5, "urgency"),
-    (_rx(r"\b(free (shipping|delivery|gift|trial)|flash sale|clearance|black friday|cyber monday|"
-         r"best (deals?|prices?)|lowest price|new arrivals|bestsellers?|special offer|exclusive (offer|deal)|"
-         r"members? only|sale\b|save (up to|big|\$|€|£)|bogo|buy one get)"), 1.5, "sales language"),
-    (_rx(r"\b(click here|click below|visit our (web)?site|call (now|today|toll[- ]free)|order today|"
-         r"risk[- ]free|money[- ]back|guarantee[d]?|no obligation|100% (free|satisfied))"), 1.0,
-     "direct-marketing phrasing"),
-    (_rx(r"\b(unsubscribe|opt[- ]?out|manage (your )?preferences|email preferences|"
-         r"you are receiving this|you received this|this (e-?mail|message) was sent to)\b"), 0.7,
-     "a marketing footer"),
+    Phrases("a-discount-code", 2.0, "a discount code",
+            "{promo|discount|coupon|voucher|offer|gift|rabatt|gutschein} {code|codes}", "promocode",
+            "{use|enter|apply} {the|} code", "code promo", "código {promocional|de descuento}", "codice sconto",
+            "gutscheincode", "rabattcode"),
+    Phrases("a-call-to-buy", 1.5, "a call to buy",
+            "{shop|buy|order|book|get it|get yours|claim|claim your|grab|start saving|save|subscribe} {now|today}",
+            "jetzt {kaufen|bestellen|shoppen|entdecken|sichern}", "achetez", "acheter maintenant",
+            "{compra|comprar} {ahora|ya}", "acquista ora", "compre {já|agora}", "order online"),
+    Phrases("urgency", 1.5, "urgency",
+            "limited time", "today only", "ends {tonight|today|soon|sunday|midnight|at midnight}", "last chance",
+            "hurry", "don t miss", "dont miss", "while {supplies|stocks} last", "{hours|days} left", "act now",
+            "{expire|expires} {soon|today|tonight}", "nur noch", "letzte chance", "dernière chance",
+            "derniers jours", "última oportunidad", "ultimi giorni", "for a limited", "limited offer"),
+    Phrases("sales-language", 1.5, "sales language",
+            "free {shipping|delivery|gift|trial|returns}", "flash sale", "clearance", "black friday",
+            "cyber monday", "best {deal|deals|price|prices}", "lowest {price|prices}", "new arrivals", "bestseller",
+            "bestsellers", "special offer", "exclusive {offer|deal|deals|access}", "{member|members} only", "sale",
+            "save {up to|big}", "bogo", "buy one get", "versandkostenfrei", "kostenloser versand", "sonderangebot",
+            "soldes", "livraison gratuite", "envío gratis", "rebajas", "saldi", "spedizione gratuita",
+            "frete grátis", "promoção", "oferta", "ofertas", "angebot", "angebote", "offerta", "on sale",
+            "order now"),
+    Phrases("direct-marketing-phrasing", 1.0, "direct-marketing phrasing",
+            "click {here|below}", "visit our {website|site|web site}", "call {now|today|toll free}", "order today",
+            "risk free", "money back", "guarantee", "guaranteed", "no obligation", "100 {free|satisfied}",
+            "hier klicken", "cliquez ici", "haga clic", "clicca qui"),
+    Phrases("a-marketing-footer", 0.7, "a marketing footer",
+            "unsubscribe", "opt out", "optout", "manage {your|} {email|e mail|} preferences", "email preferences",
+            "you are receiving this", "you received this", "this {email|e mail|message} was sent to",
+            "abmelden", "abbestellen", "se désabonner", "désinscrire", "désinscription", "darse de baja",
+            "cancelar {la|} suscripción", "disiscriviti", "afmelden", "uitschrijven"),
 ]
-_PRICE = _rx(r"(?:[$€£]\s?\d{1,5}(?:[.,]\d{2})?\b|\b\d{1,5}[.,]\d{2}\s?(?:€|eur|usd|gbp)\b)")
-_SCHEMA_OFFER = _rx(r"schema\.org/(DiscountOffer|PromotionCard|Offer\b|SaleEvent)|\"@type\"\s*:\s*\"(DiscountOffer|"
-                    r"PromotionCard)\"")
+_AD_MARK = re.compile(r"(?i)^\s*[\[(]?(?:adv|ad|werbung|anzeige|publicité|publicidad|pub|reklama|reklame)\s*[:\])]"
+                      r"|未承諾広告")
+_PERCENT = re.compile(r"\d{1,2} ?% ?(?:off|discount|rabatt|de descuento|de réduction|de remise|sconto|de desconto|"
+                      r"korting|günstiger|reduziert)|(?:up to|bis zu|jusqu'(?:à|a)|hasta|fino al|até) -?\d{1,2} ?%"
+                      r"|-\d{1,2} ?%")
+_PRICE = re.compile(r"(?:[$€£] ?\d{1,5}(?:[.,]\d{2})?(?!\d)|(?<!\d)\d{1,5}[.,]\d{2} ?(?:€|eur|usd|gbp|chf)(?![a-z]))")
+_BIG_MONEY = re.compile(r"[$€£] ?\d{1,3}(?:,\d{3})+|\d+ (?:million|billion) (?:dollars|usd|us\$)")
+_SCHEMA_OFFER = re.compile(r"schema\.org/(?:DiscountOffer|PromotionCard|Offer\b|SaleEvent)|\"@type\"\s*:\s*\""
+                           r"(?:DiscountOffer|PromotionCard|Offer|SaleEvent)\"", re.IGNORECASE)
+_STYLED = re.compile(r"(?i)<font\b[^>]{0,200}\bsize\s*=\s*[\"']?\+?[4-7]|<(?:h1|center|blink|marquee)\b|"
+                     r"font-size\s*:\s*(?:[2-9]\d|1[89])px")
 
 _TRANSACTIONAL = [
-    (_rx(r"\b(your (order|purchase|receipt|invoice|booking|reservation|payment|refund|subscription|statement|bill)|"
-         r"order (#|no\.?|number|confirm)|receipt (for|from)|invoice (#|no\.?|\d)|payment (received|confirm|failed)|"
-         r"(has|have) (been )?(shipped|dispatched|delivered)|out for delivery|tracking (number|info)|"
-         r"delivery (update|status))\b"), "a purchase or delivery"),
-    (_rx(r"\b(reset (your )?password|password (reset|change|was changed)|verify your (e-?mail|account)|"
-         r"confirm your (e-?mail|account|address)|verification code|one[- ]time (code|password)|security (alert|code)|"
-         r"new (sign[- ]?in|login)|sign[- ]?in attempt|two[- ]factor|2fa code|login code)\b"), "account security"),
-    (_rx(r"\b(account (update|notice|notification|change)|terms of (service|use) (update|change)|privacy policy "
-         r"update|your (plan|membership) (will )?(renew|expire|change)|renewal (notice|reminder)|"
-         r"payment (method|due)|card (expir|declin))"), "an account notice"),
+    Phrases("a-purchase-or-delivery", 1.0, "a purchase or delivery",
+            "your {order|purchase|receipt|invoice|booking|reservation|payment|refund|subscription|statement|bill|"
+            "delivery|parcel|package|shipment}", "order {no|number|confirmation|confirmed|status}",
+            "receipt {for|from}", "invoice {no|number}", "payment {received|confirmation|confirmed|failed}",
+            "{has|have} {been|} {shipped|dispatched|delivered}", "out for delivery",
+            "tracking {number|information|info|id}", "delivery {update|status}", "shipping confirmation",
+            "ihre {bestellung|rechnung|lieferung}", "bestellbestätigung", "versandbestätigung",
+            "votre {commande|facture|colis}", "{su|tu} {pedido|factura}", "il tuo ordine", "seu pedido",
+            "rechnung nr", "order has shipped", "thanks for your order", "thank you for your order"),
+    Phrases("account-security", 1.0, "account security",
+            "reset {your|} password", "password {reset|change|was changed}", "verify your {email|e mail|account}",
+            "confirm your {email|e mail|account|address|registration|subscription}", "verification code",
+            "one time {code|password|passcode}", "security {alert|code}", "new {sign in|signin|login|device}",
+            "sign in attempt", "two factor", "2fa code", "login code", "passwort zurücksetzen",
+            "réinitialiser {votre|} mot de passe", "restablecer {tu|su|} contraseña",
+            "bestätigen sie ihre e mail", "code de vérification", "código de verificación"),
+    Phrases("an-account-notice", 1.0, "an account notice",
+            "account {update|notice|notification|change|statement}", "terms of {service|use} {update|change}",
+            "privacy policy update", "your {plan|membership|trial} {will|} {renew|expire|end|change}",
+            "renewal {notice|reminder}", "payment {method|due}", "card {expiring|expired|declined|expires}"),
 ]
-_PERSONAL_CLIENTS = _rx(r"(thunderbird|apple mail|iphone mail|outlook|mutt|evolution|k-?9|fairemail|roundcube|"
-                        r"gnus|kmail|sylpheed|claws|pine|alpine|mozilla)")
+_PERSONAL_CLIENTS = re.compile(r"(thunderbird|apple mail|iphone mail|outlook|mutt|evolution|k-?9|fairemail|"
+                               r"roundcube|gnus|kmail|sylpheed|claws|pine|alpine|mozilla)", re.IGNORECASE)
+_REPLY_SUBJECT = re.compile(r"(?i)^(re|aw|sv|fwd?|tr|wg)\s*:")
 _SPAM = [
-    (_rx(r"\b(to be removed|remove me|removal instructions|reply with remove|this is not (spam|a spam)|"
-         r"bill s\.? ?1618|not unsolicited|one[- ]time (e-?)?mail(ing)?|you (are )?receiv(ed|ing) this (e-?mail "
-         r"|message )?because you)"), 2.0, "a removal or not-spam claim"),
-    (_rx(r"\b(million (dollars|usd)|wire transfer|next of kin|beneficiary|lottery|winner|viagra|cialis|"
-         r"mortgage|refinanc\w*|credit (card|repair|score)|debt|earn (\$|money|extra)|work (from|at) home|"
-         r"make money|lose (weight|\d+ ?(lbs|pounds))|casino|pharmacy|adult|xxx|cash|investment|income|"
-         r"stock (alert|pick)|penny stock|free money|meds|herbal)\b"), 1.5, "scam or junk vocabulary"),
+    Phrases("a-removal-or-not-spam-claim", 2.0, "a removal or not-spam claim",
+            "to be removed", "remove me", "removal instructions", "reply with remove", "this is not {a|} spam",
+            "bill s 1618", "s 1618", "not unsolicited", "one time {email|e mail|mail|mailing}",
+            "you {are|} {received|receiving} this {email|e mail|message|} because you",
+            "{you|your email|your e mail|your address} {was|were|have been} {added|selected|chosen}"),
+    Phrases("scam-or-junk-vocabulary", 1.5, "scam or junk vocabulary",
+            "million {dollars|usd}", "wire transfer", "next of kin", "beneficiary", "lottery", "winner", "viagra",
+            "cialis", "mortgage", "refinance", "refinancing", "credit {card|repair|score}", "debt",
+            "earn {money|extra}", "work {from|at} home", "make money", "lose weight", "casino", "pharmacy",
+            "adult", "xxx", "cash", "investment", "income", "stock {alert|pick}", "penny stock", "free money",
+            "meds", "herbal"),
+    Phrases("a-generic-greeting", 1.0, "a generic greeting",
+            "dear {friend|sir|madam|sir or madam|valued member|valued customer|email user|internet user|homeowner|"
+            "beneficiary}", "hello friend"),
 ]
-_WORD = re.compile(r"[a-zà-ÿ][a-zà-ÿ'-]{2,19}")
+
 
 
 def _bulk(f: MailFacts) -> list[Signal]:
@@ -107,11 +193,15 @@ def _bulk(f: MailFacts) -> list[Signal]:
     precedence = f.header("precedence").lower()
     if precedence in ("bulk", "junk"):
         out.append(Signal("bulk", "precedence-bulk", 1.0, f"Precedence: {precedence}"))
-    esp = next((name for header, name in _ESP_HEADERS.items() if f.has(header)), None)
+    esp = next((name for header, name in _ESP_HEADERS.items() if header in f.headers), None)
     if esp is None:
-        trail = " ".join(f.header(h) for h in ("return-path", "x-mailer", "received", "dkim-signature", "sender"))
-        match = _ESP_DOMAINS.search(trail)
-        esp = match.group(1) if match else None
+        mailer = f.header("x-mailer")
+        match = _BULK_MAILER.search(mailer) if mailer else None
+        if match is None:
+            trail = " ".join(f.header(h) for h in ("return-path", "received", "dkim-signature", "sender")).lower()
+            esp = next((domain for domain in _ESP_DOMAINS if domain in trail), None)
+        else:
+            esp = match.group(1)
     if esp:
         out.append(Signal("bulk", "esp", 1.0, f"sent through {esp}"))
     if _BULK_SENDER.match(f.sender):
@@ -127,43 +217,59 @@ def _list(f: MailFacts) -> list[Signal]:
         out.append(Signal("list", "list-post", 3.0, "has List-Post: members can write to the list"))
     if f.has("x-mailing-list") or f.has("mailing-list"):
         out.append(Signal("list", "mailing-list", 3.0, "has a Mailing-List header"))
-    software = " ".join(f.header(h) for h in ("x-mailman-version", "list-id", "x-beenthere", "list-help",
-                                                "x-ml-name", "sender", "x-loop", "mailing-list"))
     software_header = f.has("x-mailman-version") or f.has("x-beenthere") or f.has("x-ml-name")
-    if software_header or (software and _LIST_SOFTWARE.search(software)):
+    if not software_header:
+        software = " ".join(f.header(h) for h in ("list-id", "list-help", "sender", "x-loop", "mailing-list"))
+        software_header = bool(software.strip()) and _LIST_SOFTWARE.search(software) is not None
+    if software_header:
         out.append(Signal("list", "list-software", 2.0, "distributed by discussion-list software"))
     return out
 
 
 def _offer(f: MailFacts) -> list[Signal]:
     out: list[Signal] = []
-    content = f"{f.subject} {f.text}"
-    for pattern, weight, note in _OFFER:
-        if pattern.search(content):
-            out.append(Signal("offer", note.replace(" ", "-"), weight, note))
-    prices = len(_PRICE.findall(content))
-    if prices >= 2:
-        out.append(Signal("offer", "prices", 1.0 if prices < 4 else 1.5, f"quotes {prices} prices"))
-    if _SCHEMA_OFFER.search(f.html):
-        out.append(Signal("offer", "schema-offer", 3.0, "carries schema.org offer/promotion markup"))
-    if f.images >= 4 and len(f.text) < 300 * f.images:
-        out.append(Signal("offer", "image-heavy", 1.0, f"image-heavy HTML ({f.images} images)"))
+    words, joined, content = f.words, f.joined, f.content
+    for phrases in _OFFER:
+        found = phrases.search(words, joined)
+        if found:
+            out.append(Signal("offer", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
+    if "%" in content and _PERCENT.search(content):
+        out.append(Signal("offer", "a-percentage-discount", 2.0, "a percentage discount"))
+    if _AD_MARK.search(f.subject):
+        out.append(Signal("offer", "ad-label", 2.5, "labelled as an advertisement"))
+    if "$" in content or "€" in content or "£" in content or "eur" in f.words or "usd" in f.words:
+        prices = len(_PRICE.findall(content))
+        if prices >= 2:
+            out.append(Signal("offer", "prices", 1.0 if prices < 4 else 1.5, f"quotes {prices} prices"))
+    if f.html:
+        if "schema.org" in f.html and _SCHEMA_OFFER.search(f.html):
+            out.append(Signal("offer", "schema-offer", 3.0, "carries schema.org offer/promotion markup"))
+        if f.images >= 4 and len(f.text) < 300 * f.images:
+            out.append(Signal("offer", "image-heavy", 1.0, f"image-heavy HTML ({f.images} images)"))
+        elif f.images and len(f.text) < 200:
+            out.append(Signal("offer", "image-over-text", 1.0, "pictures with almost no text"))
+        if _STYLED.search(f.html[:8000]):
+            out.append(Signal("offer", "display-type", 0.5, "large display type or centred banners"))
     if f.links >= 15:
         out.append(Signal("offer", "many-links", 0.5, f"{f.links} links"))
     subject = f.subject
-    if subject.count("!") >= 2 or (len(subject) > 12 and sum(c.isupper() for c in subject) > 0.6 * len(subject)):
+    letters = sum(map(str.isalpha, subject))
+    if subject.count("!") >= 2 or "$" in subject or (letters > 10 and sum(map(str.isupper, subject)) > 0.6 * letters):
         out.append(Signal("offer", "shouting-subject", 1.0, "a shouting subject"))
+    if content.count("!") >= 8 or "!!!" in content:
+        out.append(Signal("offer", "exclamations", 0.5, "many exclamation marks"))
     return out
 
 
 def _transactional(f: MailFacts) -> list[Signal]:
     out: list[Signal] = []
-    body = f.text[:3000]
-    for pattern, note in _TRANSACTIONAL:
-        if pattern.search(f.subject):
-            out.append(Signal("transactional", "subject:" + note.replace(" ", "-"), 3.0, f"the subject is {note}"))
-        elif pattern.search(body):
-            out.append(Signal("transactional", "body:" + note.replace(" ", "-"), 1.0, f"the text is about {note}"))
+    subject_words = f.subject_words
+    subject = (frozenset(subject_words), f" {' '.join(subject_words)} ")
+    for phrases in _TRANSACTIONAL:
+        if phrases.search(*subject):
+            out.append(Signal("transactional", "subject:" + phrases.name, 3.0, f"the subject is {phrases.note}"))
+        elif phrases.search(f.words, f.joined):
+            out.append(Signal("transactional", "body:" + phrases.name, 1.0, f"the text is about {phrases.note}"))
     return out
 
 
@@ -171,7 +277,7 @@ def _personal(f: MailFacts) -> list[Signal]:
     out: list[Signal] = []
     if f.has("in-reply-to") or f.has("references"):
         out.append(Signal("personal", "reply", 2.0, "replies to an earlier message"))
-    if re.match(r"(?i)^(re|aw|sv|fwd?|tr)\s*:", f.subject):
+    if _REPLY_SUBJECT.match(f.subject):
         out.append(Signal("personal", "reply-subject", 1.0, "a reply or forward subject"))
     if _PERSONAL_CLIENTS.search(f.header("x-mailer") + " " + f.header("user-agent")):
         out.append(Signal("personal", "mail-client", 0.5, "written in a personal mail client"))
@@ -185,16 +291,22 @@ def _spam(f: MailFacts) -> list[Signal]:
     flag = f.header("x-spam-flag").lower() + " " + f.header("x-spam-status")[:4].lower()
     if "yes" in flag:
         out.append(Signal("spam", "spam-flag", 5.0, "a spam filter upstream flagged it"))
-    content = f"{f.subject} {f.text[:5000]}"
-    for pattern, weight, note in _SPAM:
-        if pattern.search(content):
-            out.append(Signal("spam", note.replace(" ", "-"), weight, note))
+    for phrases in _SPAM:
+        found = phrases.search(f.words, f.joined)
+        if found:
+            out.append(Signal("spam", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
+    if ("$" in f.content or "million" in f.words) and _BIG_MONEY.search(f.content):
+        out.append(Signal("spam", "big-money", 1.0, "talks about large sums of money"))
     if not f.message_id:
         out.append(Signal("spam", "no-message-id", 0.5, "no Message-ID"))
+    if not f.has("date"):
+        out.append(Signal("spam", "no-date", 0.5, "no Date header"))
     if f.recipients == 0 or "undisclosed" in f.header("to").lower():
         out.append(Signal("spam", "hidden-recipients", 0.5, "no visible recipient"))
     if f.html_only and not f.has("list-unsubscribe"):
         out.append(Signal("spam", "html-only", 0.5, "HTML without a text part or unsubscribe header"))
+    if _RANDOM_LOCAL.match(f.sender):
+        out.append(Signal("spam", "random-sender", 1.0, f"a machine-made sender address ({f.sender})"))
     return out
 
 
@@ -210,6 +322,7 @@ def tokens(f: MailFacts, signals: list[Signal]) -> list[str]:
         parts = f.sender_domain.split(".")
         out.append("from:" + ".".join(parts[-2:]))
     out += [f"link:{'.'.join(d.split('.')[-2:])}" for d in f.link_domains[:20]]
-    out += ["subj:" + w for w in _WORD.findall(f.subject.lower())]
-    out += _WORD.findall(f.text[:4000].lower())[:400]
+    subject = f.subject_words
+    out += ["subj:" + w for w in subject if 2 < len(w) < 21]
+    out += [w for w in f.word_list[len(subject): len(subject) + 300] if 2 < len(w) < 21][:250]
     return out

@@ -125,3 +125,30 @@ def test_classify_command_prints_one_line_per_file_without_a_vault(tmp_path: Pat
     assert [line.split("\t")[:2] for line in out] == [[files[0], "promotion"], [files[1], "transactional"],
                                                      [files[2], "personal"]]
     assert all(0.0 <= float(line.split("\t")[2]) <= 1.0 for line in out)
+
+
+def test_reader_decodes_what_the_classifier_needs() -> None:
+    raw = (b"From nobody Mon Jun  2 10:00:00 2025\r\n"
+           b"From: =?utf-8?q?Caf=C3=A9_Nord?= <News@Cafe.example>\r\n"
+           b"Subject: =?iso-8859-1?q?Sommer=2DRabatt_f=FCr?=\r\n =?utf-8?b?U2llIQ==?=\r\n"
+           b"To: a@home.example, b@home.example\r\n"
+           b"Content-Type: multipart/alternative; boundary=\"xx\"\r\n\r\n"
+           b"preamble\r\n--xx\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           b"R3LDvMOfZSBhdXMgZGVtIE5vcmRlbg==\r\n--xx\r\nContent-Type: text/html; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n<a href=3D\"https://shop.cafe.example/x\">Shop</a>"
+           b"<img src=3D\"https://t.example/o.gif\" width=3D\"1\" height=3D\"1\">\r\n--xx--\r\n")
+    facts = read_facts(raw)
+    assert (facts.sender, facts.sender_domain, facts.display_name) == ("news@cafe.example", "cafe.example",
+                                                                       "Café Nord")
+    assert facts.subject == "Sommer-Rabatt fürSie!"
+    assert facts.text == "Grüße aus dem Norden"
+    assert facts.recipients == 2 and facts.tracking_pixels == 1 and facts.link_domains == ("shop.cafe.example",)
+
+
+def test_phrases_match_whole_words_in_several_languages() -> None:
+    de = _msg("From: Laden <news@laden.example>\nSubject: Nur heute\nList-Unsubscribe: <https://laden.example/u>",
+              "Versandkostenfrei bis Sonntag. Jetzt kaufen! Newsletter abbestellen.")
+    names = {s.name for s in classify(de).signals}
+    assert {"sales-language", "a-call-to-buy", "a-marketing-footer"} <= names
+    assert "sales-language" not in {s.name for s in classify(_msg("From: a@b.example\nSubject: x",
+                                                                  "The wholesale market and salesforce")).signals}
