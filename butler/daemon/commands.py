@@ -1,0 +1,101 @@
+"""`butler daemon [run]`, `butler daemon install [--print]` and `butler status` (also `butler daemon status`)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections import Counter
+
+from butler import paths
+from butler.daemon.jobs import APPROVALS, default_specs
+from butler.daemon.lock import lock_holder
+from butler.daemon.schedule import Daemon, stored_next_runs
+from butler.daemon.state import DaemonState
+from butler.daemon.systemd import service_file
+from butler.errors import VaultLocked, VaultNotFound
+from butler.log import setup_logging
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "daemon", help="run the background sweeps and reminders (foreground; for systemd or a terminal)",
+        description="Run butler's schedule in the foreground: mail sweep, renewal reminders, intent watch, "
+                    "audit check and vault backups. Stop it with Ctrl-C or SIGTERM.")
+    parser.set_defaults(func=run)
+    sub = parser.add_subparsers(dest="daemon_command", metavar="ACTION")
+    sub.add_parser("run", help="run the schedule in the foreground (the default)").set_defaults(func=run)
+    p = sub.add_parser("install", help="write a systemd user unit (launchd agent on macOS) that runs the daemon")
+    p.add_argument("--print", action="store_true", dest="print_only", help="print the file instead of writing it")
+    p.set_defaults(func=install)
+    sub.add_parser("status", help="same as `butler status`").set_defaults(func=status)
+    subparsers.add_parser("status", help="is the daemon up, when do its jobs run, what waits for approval",
+                          description="Show the daemon, its jobs and the items waiting for your approval."
+                          ).set_defaults(func=status)
+
+
+def run(args: argparse.Namespace) -> int:
+    from butler.commands.common import apply_config_env
+
+    # the journal wants to know what ran; -v adds debug
+    setup_logging(logging.DEBUG if getattr(args, "verbose", 0) >= 2 else logging.INFO)
+    apply_config_env()
+    Daemon().run()
+    return 0
+
+
+def install(args: argparse.Namespace) -> int:
+    target = service_file()
+    if args.print_only:
+        sys.stdout.write(target.text)
+        return 0
+    changed = target.write()
+    print(f"{'wrote' if changed else 'up to date:'} {target.path}")
+    print("Nothing is enabled yet. To start the daemon now and at every login, run:")
+    print(f"  {target.enable}")
+    return 0
+
+
+def _when(value: dt.datetime | str | None) -> str:
+    if value is None:
+        return "-"
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def status(args: argparse.Namespace) -> int:
+    from butler.commands.common import apply_config_env
+    from butler.config import load_config
+    from butler.vault.keys import open_vault
+
+    home = paths.butler_home()
+    pid = lock_holder(home)
+    print(f"daemon: {'running, pid ' + str(pid) if pid else 'not running'} (BUTLER_HOME {home})")
+    state = DaemonState.load(home)
+    next_runs = stored_next_runs(home)
+    ids = [spec.id for spec in default_specs(load_config().daemon)]
+    ids += sorted((set(state.jobs) | set(next_runs)) - set(ids))
+    print(f"  {'job':<15} {'last run':<17} {'next run':<17} result")
+    for job_id in ids:
+        job = state.job(job_id)
+        failing = f" [{job.consecutive_failures} failures in a row]" if job.consecutive_failures > 1 else ""
+        print(f"  {job_id:<15} {_when(job.last_run):<17} {_when(next_runs.get(job_id)):<17} "
+              f"{job.last_result or 'never ran'}{failing}")
+    apply_config_env()
+    try:
+        with open_vault(home, interactive=False).vault as vault:
+            waiting = Counter(str(r.data.get("kind", "?")) for r in vault.records(APPROVALS)
+                              if r.data.get("state") == "pending")
+    except VaultNotFound:
+        print("approvals: no vault yet (run `butler init`)")
+        return 0
+    except VaultLocked:
+        print("approvals: vault locked; unlock the keyring or set BUTLER_PASSPHRASE_FILE to see them")
+        return 0
+    total = sum(waiting.values())
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(waiting.items()))
+    print(f"approvals waiting: {total}" + (f" ({detail})" if detail else ""))
+    return 0

@@ -1,0 +1,182 @@
+"""The daemon's jobs. Each is `job(ctx) -> str`: it does one round of work and returns a one-line summary.
+
+Jobs are referenced by `module:function` in the persistent schedule (see `JobSpec.target`), so they must stay
+importable under their names. A job with several steps checks `ctx.stopping` between steps, so SIGTERM waits
+for the current step only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from butler.config import Config, DaemonConfig
+from butler.errors import RecordConflict
+from butler.vault import Vault, export_backup
+
+__all__ = [
+    "APPROVALS",
+    "BACKUPS_KEPT",
+    "RENEWAL_KIND",
+    "RENEWAL_WINDOW_DAYS",
+    "JobContext",
+    "JobSpec",
+    "audit_verify",
+    "default_specs",
+    "intent_watch",
+    "mail_sweep",
+    "renewal_sweep",
+    "vault_backup",
+]
+
+log = logging.getLogger(__name__)
+
+APPROVALS = "approvals"
+RENEWAL_KIND = "renewal-reminder"
+RENEWAL_WINDOW_DAYS = 30
+BACKUPS_KEPT = 4
+_BACKUP_NAME = re.compile(r"^backup-\d{4}-\d{2}-\d{2}\.bin$")
+_OPEN_INTENT = ("open", "negotiating")
+
+
+@dataclass
+class JobContext:
+    """What a job gets: the home, the open vault (None for jobs that need none), config and a stop flag."""
+
+    home: Path
+    vault: Vault | None = None
+    config: Config = field(default_factory=Config)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone().date()
+
+    def need_vault(self) -> Vault:
+        if self.vault is None:
+            raise RuntimeError("this job needs the vault; schedule it with needs_vault=True")
+        return self.vault
+
+
+Job = Callable[[JobContext], str]
+
+
+# -- jobs --------------------------------------------------------------------------------------------------
+def mail_sweep(ctx: JobContext) -> str:
+    """Sweep the configured mailbox with `butler.mail.sweep.run_unattended(vault)`, when mail is built in."""
+    try:
+        module = importlib.import_module("butler.mail.sweep")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("butler.mail", "butler.mail.sweep"):
+            log.info("mail sweep: butler.mail is not installed, nothing to do")
+            return "skipped: mail is not installed"
+        raise
+    sweep: Callable[[Vault], object] | None = getattr(module, "run_unattended", None)
+    if sweep is None:
+        log.info("mail sweep: butler.mail.sweep has no run_unattended(vault) yet, nothing to do")
+        return "skipped: mail sweep has no unattended entry point"
+    return str(sweep(ctx.need_vault()) or "done")
+
+
+def renewal_sweep(ctx: JobContext) -> str:
+    """Queue one `renewal-reminder` approval per contract and renewal date within the next 30 days."""
+    vault = ctx.need_vault()
+    horizon = ctx.today + dt.timedelta(days=RENEWAL_WINDOW_DAYS)
+    due = created = 0
+    for record in vault.records("contracts"):
+        if ctx.stopping.is_set():
+            break
+        raw = record.data.get("renewal_date")
+        try:
+            renewal = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            renewal = None
+        if renewal is None:
+            if raw is not None:
+                log.debug("contract %s: unreadable renewal_date %r", record.id, raw)
+            continue
+        if not ctx.today <= renewal <= horizon:
+            continue
+        due += 1
+        item_id = f"renewal-{record.id}-{renewal.isoformat()}"
+        item: dict[str, Any] = {
+            "id": item_id, "kind": RENEWAL_KIND, "state": "pending", "contract_id": record.id,
+            "renewal_date": renewal.isoformat(), "vendor_id": record.data.get("vendor_id"),
+            "product": record.data.get("product"), "auto_renew": bool(record.data.get("auto_renew", False)),
+            "created": ctx.now.isoformat(timespec="seconds"),
+        }
+        try:
+            vault.put(APPROVALS, item_id, item, expected_version=0)  # version 0: only if it is not there yet
+        except RecordConflict:
+            continue
+        created += 1
+    return f"{due} contract(s) renew within {RENEWAL_WINDOW_DAYS} days; {created} new reminder(s)"
+
+
+def intent_watch(ctx: JobContext) -> str:
+    """Count open intents. Re-asking vendors arrives with the negotiation engine; for now it records the run."""
+    vault = ctx.need_vault()
+    open_intents = sum(1 for r in vault.records("intents") if r.data.get("status", "open") in _OPEN_INTENT)
+    return f"{open_intents} open intent(s); vendors are not re-asked yet"
+
+
+def audit_verify(ctx: JobContext) -> str:
+    """Recompute the audit hash chain; a break raises AuditError, which the runner logs as a failure."""
+    report = ctx.need_vault().audit.verify()
+    return f"audit log OK: {report.entries} entries"
+
+
+def vault_backup(ctx: JobContext, keep: int = BACKUPS_KEPT) -> str:
+    """Write `backups/backup-<date>.bin` and keep only the newest `keep` backups."""
+    vault = ctx.need_vault()
+    directory = ctx.home / "backups"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    target = directory / f"backup-{ctx.today.isoformat()}.bin"
+    size = export_backup(vault, target)
+    backups = sorted(p for p in directory.iterdir() if _BACKUP_NAME.match(p.name))
+    removed = backups[:-keep] if keep > 0 else []
+    for old in removed:
+        if ctx.stopping.is_set():
+            break
+        old.unlink(missing_ok=True)
+    return f"wrote {target.name} ({size} bytes); removed {len(removed)} old backup(s)"
+
+
+# -- the schedule ------------------------------------------------------------------------------------------
+SWEEP_GRACE = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A periodic job: `target` is `module:function` taking a JobContext."""
+
+    id: str
+    target: str
+    every: dt.timedelta
+    needs_vault: bool = True
+
+    @property
+    def grace(self) -> dt.timedelta:
+        # Large on purpose: after sleep or downtime a coalesced job still runs once instead of being dropped.
+        return max(SWEEP_GRACE, self.every)
+
+
+def default_specs(daemon: DaemonConfig | None = None) -> list[JobSpec]:
+    """The daemon's jobs with the intervals from config.toml's `[daemon]` section."""
+    c = daemon or DaemonConfig()
+    here = __name__
+    return [
+        JobSpec("mail-sweep", f"{here}:mail_sweep", dt.timedelta(minutes=c.mail_sweep_minutes)),
+        JobSpec("renewal-sweep", f"{here}:renewal_sweep", dt.timedelta(hours=c.renewal_sweep_hours)),
+        JobSpec("intent-watch", f"{here}:intent_watch", dt.timedelta(minutes=c.intent_watch_minutes)),
+        JobSpec("audit-verify", f"{here}:audit_verify", dt.timedelta(hours=c.audit_verify_hours)),
+        JobSpec("vault-backup", f"{here}:vault_backup", dt.timedelta(days=c.backup_days)),
+    ]
