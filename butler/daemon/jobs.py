@@ -71,19 +71,35 @@ Job = Callable[[JobContext], str]
 
 # -- jobs --------------------------------------------------------------------------------------------------
 def mail_sweep(ctx: JobContext) -> str:
-    """Sweep the configured mailbox with `butler.mail.sweep.run_unattended(vault)`, when mail is built in."""
+    """Sweep the mailbox set up with `butler mail setup` (`butler.mail.unattended.run_unattended`)."""
     try:
-        module = importlib.import_module("butler.mail.sweep")
+        module = importlib.import_module("butler.mail.unattended")
     except ModuleNotFoundError as exc:
-        if exc.name in ("butler.mail", "butler.mail.sweep"):
+        if exc.name in ("butler.mail", "butler.mail.unattended"):
             log.info("mail sweep: butler.mail is not installed, nothing to do")
             return "skipped: mail is not installed"
         raise
-    sweep: Callable[[Vault], object] | None = getattr(module, "run_unattended", None)
-    if sweep is None:
-        log.info("mail sweep: butler.mail.sweep has no run_unattended(vault) yet, nothing to do")
-        return "skipped: mail sweep has no unattended entry point"
+    sweep: Callable[[Vault], object] = module.run_unattended
     return str(sweep(ctx.need_vault()) or "done")
+
+
+def _policies(ctx: JobContext) -> Any:
+    from butler.policy import PolicySet, load_policies
+
+    directory = ctx.home / "policies"
+    return load_policies(directory) if directory.is_dir() else PolicySet.of([], [])
+
+
+def _negotiate_renewals(ctx: JobContext) -> str:
+    """Ask the enabled vendors for retention and switch offers on the contracts due (butler.negotiate.renewal)."""
+    from butler.negotiate import renewal
+    from butler.registry import enabled_ids
+
+    vault = ctx.need_vault()
+    if not enabled_ids(vault):
+        return "no vendor connectors enabled"
+    proposals = renewal.sweep(vault, _policies(ctx), today=ctx.today)
+    return f"{len(proposals)} renewal proposal(s)"
 
 
 def renewal_sweep(ctx: JobContext) -> str:
@@ -118,14 +134,41 @@ def renewal_sweep(ctx: JobContext) -> str:
         except RecordConflict:
             continue
         created += 1
-    return f"{due} contract(s) renew within {RENEWAL_WINDOW_DAYS} days; {created} new reminder(s)"
+    negotiated = _negotiate_renewals(ctx) if due and not ctx.stopping.is_set() else "nothing to negotiate"
+    return f"{due} contract(s) renew within {RENEWAL_WINDOW_DAYS} days; {created} new reminder(s); {negotiated}"
 
 
 def intent_watch(ctx: JobContext) -> str:
-    """Count open intents. Re-asking vendors arrives with the negotiation engine; for now it records the run."""
+    """Cast each open intent to the enabled vendors; the best result waits for the person (or a mandate)."""
+    import asyncio
+    import contextlib
+
+    from butler.negotiate import intents
+    from butler.negotiate.fanout import negotiate_intent
+    from butler.negotiate.vendors import open_enabled
+
     vault = ctx.need_vault()
-    open_intents = sum(1 for r in vault.records("intents") if r.data.get("status", "open") in _OPEN_INTENT)
-    return f"{open_intents} open intent(s); vendors are not re-asked yet"
+    waiting = [i for i in intents.all_intents(vault) if i.status.value == "open"]
+    if not waiting:
+        return "no open intents"
+    opened = open_enabled(vault)
+    if not opened:
+        return f"{len(waiting)} open intent(s); no vendor connectors enabled"
+    policies = _policies(ctx)
+
+    async def cast() -> int:
+        async with contextlib.AsyncExitStack() as stack:
+            for _, connector in opened:
+                await stack.enter_async_context(connector)
+            done = 0
+            for intent in waiting:
+                if ctx.stopping.is_set():
+                    break
+                await negotiate_intent(vault, intent, policies, opened)
+                done += 1
+            return done
+
+    return f"{asyncio.run(cast())} open intent(s) cast to {len(opened)} vendor(s)"
 
 
 def audit_verify(ctx: JobContext) -> str:

@@ -131,18 +131,10 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def _propose_unsubscribes(opened: _Opened, sweep: Any, senders: list[str]) -> None:
-    from butler.mail.unsubscribe import propose
+    from butler.mail.unattended import propose_unsubscribes
 
-    for sender in senders:
-        info = sweep.state.senders.get(sender, {})
-        headers = {"list-unsubscribe": info.get("list_unsubscribe", ""),
-                   "list-unsubscribe-post": "List-Unsubscribe=One-Click" if info.get("one_click") else ""}
-        item = propose(opened.vault, sender, headers, policies=opened.policies,
-                       standing_rule=opened.settings.unsubscribe_without_asking,
-                       allow_loopback=opened.settings.allow_loopback_unsubscribe,
-                       why=f"you never read the {info.get('moved', 0)} promotions it sent")
-        if item:
-            print(f"unsubscribe from {sender}? approve with `butler mail unsubscribe approve {item['id']}`")
+    for item in propose_unsubscribes(opened.vault, sweep, senders):
+        print(f"unsubscribe from {item['sender']}? approve with `butler mail unsubscribe approve {item['id']}`")
 
 
 def _still_writing(opened: _Opened, senders: Any) -> None:

@@ -44,8 +44,8 @@ def test_renewal_reminder_is_created_once_per_contract_and_date(open_vault_at: V
     contract(vault, "open-ended", None)
     contract(vault, "garbled", "next spring")
 
-    assert jobs.renewal_sweep(ctx_for(vault)).endswith("1 new reminder(s)")
-    assert jobs.renewal_sweep(ctx_for(vault)).endswith("0 new reminder(s)")
+    assert "; 1 new reminder(s); no vendor connectors enabled" in jobs.renewal_sweep(ctx_for(vault))
+    assert "; 0 new reminder(s); " in jobs.renewal_sweep(ctx_for(vault))
     found = reminders(vault)
     assert list(found) == [f"renewal-energy-{TODAY + dt.timedelta(days=10)}"]
     item = next(iter(found.values()))
@@ -61,7 +61,7 @@ def test_renewal_reminder_is_created_once_per_contract_and_date(open_vault_at: V
     # a year later the same contract comes up for renewal again: a new reminder for the new date
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
     contract(vault, "energy", (TODAY + dt.timedelta(days=370)).isoformat())
-    assert jobs.renewal_sweep(ctx_for(vault, now=later)).endswith("1 new reminder(s)")
+    assert "; 1 new reminder(s); " in jobs.renewal_sweep(ctx_for(vault, now=later))
     assert len(reminders(vault)) == 2
 
 
@@ -88,15 +88,21 @@ def test_backup_keeps_the_newest_n(open_vault_at: Vault, vault_home: Path) -> No
     assert "removed 3 old backup(s)" in result
 
 
-def test_intent_watch_counts_open_intents(open_vault_at: Vault) -> None:
-    open_vault_at.put("intents", "laptop", {"status": "open"})
-    open_vault_at.put("intents", "phone", {"status": "fulfilled"})
-    assert jobs.intent_watch(ctx_for(open_vault_at)).startswith("1 open intent(s)")
+def test_intent_watch_casts_only_open_intents(open_vault_at: Vault) -> None:
+    from butler.models import Money
+    from butler.negotiate import intents
+
+    assert jobs.intent_watch(ctx_for(open_vault_at)) == "no open intents"
+    laptop = intents.add(open_vault_at, "a laptop", "electronics", Money.of("900", "EUR"))
+    phone = intents.add(open_vault_at, "a phone", "mobile", Money.of("300", "EUR"))
+    intents.cancel(open_vault_at, phone.id)
+    assert laptop.status.value == "open"
+    assert jobs.intent_watch(ctx_for(open_vault_at)) == "1 open intent(s); no vendor connectors enabled"
 
 
 def test_mail_sweep_is_a_no_op_without_mail(open_vault_at: Vault, monkeypatch: pytest.MonkeyPatch,
                                             caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setitem(sys.modules, "butler.mail.sweep", None)  # import raises ModuleNotFoundError
+    monkeypatch.setitem(sys.modules, "butler.mail.unattended", None)  # import raises ModuleNotFoundError
     with caplog.at_level(logging.INFO, logger="butler.daemon"):
         assert jobs.mail_sweep(ctx_for(open_vault_at)) == "skipped: mail is not installed"
     assert "butler.mail is not installed" in caplog.text
@@ -109,7 +115,7 @@ def test_mail_sweep_calls_the_unattended_entry_point(open_vault_at: Vault, monke
         seen.append(vault)
         return "examined 3"
 
-    monkeypatch.setitem(sys.modules, "butler.mail.sweep", types.SimpleNamespace(run_unattended=run_unattended))
+    monkeypatch.setitem(sys.modules, "butler.mail.unattended", types.SimpleNamespace(run_unattended=run_unattended))
     assert jobs.mail_sweep(ctx_for(open_vault_at)) == "examined 3"
     assert seen == [open_vault_at]
 

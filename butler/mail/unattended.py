@@ -1,0 +1,52 @@
+"""The mail sweep as the daemon runs it: the configured IMAP mailbox, no questions asked of anyone."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from butler.mail.account import load_intents, load_mail_policies, load_password, load_settings
+from butler.vault import Vault
+
+__all__ = ["propose_unsubscribes", "run_unattended"]
+
+
+def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[dict[str, Any]]:
+    """Queue an unsubscribe request for each sender the person never reads; returns the items queued."""
+    from butler.mail.unsubscribe import propose
+
+    queued = []
+    for sender in senders:
+        info = sweep.state.senders.get(sender, {})
+        headers = {"list-unsubscribe": info.get("list_unsubscribe", ""),
+                   "list-unsubscribe-post": "List-Unsubscribe=One-Click" if info.get("one_click") else ""}
+        item = propose(vault, sender, headers, policies=sweep.policies,
+                       standing_rule=sweep.settings.unsubscribe_without_asking,
+                       allow_loopback=sweep.settings.allow_loopback_unsubscribe,
+                       why=f"you never read the {info.get('moved', 0)} promotions it sent")
+        if item:
+            queued.append(item)
+    return queued
+
+
+def run_unattended(vault: Vault) -> str:
+    """Sweep the mailbox set up with `butler mail setup`; returns a one-line summary for the daemon's state."""
+    from butler.mail.imap import ImapSource
+    from butler.mail.sweep import MailSweep
+
+    settings = load_settings(vault)
+    if not settings.host or not settings.username:
+        return "skipped: no mailbox set up (butler mail setup)"
+    policies = load_mail_policies()
+    source = ImapSource(settings, load_password(vault),
+                        force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
+    try:
+        sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault))
+        report = sweep.run()
+    finally:
+        source.close()
+    moved = sum(report.moved.values())
+    vault.audit.append("mail.sweep", source.account, {"examined": report.examined, "moved": moved,
+                                                      "sweep": report.sweep_id})
+    propose_unsubscribes(vault, sweep, report.unsubscribe_candidates)  # each waits for the person
+    return report.summary().splitlines()[0]
