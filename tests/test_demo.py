@@ -26,6 +26,8 @@ def test_demo_runs_end_to_end_and_cleans_up(tmp_path: Path) -> None:
     negotiated = re.search(r"negotiations:\s+(\d+) vendors, (\d+) agreed", out)
     assert negotiated and int(negotiated.group(1)) == 4 and int(negotiated.group(2)) >= 1
     assert "waiting for your approval: buy from" in out
+    assert re.search(r"renewals proposed:\s+1 ", out)
+    assert re.search(r"proposed: (switch|renew|cancel) Fixed 24 months", out)
     swept = re.search(r"mail swept:\s+(\d+) messages, (\d+) moved", out)
     assert swept and int(swept.group(1)) == 60 and 0 < int(swept.group(2)) < 60
     assert "every message is still there (60 of 60); a second sweep moved 0" in out

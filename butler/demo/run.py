@@ -14,7 +14,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -117,7 +118,7 @@ def _run(root: Path, home: Path, say: Say) -> int:
         vault.put("profile", "me", {"name": "Alex Example", "country": "NL", "currency": "EUR"})
         vault.put("contracts", "energy", {
             "id": "energy", "vendor_id": "coalco", "product": "Fixed 24 months", "category": "energy",
-            "price": {"amount": "72.00", "currency": "EUR"}, "period": "month", "term_months": 24,
+            "price": {"amount": "96.00", "currency": "EUR"}, "period": "month", "term_months": 24,
             "start": "2025-01-01", "renewal_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
             "usage": {"kwh_per_year": "2900"}})
         say(f"stored a profile and a contract: {sum(vault.collections().values())} records")
@@ -144,6 +145,9 @@ def _run(root: Path, home: Path, say: Say) -> int:
         _section(say, "negotiation (intent: cheaper energy, phone, insurance, a kettle)")
         deals = asyncio.run(_negotiate(root, vault, policies, spent, say))
 
+        _section(say, "renewals (contracts renewing within 45 days)")
+        renewals = asyncio.run(_renewals(root, vault, policies, spent, say))
+
         _section(say, "mail (a local Maildir of synthetic mail)")
         mail = _mail(home, vault, say)
 
@@ -157,6 +161,7 @@ def _run(root: Path, home: Path, say: Say) -> int:
     say(f"offers judged:          {sum(counts.values())} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})")
     say(f"terms proffered:        {terms_ok} vendors answered")
     say(f"negotiations:           {deals[0]} vendors, {deals[1]} agreed, best waits for your approval")
+    say(f"renewals proposed:      {renewals} (renew, switch or cancel, with the saving per year)")
     say(f"mail swept:             {mail[0]} messages, {mail[1]} moved out of the inbox, none deleted")
     say(f"audit entries:          {report.entries} (chain verified)")
     return 0
@@ -185,11 +190,10 @@ async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
     return answered
 
 
-async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:
-    from contextlib import AsyncExitStack, ExitStack
-
-    from butler.negotiate.session import negotiate_all
-    from butler.sdk import ConnectorContext, OfferQuery
+@asynccontextmanager
+async def _example_vendors(root: Path) -> AsyncIterator[list[tuple[str, Any]]]:
+    """The example vendors on loopback, each with an open connector: (vendor id, connector) pairs."""
+    from butler.sdk import ConnectorContext
     from butler.testing import live_server
 
     for path in (root, *sorted((root / "connectors").glob("*/src"))):
@@ -202,15 +206,25 @@ async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: S
     with ExitStack() as servers:
         urls = {name: servers.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()}
         async with AsyncExitStack() as stack:
-            pairs = []
+            opened = []
             for name, url in urls.items():
                 ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
                                        secrets={"api_key": VENDORS[name].api_key})
-                connector = await stack.enter_async_context(ExampleVendorConnector(ctx))
-                offer = (await connector.list_offers(OfferQuery()))[0]
-                pairs.append((connector, offer))
-                say(f"{VENDORS[name].name} ({VENDORS[name].strategy}): {offer.product}, listed at {offer.price}")
-            results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context)
+                opened.append((name, await stack.enter_async_context(ExampleVendorConnector(ctx))))
+            yield opened
+
+
+async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:
+    from butler.negotiate.session import negotiate_all
+    from butler.sdk import OfferQuery
+
+    async with _example_vendors(root) as vendors:
+        pairs = []
+        for _, connector in vendors:
+            offer = (await connector.list_offers(OfferQuery()))[0]
+            pairs.append((connector, offer))
+            say(f"{offer.vendor_id} ({connector.manifest.name}): {offer.product}, listed at {offer.price}")
+        results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context)
     say("")
     for rank, result in enumerate(results, start=1):
         rounds = len(result.exchanges)
@@ -260,3 +274,16 @@ def _mail(home: Path, vault: Any, say: Say) -> tuple[int, int]:
     say(f"every message is still there ({count()} of {len(messages)}); a second sweep moved "
         f"{sum(again.moved.values())}")
     return report.examined, moved
+
+
+async def _renewals(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> int:
+    from butler.negotiate.renewal import sweep_renewals
+
+    async with _example_vendors(root) as vendors:
+        proposals = await sweep_renewals(vault, policies, vendors, within_days=45, context=context)
+    for proposal in proposals:
+        say(f"{proposal.contract.product} ({proposal.contract.vendor_id}, renews {proposal.contract.renewal_date}):")
+        say(f"    proposed: {proposal.summary}")
+        for reason in proposal.reasons[:4]:
+            say(f"    - {reason}")
+    return len(proposals)

@@ -104,15 +104,30 @@ async def _propose(vault: Vault, contract: Contract, policies: PolicySet,
             reasons.append(f"{contract.vendor_id} did not negotiate ({str(exc) or 'timed out'}); listed {offer.price}")
     renewal_year = retention.per_year if retention else current_year
     renewal_price = retention.price if retention else contract.price
-    alternatives = []
-    for cid, _, offer in offers:
-        if offer.vendor_id == contract.vendor_id or offer.price.currency != contract.price.currency:
-            continue
+    others = [(cid, c, o) for cid, c, o in offers
+              if o.vendor_id != contract.vendor_id and o.price.currency == contract.price.currency]
+
+    async def quote(cid: str, connector: Connector, offer: Offer) -> Quote | str:
+        """What the alternative would cost: negotiated down where it will talk, else as listed if allowed."""
+        try:
+            result = await asyncio.wait_for(
+                negotiate_offer(connector, offer, policies, vault, reserve=reserve, context=context,
+                                connector_id=cid, intent_id=f"renewal-{contract.id}"), per_vendor_seconds)
+            if result.agreed is not None:
+                return _quote(offer, cid, result.agreed.price)
+        except (TimeoutError, ButlerError):
+            pass
         decision = evaluate(offer, policies, context)
         if decision.verdict == Verdict.DENY:
-            reasons.append(f"{offer.vendor_id} {offer.product}: dropped ({decision.fired[0].text})")
-            continue
-        alternatives.append(_quote(offer, cid))
+            return f"{offer.vendor_id} {offer.product}: dropped ({decision.fired[0].text})"
+        return _quote(offer, cid)
+
+    alternatives = []
+    for answer in await asyncio.gather(*(quote(*t) for t in others)):
+        if isinstance(answer, str):
+            reasons.append(answer)
+        else:
+            alternatives.append(answer)
     alternatives.sort(key=lambda q: q.per_year.amount)
     renewal_ok = evaluate(Renewal.of(contract, renewal_price), policies, context).verdict != Verdict.DENY
     best = alternatives[0] if alternatives else None
