@@ -1,0 +1,61 @@
+"""Small readers and formatters shared by the TUI views: money, dates, times, previews."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from butler.log import redact
+
+if TYPE_CHECKING:
+    pass
+
+
+def parse_money(value: object) -> tuple[Decimal, str] | None:
+    """`"9.99 EUR"`, `{"amount": "9.99", "currency": "EUR"}` → (Decimal, currency); None if it is neither."""
+    if isinstance(value, dict):
+        amount, currency = value.get("amount"), value.get("currency")
+    elif isinstance(value, str) and " " in value.strip():
+        amount, currency = value.strip().split(None, 1)
+    else:
+        return None
+    try:
+        return Decimal(str(amount)), str(currency)
+    except InvalidOperation:
+        return None
+
+
+def format_money(value: tuple[Decimal, str] | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value[0].quantize(Decimal('0.01'))} {value[1]}"
+
+
+def as_date(value: object) -> dt.date | None:
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def short_time(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return "—"
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value[:16]
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def record_preview(data: dict[str, Any], width: int = 120) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return redact(text if len(text) <= width else text[: width - 1] + "…")
+
+

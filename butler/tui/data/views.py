@@ -1,0 +1,157 @@
+"""The plain data each screen shows; no Textual."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from butler.tui.data.daemon import DaemonView
+from butler.vault import AuditEntry
+
+if TYPE_CHECKING:
+    pass
+
+
+# -- views ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dashboard:
+    activity: list[str]
+    new_entries: int
+    head_seq: int
+    pending: int
+    pending_kinds: dict[str, int]
+    daemon: DaemonView
+    vault_source: str
+    records: int
+    collections: int
+    audit_ok: bool
+    audit_note: str
+    keyring: str
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    id: str
+    kind: str
+    created: str
+    summary: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SweepView:
+    sweep: str
+    at: str
+    moved: int
+    undone: int
+
+
+@dataclass(frozen=True)
+class SenderView:
+    sender: str
+    moved: int
+    read: int
+    one_click: bool
+    kept: int
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account: str  # the directory name; the account itself when a source for it is known
+    directory: Path
+    sweeps: list[SweepView]
+    senders: list[SenderView]
+    away: int
+    restored: int
+    can_undo: bool
+
+
+@dataclass(frozen=True)
+class ExchangeView:
+    round: int
+    proposer: str
+    price: str
+    term_months: str
+    data_use: str
+    extras: str
+    utility: float
+
+
+@dataclass(frozen=True)
+class NegotiationView:
+    id: str
+    vendor: str
+    offer: str
+    outcome: str
+    agreed_price: str
+    saving: tuple[Decimal, str] | None
+    utility: float
+    at: str
+    exchanges: list[ExchangeView]
+
+
+@dataclass(frozen=True)
+class IntentView:
+    id: str
+    description: str
+    category: str
+    budget: str
+    deadline: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ContractView:
+    id: str
+    vendor: str
+    product: str
+    category: str
+    price: str
+    renewal: dt.date | None
+    days_left: int | None
+    auto_renew: bool
+    best_offer: str
+    saving: str
+
+
+@dataclass(frozen=True)
+class VendorRecordsView:
+    vendor: str
+    records: int
+    latest: str
+    verified: str
+
+
+@dataclass(frozen=True)
+class TermsView:
+    choices: str
+    vendors: list[VendorRecordsView]
+
+
+@dataclass(frozen=True)
+class PolicyFileView:
+    path: str
+    ok: bool
+    message: str
+    location: str | None
+    rules: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, kind, action, file:line
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: str
+    version: int
+    updated: str
+    preview: str
+
+
+@dataclass(frozen=True)
+class AuditView:
+    ok: bool
+    headline: str
+    entries: list[AuditEntry]
+
+
