@@ -21,7 +21,7 @@ from typing import Any
 
 from butler.models import DataUse, Money, Offer
 from butler.negotiate.session import issue_space, outcome_utility
-from butler.negotiate.strategy import for_customer
+from butler.negotiate.strategy import CustomerStrategy, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, load_policies
 from butler.policy.decision import Verdict
 
@@ -86,13 +86,20 @@ class Play:
     rounds: int
 
 
+def linear_customer(issues: dict[str, list[Any]], utility: Callable[[dict[str, Any]], float], reserve: float,
+                    n_steps: int) -> CustomerStrategy:
+    """The baseline: the same machinery conceding linearly in time, like a textbook time-based agent."""
+    return CustomerStrategy(issues, utility, reserve, n_steps, concession=1.0)
+
+
 def play(domain: Domain, vendor: Any, utility: Callable[[dict[str, Any]], float], *, customer_first: bool,
-         max_rounds: int = 100, reserve: float = RESERVE) -> Play:
+         max_rounds: int = 100, reserve: float = RESERVE,
+         make_customer: Callable[..., CustomerStrategy] = for_customer) -> Play:
     """One alternating-offers negotiation, both sides in process, as `negotiate_offer` plays it over HTTP."""
     _, st = _examples()
     issues = domain.issues
     cur = domain.offer.price.currency
-    customer = for_customer(issue_space(domain.offer), utility, reserve, (max_rounds + 1) // 2)
+    customer = make_customer(issue_space(domain.offer), utility, reserve, (max_rounds + 1) // 2)
 
     def position(o: dict[str, Any]) -> Any:
         return st.Position(o["price"].amount, o["term_months"], DataUse(o["data_use"]).value, tuple(o["extras"]))
@@ -167,6 +174,7 @@ def run(rounds: int = 100, say: Callable[[str], None] = print) -> int:
         f"{'nash d':>7} {'rounds':>6}")
     bad = 0
     totals: dict[str, list[float]] = {"u": [], "a": [], "agreed": [], "nash": []}
+    baseline: dict[str, list[float]] = {"u": [], "a": [], "agreed": []}
     for family in ("energy renewal", "phone contract", "laptop under 900 EUR"):
         chosen = [d for d in domains() if d.name.startswith(family)]
         for name, vendor in st.STRATEGIES.items():
@@ -176,6 +184,12 @@ def run(rounds: int = 100, say: Callable[[str], None] = print) -> int:
                 best = for_customer(issue_space(domain.offer), utility, RESERVE, 1).best_u
                 nash = _nash(domain, utility, RESERVE)
                 for customer_first in (False, True):
+                    linear = play(domain, vendor, utility, customer_first=customer_first, max_rounds=rounds,
+                                  make_customer=linear_customer)
+                    baseline["u"].append(linear.utility)
+                    baseline["a"].append((linear.utility - RESERVE) / (best - RESERVE) if best > RESERVE else 0.0)
+                    baseline["agreed"].append(float(linear.agreed is not None))
+                    bad += linear.agreed is not None and linear.utility <= RESERVE
                     result = play(domain, vendor, utility, customer_first=customer_first, max_rounds=rounds)
                     us.append(result.utility)
                     adv.append((result.utility - RESERVE) / (best - RESERVE) if best > RESERVE else 0.0)
@@ -197,5 +211,12 @@ def run(rounds: int = 100, say: Callable[[str], None] = print) -> int:
     say(f"{'overall':<29} {sum(totals['u']) / len(totals['u']):>7.3f} {sum(totals['a']) / len(totals['a']):>7.3f} "
         f"{sum(totals['agreed']) / len(totals['agreed']):>7.0%} "
         f"{'':>11} {sum(totals['nash']) / max(1, len(totals['nash'])):>7.3f}")
+    base_u = sum(baseline["u"]) / len(baseline["u"])
+    base_a = sum(baseline["a"]) / len(baseline["a"])
+    ours_a = sum(totals["a"]) / len(totals["a"])
+    ours_u = sum(totals["u"]) / len(totals["u"])
+    say(f"{'baseline: linear concession':<29} {base_u:>7.3f} {base_a:>7.3f} "
+        f"{sum(baseline['agreed']) / len(baseline['agreed']):>7.0%}   (same vendors, same run)")
+    say(f"advantage vs the baseline: {ours_a - base_a:+.3f}; utility ×{ours_u / base_u:.2f}")
     say("deals at or below the reserve and policy violations must both be 0" + (": FAILED" if bad else ": ok"))
     return 1 if bad else 0
