@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from butler.mail.learn import Memory
 from butler.mail.message import MailFacts, read_facts, sender_key
-from butler.mail.signals import Signal, read_signals, tokens
+from butler.mail.signals import Signal, extra_tokens, read_signals, tokens
 
 __all__ = ["Category", "Classification", "classify", "classify_facts"]
 
@@ -44,9 +45,14 @@ class Classification:
     sender: str
     signals: tuple[Signal, ...]
     reasons: tuple[str, ...]
-    tokens: tuple[str, ...] = field(repr=False, default=())
     learned: float = 0.0
     kept_by_memory: bool = False
+    facts: MailFacts | None = field(repr=False, compare=False, default=None)
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        """The message's tokens for the learned model, computed when first asked for (a correction, training)."""
+        return tokens(self.facts, list(self.signals)) if self.facts is not None else frozenset()
 
     def explain(self) -> str:
         lines = [f"{self.category} (confidence {self.score:.2f}, promotion evidence {self.evidence:+.1f})"]
@@ -72,14 +78,13 @@ def classify(raw: bytes, memory: Memory | None = None) -> Classification:
 
 def classify_facts(facts: MailFacts, memory: Memory | None = None) -> Classification:
     signals = read_signals(facts)
-    toks = tuple(tokens(facts, signals))
     g = dict.fromkeys(("list", "bulk", "offer", "transactional", "personal", "spam"), 0.0)
     for sig in signals:
         g[sig.group] += sig.weight
     learned = 0.0
     if memory is not None and memory.tokens.trained:
         confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide
-        learned = LEARNED_WEIGHT * confidence * memory.tokens.log_odds(toks)
+        learned = LEARNED_WEIGHT * confidence * memory.tokens.log_odds(facts.words, extra_tokens(facts, signals))
     evidence = g["bulk"] + g["offer"] + 0.8 * g["spam"] + learned - g["personal"] - 0.5 * g["transactional"]
     reasons: list[str] = []
     category, score = _judge(g, evidence, learned, signals, reasons)
@@ -94,7 +99,7 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None) -> Classifica
             kept = True
             reasons.append(f"you moved {category} mail from {sender} back to the inbox before: it stays")
     return Classification(category, round(score, 3), round(evidence, 2), sender, tuple(signals), tuple(reasons),
-                          toks, round(learned, 2), kept)
+                          round(learned, 2), kept, facts)
 
 
 def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[Signal],

@@ -44,13 +44,14 @@ class TokenModel:
     other: dict[str, int] = field(default_factory=dict)
     n_promo: int = 0
     n_other: int = 0
-    _scores: dict[str, float | None] = field(default_factory=dict, repr=False, compare=False)
+    _table: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _ranked: list[float] = field(default_factory=list, repr=False, compare=False)
 
     def learn(self, tokens: Iterable[str], promotional: bool, weight: int = 1) -> None:
         counts = self.promo if promotional else self.other
-        for token in set(tokens):
+        for token in {t for t in tokens if 2 < len(t) < 21 or ":" in t}:  # very short and long words tell little
             counts[token] = counts.get(token, 0) + weight
-        self._scores.clear()  # the counts changed: every cached token score is stale
+        self._table = None  # the counts changed: the score table is stale
         if promotional:
             self.n_promo += weight
         else:
@@ -67,29 +68,49 @@ class TokenModel:
     def trained(self) -> int:
         return min(self.n_promo, self.n_other)
 
-    def log_odds(self, tokens: Iterable[str]) -> float:
-        """Evidence from the most telling tokens (Robinson-style: strongest 30, each capped), in nats."""
+    def log_odds(self, *token_groups: Iterable[str]) -> float:
+        """Evidence from the most telling tokens (Robinson-style: strongest 30, each capped), in nats.
+
+        Tokens may come in several groups (say, a message's word set and a few extra tokens), so the caller need
+        not build their union; a token in two groups counts once.
+        """
         if self.n_promo == 0 or self.n_other == 0:
             return 0.0
-        cache = self._scores
-        scores = []
-        for token in set(tokens):
-            value = cache.get(token, 0.0)
-            if value == 0.0 and token not in cache:
-                value = cache[token] = self._score(token)
-            if value is not None:
-                scores.append(value)
-        scores.sort(key=abs, reverse=True)
-        return sum(scores[:_MOST_TELLING]) / math.sqrt(max(1, min(len(scores), _MOST_TELLING)))
+        if self._table is None:
+            self._table, self._ranked = self._scores()
+        table, ranked = self._table, self._ranked
+        found: set[int] = set()
+        for group in token_groups:
+            # the table maps a token to its rank by strength: sorting small ints is cheaper than sorting by abs()
+            found.update(map(table.__getitem__, table.keys() & group))
+        if not found:
+            return 0.0
+        best = sorted(found)[:_MOST_TELLING]
+        return sum(map(ranked.__getitem__, best)) / math.sqrt(len(best))
 
-    def _score(self, token: str) -> float | None:
-        p = self.promo.get(token, 0)
-        o = self.other.get(token, 0)
-        if p + o < 2:
-            return None
-        rate_p = (p + 0.5) / (self.n_promo + 1)
-        rate_o = (o + 0.5) / (self.n_other + 1)
-        return max(-_PER_TOKEN_CAP, min(_PER_TOKEN_CAP, math.log(rate_p / rate_o)))
+    def _scores(self) -> tuple[dict[str, int], list[float]]:
+        """Tokens seen at least twice → their rank by strength, and the capped log-likelihood ratio by rank.
+
+        Equal strengths with opposite signs need an exact float tie, so the order of equals never changes a sum.
+        """
+        promo, other = self.promo, self.other
+        pget, oget = promo.get, other.get
+        top = max(max(promo.values(), default=0), max(other.values(), default=0))
+        log_count = [math.log(n + 0.5) for n in range(top + 1)]  # counts are small ints: look logs up
+        shift = math.log(self.n_other + 1) - math.log(self.n_promo + 1)
+        cap = _PER_TOKEN_CAP
+        names: list[str] = []
+        values: list[float] = []
+        for token in promo.keys() | other.keys():
+            p = pget(token, 0)
+            o = oget(token, 0)
+            if p + o < 2:
+                continue
+            score = log_count[p] - log_count[o] + shift
+            names.append(token)
+            values.append(score if -cap < score < cap else cap if score > 0 else -cap)
+        order = sorted(range(len(values)), key=[-abs(v) for v in values].__getitem__)
+        return {names[i]: rank for rank, i in enumerate(order)}, [values[i] for i in order]
 
     def to_json(self) -> dict[str, Any]:
         return {"promo": self.promo, "other": self.other, "n_promo": self.n_promo, "n_other": self.n_other}

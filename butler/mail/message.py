@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 __all__ = ["BODY_PREFIX", "MailFacts", "decode_header", "read_facts", "sender_key", "strip_html"]
@@ -27,6 +27,7 @@ SIGNAL_HEAD = 3000  # characters of text phrase signals read from the top …
 SIGNAL_TAIL = 800  # … and from the bottom, where footers are
 _MAX_PARTS = 200
 _ENCODED_FIELDS = frozenset({"subject", "from", "to", "cc", "sender", "reply-to"})
+_PART_FIELDS = ("content-type", "content-transfer-encoding", "content-disposition")
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _IMG = re.compile(r"<[iI][mM][gG]\b[^>]{0,2000}>")
@@ -42,13 +43,18 @@ _BARE_ADDRESS = re.compile(r"[^\s<>,;:\"()\[\]]{1,200}@[^\s<>,;:\"()\[\]]{1,200}
 _BOUNDARY = re.compile(r"""(?i)\bboundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))""")
 _CHARSET = re.compile(r"""(?i)\bcharset\s*=\s*["']?([a-z0-9_.:+-]{1,40})""")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_ASCII_WORD_GAPS = bytes(c if chr(c).isascii() and (chr(c).islower() or chr(c).isdigit()) else 32 for c in range(256))
 
 
 @dataclass(frozen=True)
 class MailFacts:
-    """What one message says about itself. Header names are lower-case; values are decoded and unfolded."""
+    """What one message says about itself. Header names are lower-case; values are decoded and unfolded.
 
-    headers: dict[str, str]
+    `raw_headers` holds each field's first value as it came (unfolded, not yet cleaned); `header()` cleans and
+    decodes a value the first time it is asked for, so fields nobody reads cost nothing.
+    """
+
+    raw_headers: dict[str, str]
     sender: str
     sender_domain: str
     display_name: str
@@ -66,12 +72,22 @@ class MailFacts:
     recipients: int = 0
     html_only: bool = False
     defects: int = 0
+    _clean: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def header(self, name: str) -> str:
-        return self.headers.get(name, "")
+        value = self._clean.get(name)
+        if value is None:
+            raw = self.raw_headers.get(name)
+            value = self._clean[name] = "" if raw is None else _clean_value(name, raw)
+        return value
 
     def has(self, name: str) -> bool:
-        return name in self.headers
+        return name in self.raw_headers
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Every header field (its first value), cleaned and decoded."""
+        return {name: self.header(name) for name in self.raw_headers}
 
     @cached_property
     def content(self) -> str:
@@ -84,7 +100,10 @@ class MailFacts:
     @cached_property
     def word_list(self) -> list[str]:
         """The words of `content`, in order (letters and digits; punctuation and hyphens split words)."""
-        return _WORD_RUN.findall(self.content)
+        content = self.content
+        if content.isascii():  # most mail: a byte translation and a split, three times faster than the regex
+            return content.encode("ascii").translate(_ASCII_WORD_GAPS).decode("ascii").split()
+        return _WORD_RUN.findall(content)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -169,15 +188,14 @@ def _header_fields(block: bytes) -> tuple[list[tuple[str, str]], bytes]:
 
 
 def _headers(fields: list[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in fields:
-        if name in out:
-            continue
-        if name in _ENCODED_FIELDS:
-            out[name] = decode_header(value)
-        else:
-            out[name] = " ".join(value[: _HEADER_VALUE_MAX * 2].replace("\x00", "").split())[:_HEADER_VALUE_MAX]
-    return out
+    """Each field's first raw value (a later repeat, such as the next Received line, is dropped)."""
+    return dict(reversed(fields))
+
+
+def _clean_value(name: str, value: str) -> str:
+    if name in _ENCODED_FIELDS:
+        return decode_header(value)
+    return " ".join(value[: _HEADER_VALUE_MAX * 2].replace("\x00", "").split())[:_HEADER_VALUE_MAX]
 
 
 def _address(value: str) -> tuple[str, str]:
@@ -298,14 +316,19 @@ def _read(raw: bytes) -> MailFacts:
     if spill:
         body, defects = spill + b"\n" + body, 1
     headers = _headers(fields)
-    name, address = _address(headers.get("from", ""))
+    clean: dict[str, str] = {}
+    for key in ("from", "subject", "to", "cc", "message-id"):
+        value = headers.get(key)
+        clean[key] = "" if value is None else _clean_value(key, value)
+    name, address = _address(clean["from"])
     domain = address.rpartition("@")[2]
     texts: list[str] = []
     markup: list[str] = []
     attachments = leaves = 0
     budget = TEXT_PREFIX
     # breadth first, without recursion: nesting depth is unbounded in hostile mail
-    queue: list[tuple[dict[str, str], bytes]] = [(headers, body)]
+    top = {key: _clean_value(key, headers[key]) for key in _PART_FIELDS if key in headers}
+    queue: list[tuple[dict[str, str], bytes]] = [(top, body)]
     seen = 0
     while queue and seen < _MAX_PARTS:
         part_headers, part_body = queue.pop(0)
@@ -352,16 +375,16 @@ def _read(raw: bytes) -> MailFacts:
     ]
     hosts = {m.group(1).lower() for m in map(_URL.match, urls) if m}
     images = _IMG.findall(html_doc)
-    recipients = len(_BARE_ADDRESS.findall(headers.get("to", "") + "," + headers.get("cc", "")))
+    recipients = len(_BARE_ADDRESS.findall(clean["to"] + "," + clean["cc"]))
     return MailFacts(
-        headers=headers,
+        raw_headers=headers,
         sender=address,
         sender_domain=domain,
         display_name=name[:200],
-        subject=headers.get("subject", ""),
+        subject=clean["subject"],
         text=text,
         html=html_doc,
-        message_id=headers.get("message-id", "")[:500],
+        message_id=clean["message-id"][:500],
         fingerprint=fingerprint,
         images=len(images),
         tracking_pixels=sum(1 for tag in images if len(_PIXEL.findall(tag)) >= 2),
@@ -372,4 +395,5 @@ def _read(raw: bytes) -> MailFacts:
         recipients=recipients,
         html_only=bool(markup) and not any(t.strip() for t in texts),
         defects=defects,
+        _clean=clean,
     )

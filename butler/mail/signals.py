@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from butler.mail.message import MailFacts
 
-__all__ = ["GROUPS", "Phrases", "Signal", "read_signals", "tokens"]
+__all__ = ["GROUPS", "Phrases", "Signal", "extra_tokens", "read_signals", "tokens"]
 
 GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam")
 
@@ -79,6 +79,7 @@ _ESP_HEADERS = {
     "x-mj-mid": "Mailjet", "x-mailjet-campaign": "Mailjet", "x-hs-cid": "HubSpot", "x-marketoid": "Marketo",
     "x-mailer-recptid": "a bulk mailer", "x-report-abuse": "a bulk sender",
 }
+_ESP_HEADER_NAMES = frozenset(_ESP_HEADERS)
 _ESP_DOMAINS = ("mcsv.net", "mcdlv.net", "rsgsv.net", "sendgrid.net", "amazonses.com", "mailgun", "sparkpost",
                 "exacttarget", "klaviyo", "cmail1", "cmail2", "createsend", "mailjet", "sendinblue", "brevo", "emarsys",
                 "responsys", "constantcontact", "bronto", "acoustic", "salesforce", "marketo", "hubspot",
@@ -129,8 +130,12 @@ _AD_MARK = re.compile(r"(?i)^\s*[\[(]?(?:adv|ad|werbung|anzeige|publicité|publi
 _PERCENT = re.compile(r"\d{1,2} ?% ?(?:off|discount|rabatt|de descuento|de réduction|de remise|sconto|de desconto|"
                       r"korting|günstiger|reduziert)|(?:up to|bis zu|jusqu'(?:à|a)|hasta|fino al|até) -?\d{1,2} ?%"
                       r"|-\d{1,2} ?%")
-_PRICE = re.compile(r"(?:[$€£] ?\d{1,5}(?:[.,]\d{2})?(?!\d)|(?<!\d)\d{1,5}[.,]\d{2} ?(?:€|eur|usd|gbp|chf)(?![a-z]))")
-_BIG_MONEY = re.compile(r"[$€£] ?\d{1,3}(?:,\d{3})+|\d+ (?:million|billion) (?:dollars|usd|us\$)")
+# each money pattern is split at its alternation so the regex engine can skip ahead to a literal
+_PRICE_SYMBOL = re.compile(r"[$€£] ?\d{1,5}(?:[.,]\d{2})?(?!\d)")
+_PRICE_SUFFIX = re.compile(r"(?<!\d)\d{1,5}[.,]\d{2} ?(?:€|eur|usd|gbp|chf)(?![a-z])")
+_CURRENCY_WORDS = frozenset({"eur", "usd", "gbp", "chf"})
+_BIG_SUM = re.compile(r"[$€£] ?\d{1,3}(?:,\d{3})+")
+_BIG_AMOUNT = re.compile(r"\d+ (?:million|billion) (?:dollars|usd|us\$)")
 _SCHEMA_OFFER = re.compile(r"schema\.org/(?:DiscountOffer|PromotionCard|Offer\b|SaleEvent)|\"@type\"\s*:\s*\""
                            r"(?:DiscountOffer|PromotionCard|Offer|SaleEvent)\"", re.IGNORECASE)
 _STYLED = re.compile(r"(?i)<font\b[^>]{0,200}\bsize\s*=\s*[\"']?\+?[4-7]|<(?:h1|center|blink|marquee)\b|"
@@ -193,12 +198,15 @@ def _bulk(f: MailFacts) -> list[Signal]:
     precedence = f.header("precedence").lower()
     if precedence in ("bulk", "junk"):
         out.append(Signal("bulk", "precedence-bulk", 1.0, f"Precedence: {precedence}"))
-    esp = next((name for header, name in _ESP_HEADERS.items() if header in f.headers), None)
+    esp_headers = _ESP_HEADER_NAMES.intersection(f.raw_headers)
+    esp = next((name for header, name in _ESP_HEADERS.items() if header in esp_headers), None) if esp_headers \
+        else None
     if esp is None:
         mailer = f.header("x-mailer")
         match = _BULK_MAILER.search(mailer) if mailer else None
         if match is None:
-            trail = " ".join(f.header(h) for h in ("return-path", "received", "dkim-signature", "sender")).lower()
+            raw = f.raw_headers  # substrings only: the uncleaned values will do
+            trail = " ".join(raw.get(h, "") for h in ("return-path", "received", "dkim-signature", "sender")).lower()
             esp = next((domain for domain in _ESP_DOMAINS if domain in trail), None)
         else:
             esp = match.group(1)
@@ -226,6 +234,18 @@ def _list(f: MailFacts) -> list[Signal]:
     return out
 
 
+def _percent_discount(content: str) -> bool:
+    """`_PERCENT` searched only around each '%' sign (at most 20 of them), not across the whole text."""
+    at = content.find("%")
+    for _ in range(20):
+        if at < 0:
+            return False
+        if _PERCENT.search(content, max(0, at - 20), at + 20):
+            return True
+        at = content.find("%", at + 1)
+    return False
+
+
 def _offer(f: MailFacts) -> list[Signal]:
     out: list[Signal] = []
     words, joined, content = f.words, f.joined, f.content
@@ -233,12 +253,15 @@ def _offer(f: MailFacts) -> list[Signal]:
         found = phrases.search(words, joined)
         if found:
             out.append(Signal("offer", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
-    if "%" in content and _PERCENT.search(content):
+    if "%" in content and _percent_discount(content):
         out.append(Signal("offer", "a-percentage-discount", 2.0, "a percentage discount"))
     if _AD_MARK.search(f.subject):
         out.append(Signal("offer", "ad-label", 2.5, "labelled as an advertisement"))
-    if "$" in content or "€" in content or "£" in content or "eur" in f.words or "usd" in f.words:
-        prices = len(_PRICE.findall(content))
+    symbol = "$" in content or "€" in content or "£" in content
+    suffix = "€" in content or not _CURRENCY_WORDS.isdisjoint(words)
+    if symbol or suffix:
+        prices = (len(_PRICE_SYMBOL.findall(content)) if symbol else 0) + (
+            len(_PRICE_SUFFIX.findall(content)) if suffix else 0)
         if prices >= 2:
             out.append(Signal("offer", "prices", 1.0 if prices < 4 else 1.5, f"quotes {prices} prices"))
     if f.html:
@@ -295,7 +318,9 @@ def _spam(f: MailFacts) -> list[Signal]:
         found = phrases.search(f.words, f.joined)
         if found:
             out.append(Signal("spam", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
-    if ("$" in f.content or "million" in f.words) and _BIG_MONEY.search(f.content):
+    content = f.content
+    if (("$" in content or "€" in content or "£" in content) and _BIG_SUM.search(content)) or (
+            ("million" in f.words or "billion" in f.words) and _BIG_AMOUNT.search(content)):
         out.append(Signal("spam", "big-money", 1.0, "talks about large sums of money"))
     if not f.message_id:
         out.append(Signal("spam", "no-message-id", 0.5, "no Message-ID"))
@@ -315,14 +340,17 @@ def read_signals(f: MailFacts) -> list[Signal]:
     return [*_list(f), *_bulk(f), *_offer(f), *_transactional(f), *_personal(f), *_spam(f)]
 
 
-def tokens(f: MailFacts, signals: list[Signal]) -> list[str]:
-    """Tokens for the learned model: signal names, sender domain, link domains, subject and body words."""
-    out = [f"sig:{s.name}" for s in signals]
+def tokens(f: MailFacts, signals: list[Signal]) -> frozenset[str]:
+    """Tokens for the learned model: the message's words (the same words the phrase signals read, `f.words`: no
+    second tokenization) and `extra_tokens`."""
+    return f.words.union(extra_tokens(f, signals))
+
+
+def extra_tokens(f: MailFacts, signals: list[Signal]) -> list[str]:
+    """Model tokens beyond the words: signal names, sender domain, link domains and subject words."""
+    extra = [f"sig:{s.name}" for s in signals]
     if f.sender_domain:
-        parts = f.sender_domain.split(".")
-        out.append("from:" + ".".join(parts[-2:]))
-    out += [f"link:{'.'.join(d.split('.')[-2:])}" for d in f.link_domains[:20]]
-    subject = f.subject_words
-    out += ["subj:" + w for w in subject if 2 < len(w) < 21]
-    out += [w for w in f.word_list[len(subject): len(subject) + 300] if 2 < len(w) < 21][:250]
-    return out
+        extra.append("from:" + ".".join(f.sender_domain.split(".")[-2:]))
+    extra += [f"link:{'.'.join(d.split('.')[-2:])}" for d in f.link_domains[:20]]
+    extra += ["subj:" + w for w in f.subject_words if 2 < len(w) < 21]
+    return extra
