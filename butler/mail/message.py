@@ -72,6 +72,7 @@ class MailFacts:
     recipients: int = 0
     html_only: bool = False
     defects: int = 0
+    quoted: int = 0  # lines of quoted text ("> …"): a reply in a discussion
     _clean: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def header(self, name: str) -> str:
@@ -367,6 +368,7 @@ def _read(raw: bytes) -> MailFacts:
         (markup if ctype == "text/html" else texts).append(content)
     html_doc = "".join(markup)[:BODY_PREFIX]
     text = " ".join(texts)
+    quoted = text.count("\n>") + text.startswith(">")
     if not text.strip() and html_doc:
         text = strip_html(html_doc)
     text = " ".join(text[: _TEXT_MAX * 2].split())[:_TEXT_MAX]
@@ -395,5 +397,6 @@ def _read(raw: bytes) -> MailFacts:
         recipients=recipients,
         html_only=bool(markup) and not any(t.strip() for t in texts),
         defects=defects,
+        quoted=quoted,
         _clean=clean,
     )

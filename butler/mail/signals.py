@@ -304,6 +304,8 @@ def _personal(f: MailFacts) -> list[Signal]:
         out.append(Signal("personal", "reply-subject", 1.0, "a reply or forward subject"))
     if _PERSONAL_CLIENTS.search(f.header("x-mailer") + " " + f.header("user-agent")):
         out.append(Signal("personal", "mail-client", 0.5, "written in a personal mail client"))
+    if f.quoted >= 2 or ("wrote" in f.words and f.quoted):
+        out.append(Signal("personal", "quoted-text", 1.0, "quotes the message it answers"))
     if not f.html and f.links <= 3 and not f.has("list-unsubscribe"):
         out.append(Signal("personal", "plain-text", 1.0, "plain text with few links"))
     return out
