@@ -36,6 +36,7 @@ HANDLERS: dict[str, str] = {
     "myterms-counter-offer": "butler.terms.approvals:HANDLER",
     "unsubscribe": "butler.mail.approvals:HANDLER",
     "purchase": "butler.negotiate.approvals:HANDLER",
+    "renewal": "butler.negotiate.renewal_approvals:HANDLER",
 }
 
 
@@ -62,6 +63,8 @@ def summarize(item_id: str, data: dict[str, Any]) -> Approval:
                    f" for {terms.get('term_months')} months")
     elif kind == "unsubscribe":
         summary = f"unsubscribe from {vendor}"
+    elif kind == "renewal":
+        summary = str(data.get("summary") or f"contract {data.get('contract')} renews on {data.get('renewal_date')}")
     elif kind == "renewal-reminder":
         summary = f"contract {data.get('contract')} renews on {data.get('renewal_date')}"
     else:

@@ -14,11 +14,11 @@ import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from butler.errors import ButlerError
 from butler.models import Contract, Money, Offer
-from butler.negotiate.session import negotiate_offer
+from butler.negotiate.session import NegotiationResult, negotiate_offer, purchase_item
 from butler.policy import EvalContext, PolicySet, Renewal, evaluate
 from butler.policy.decision import Verdict
 from butler.sdk import Connector, OfferQuery
@@ -39,6 +39,7 @@ class Quote:
     per_year: Money
     negotiated: bool = False
     connector_id: str | None = None
+    result: NegotiationResult | None = None  # the negotiation behind a negotiated price
 
 
 @dataclass
@@ -76,10 +77,10 @@ def _query(contract: Contract) -> OfferQuery:
                       gb_per_month=contract.usage.gb_per_month)
 
 
-def _quote(offer: Offer, cid: str, price: Money | None = None) -> Quote:
+def _quote(offer: Offer, cid: str, price: Money | None = None, result: NegotiationResult | None = None) -> Quote:
     chosen = price or offer.price
     return Quote(offer.vendor_id, offer.id, offer.product, chosen, offer.period, annual(chosen, offer.period),
-                 negotiated=price is not None, connector_id=cid)
+                 negotiated=price is not None, connector_id=cid, result=result)
 
 
 async def _propose(vault: Vault, contract: Contract, policies: PolicySet,
@@ -97,7 +98,7 @@ async def _propose(vault: Vault, contract: Contract, policies: PolicySet,
             result = await asyncio.wait_for(
                 negotiate_offer(connector, offer, policies, vault, reserve=reserve, context=context,
                                 connector_id=cid, intent_id=f"renewal-{contract.id}"), per_vendor_seconds)
-            retention = _quote(offer, cid, result.agreed.price if result.agreed else None)
+            retention = _quote(offer, cid, result.agreed.price if result.agreed else None, result)
             reasons.append(f"{contract.vendor_id} retention: {retention.price} ({result.reason})")
         except (TimeoutError, ButlerError) as exc:
             retention = _quote(offer, cid)
@@ -114,7 +115,7 @@ async def _propose(vault: Vault, contract: Contract, policies: PolicySet,
                 negotiate_offer(connector, offer, policies, vault, reserve=reserve, context=context,
                                 connector_id=cid, intent_id=f"renewal-{contract.id}"), per_vendor_seconds)
             if result.agreed is not None:
-                return _quote(offer, cid, result.agreed.price)
+                return _quote(offer, cid, result.agreed.price, result)
         except (TimeoutError, ButlerError):
             pass
         decision = evaluate(offer, policies, context)
@@ -180,10 +181,14 @@ async def sweep_renewals(vault: Vault, policies: PolicySet, connectors: Sequence
     return proposals
 
 
-def _quote_wire(quote: Quote) -> dict[str, str | bool | None]:
-    return {"vendor": quote.vendor_id, "offer": quote.offer_id, "product": quote.product, "price": str(quote.price),
-            "period": quote.period, "per_year": str(quote.per_year), "negotiated": quote.negotiated,
-            "connector": quote.connector_id}
+def _quote_wire(quote: Quote) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "vendor": quote.vendor_id, "offer": quote.offer_id, "product": quote.product, "price": str(quote.price),
+        "period": quote.period, "per_year": str(quote.per_year), "negotiated": quote.negotiated,
+        "connector": quote.connector_id}
+    if quote.result is not None and quote.result.agreed is not None:  # what approving it buys
+        wire["purchase"] = purchase_item(quote.result, None, [f"quote for a renewal: {quote.per_year} a year"])
+    return wire
 
 
 async def _collect(vault: Vault, connectors: Sequence[tuple[str, Connector]], query: OfferQuery,

@@ -28,8 +28,18 @@ from butler.policy.decision import Verdict
 from butler.sdk import Connector, ConnectorError, Terms
 from butler.vault import Vault
 
-__all__ = ["ROUND_LIMIT", "Exchange", "NegotiationResult", "issue_space", "negotiate_all", "negotiate_offer",
-           "outcome_utility", "result_from_record", "wire_terms"]
+__all__ = [
+    "ROUND_LIMIT",
+    "Exchange",
+    "NegotiationResult",
+    "issue_space",
+    "negotiate_all",
+    "negotiate_offer",
+    "outcome_utility",
+    "purchase_item",
+    "result_from_record",
+    "wire_terms",
+]
 
 PRICE_STEPS = (Decimal("0.70"), Decimal("0.75"), Decimal("0.80"), Decimal("0.85"), Decimal("0.90"),
                Decimal("0.95"), Decimal("1.00"))
@@ -236,6 +246,18 @@ def result_from_record(record_id: str, data: dict[str, Any]) -> NegotiationResul
         reason=str(data.get("reason", "")), connector_id=data.get("connector"), record_id=record_id)
 
 
+def purchase_item(result: NegotiationResult, intent_id: str | None, reasons: list[str]) -> dict[str, Any]:
+    """The approval-queue item for buying what `result` agreed (see butler.negotiate.approvals)."""
+    assert result.agreed is not None
+    return {
+        "kind": "purchase", "state": "pending", "vendor": result.vendor_id, "offer": result.offer.id,
+        "session": result.session_id, "connector": result.connector_id, "intent": intent_id,
+        "category": result.offer.category, "period": result.offer.period, "product": result.offer.product,
+        "listed": str(result.offer.price),
+        "terms": _wire(result.agreed), "agreed_terms": result.agreed.model_dump(mode="json"),
+        "utility": round(result.utility, 4), "created": _now(), "reasons": reasons}
+
+
 async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: PolicySet, vault: Vault | None = None,
                         *, reserve: float = 0.2, per_vendor_seconds: float = 30.0,
                         context: EvalContext | None = None, budget: Money | None = None,
@@ -276,12 +298,6 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
         item_id = f"purchase-{intent_id}" if intent_id else f"purchase-{winner.session_id}"
         existing = vault.get("approvals", item_id)
         if existing is None or existing.data.get("state") == "pending":
-            vault.put("approvals", item_id, {
-                "kind": "purchase", "state": "pending", "vendor": winner.vendor_id, "offer": winner.offer.id,
-                "session": winner.session_id, "connector": winner.connector_id, "intent": intent_id,
-                "category": winner.offer.category, "period": winner.offer.period, "product": winner.offer.product,
-                "listed": str(winner.offer.price),
-                "terms": _wire(winner.agreed), "agreed_terms": winner.agreed.model_dump(mode="json"),
-                "utility": round(winner.utility, 4), "created": _now(),
-                "reasons": [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})" for r in ranked]})
+            vault.put("approvals", item_id, purchase_item(
+                winner, intent_id, [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})" for r in ranked]))
     return ranked

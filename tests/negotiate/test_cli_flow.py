@@ -142,4 +142,19 @@ def test_renewals_propose_switch_with_saving(home: Path, monkeypatch: pytest.Mon
         assert "[switch]" in out.stdout and "saving" in out.stdout
         assert "[renewal]" in run_main("approvals", "list").stdout
         assert "no new renewal" in run_main("renewals").stdout  # proposed once per renewal date
+        with _vault(home) as vault:
+            item = next(r for r in vault.records("approvals") if r.data.get("kind") == "renewal")
+            deal = item.data["alternatives"][0]["purchase"]  # the price negotiated in the sweep
+        approved = run_main("approvals", "approve", item.id)
+        assert approved.returncode == 0, approved.stderr
+        assert "bought" in approved.stdout and "cancel the old contract with coalco" in approved.stdout
+        with _vault(home) as vault:
+            assert vault.get("approvals", item.id).data["state"] == "approved"  # type: ignore[union-attr]
+            purchases = list(vault.records("purchases"))
+            assert len(purchases) == 1
+            assert purchases[0].data["total"]["amount"] == deal["agreed_terms"]["price"]["amount"]
+            old = vault.get("contracts", "energy")
+            assert old is not None and old.data["auto_renew"] is False
+            assert old.data["superseded_by"] == purchases[0].id
+        assert run_main("approvals", "approve", item.id).returncode != 0  # decided once
     assert os.environ["BUTLER_HOME"] == str(home)
