@@ -1,7 +1,7 @@
 """The conformance kit's pytest plugin: a connector author's test run gets its fixtures with no conftest.
 
-butler's own suite blocks the plugin (`-p no:butler` in pyproject: pytest would otherwise rewrite the asserts
-of every butler module), so this runs pytest the way an author would, in a project of its own.
+butler's own suite does not load the plugin (`-p no:butler` in pyproject: its fixtures are for authors and the
+suite has its own), so this runs pytest the way an author would, in a project of its own.
 """
 
 from __future__ import annotations
