@@ -168,8 +168,8 @@ def _run(root: Path, home: Path, say: Say) -> int:
 
 
 async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
+    from butler.loopback import live_server as serve
     from butler.terms import proffer, verify_records
-    from butler.testing import live_server as serve
 
     example = _load_example(root, "myterms_vendor")
     vendors = [
@@ -193,8 +193,8 @@ async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
 @asynccontextmanager
 async def _example_vendors(root: Path) -> AsyncIterator[list[tuple[str, Any]]]:
     """The example vendors on loopback, each with an open connector: (vendor id, connector) pairs."""
+    from butler.loopback import live_server
     from butler.sdk import ConnectorContext
-    from butler.testing import live_server
 
     for path in (root, *sorted((root / "connectors").glob("*/src"))):
         if str(path) not in sys.path:

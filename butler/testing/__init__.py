@@ -6,7 +6,7 @@
     RecordingTransport                       -- an httpx transport that remembers what went through it
 """
 
+from butler.loopback import live_server
 from butler.testing._kit import LiveVendor, RecordingTransport, connector_test_class
-from butler.testing._server import live_server
 
 __all__ = ["LiveVendor", "RecordingTransport", "connector_test_class", "live_server"]

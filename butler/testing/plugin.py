@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from butler.testing._server import live_server
+from butler.loopback import live_server
 
 __all__ = ["butler_home", "butler_live_server"]
 

@@ -1,4 +1,4 @@
-"""Serve an ASGI app for real on loopback, in a thread, on a free port."""
+"""Serve an ASGI app (an example vendor, a fake for tests) for real on loopback, in a thread, on a free port."""
 
 from __future__ import annotations
 
