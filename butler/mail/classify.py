@@ -25,6 +25,7 @@ PROMO_THRESHOLD = 3.0  # evidence above which selling mail moves; chosen on the 
 LEARNED_WEIGHT = 1.0
 LIST_OVERRIDE = 10.0  # only overwhelming evidence makes a list message that reads like discussion spam
 _DISCUSSION = frozenset({"reply", "reply-subject", "quoted-text", "plain-text", "mail-client"})
+_STRONG_OFFER = frozenset({"a-percentage-discount", "a-discount-code", "schema-offer"})
 
 
 class Category(StrEnum):
@@ -85,13 +86,17 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
     g = dict.fromkeys(("list", "bulk", "offer", "transactional", "personal", "spam"), 0.0)
     for sig in signals:
         g[sig.group] += sig.weight
+    names = {sig.name for sig in signals}
     learned = 0.0
+    rules = g["bulk"] + g["offer"] + 0.8 * g["spam"] - g["personal"] - 0.5 * g["transactional"]
     if memory is not None and memory.tokens.trained:
         confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide
-        learned = LEARNED_WEIGHT * confidence * memory.tokens.log_odds(facts.words, extra_tokens(facts, signals))
-    evidence = g["bulk"] + g["offer"] + 0.8 * g["spam"] + learned - g["personal"] - 0.5 * g["transactional"]
+        reach = LEARNED_WEIGHT * confidence * memory.tokens.reach
+        if not _settled(g, rules, reach, signals, names, threshold):
+            learned = LEARNED_WEIGHT * confidence * memory.tokens.log_odds(facts.words, extra_tokens(facts, signals))
+    evidence = rules + learned
     reasons: list[str] = []
-    category, score = _judge(g, evidence, learned, signals, reasons, threshold)
+    category, score = _judge(g, evidence, learned, signals, names, reasons, threshold)
     sender = sender_key(facts.sender)
     kept = False
     remembered = memory.sender(sender) if memory is not None and sender else None
@@ -106,9 +111,27 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
                           round(learned, 2), kept, facts)
 
 
-def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[Signal],
+def _settled(g: dict[str, float], rules: float, reach: float, signals: list[Signal], names: set[str],
+             threshold: float) -> bool:
+    """Whether the verdict and its confidence are the same whatever the token model says, its answer being at most
+    `reach` either way: an upstream spam flag, a discussion list, or a receipt or notice. The model is then not
+    consulted (it costs as much as the rules)."""
+    if "spam-flag" in names:
+        return True
+    one_click_seller = "one-click-unsubscribe" in names and g["offer"] >= 5
+    if g["list"] >= 3 and not one_click_seller:
+        discussion = bool(names & _DISCUSSION) and "html-only" not in names and "random-sender" not in names
+        if discussion:
+            return rules + reach < LIST_OVERRIDE
+        return rules + reach < threshold or g["offer"] + g["spam"] < 3
+    strong_offer = any(s.name in _STRONG_OFFER for s in signals)
+    subject_trans = any(s.name.startswith("subject:") for s in signals)
+    return (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
+        g["transactional"] >= 2 and g["offer"] < 3)
+
+
+def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[Signal], names: set[str],
            reasons: list[str], threshold: float) -> tuple[Category, float]:
-    names = {s.name for s in signals}
     if "spam-flag" in names:
         reasons.append("a spam filter upstream flagged it")
         return Category.SPAM, 0.95
@@ -120,7 +143,7 @@ def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[S
             evidence < LIST_OVERRIDE if discussion else evidence < threshold or g["offer"] + g["spam"] < 3):
         reasons.append("it comes through a discussion list, which is not a promotion")
         return Category.LIST, _sigmoid(g["list"] - 1)
-    strong_offer = any(s.name in ("a-percentage-discount", "a-discount-code", "schema-offer") for s in signals)
+    strong_offer = any(s.name in _STRONG_OFFER for s in signals)
     subject_trans = any(s.name.startswith("subject:") for s in signals)
     # the subject says receipt/reset/notice: it stays even with an upsell in the footer
     if (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (

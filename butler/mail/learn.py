@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["Memory", "SenderMemory", "TokenModel"]
 
@@ -68,6 +68,11 @@ class TokenModel:
     def trained(self) -> int:
         return min(self.n_promo, self.n_other)
 
+    @property
+    def reach(self) -> float:
+        """The most `log_odds` can say either way: every one of the strongest tokens at the cap."""
+        return _PER_TOKEN_CAP * math.sqrt(_MOST_TELLING)
+
     def log_odds(self, *token_groups: Iterable[str]) -> float:
         """Evidence from the most telling tokens (Robinson-style: strongest 30, each capped), in nats.
 
@@ -79,13 +84,16 @@ class TokenModel:
         if self._table is None:
             self._table, self._ranked = self._scores()
         table, ranked = self._table, self._ranked
-        found: set[int] = set()
+        # the table maps a token to its rank by strength: sorting small ints is cheaper than sorting by abs();
+        # one look-up per token (`get`), unknown tokens give None
+        found: set[int | None] = set()
         for group in token_groups:
-            # the table maps a token to its rank by strength: sorting small ints is cheaper than sorting by abs()
-            found.update(map(table.__getitem__, table.keys() & group))
-        if not found:
+            found.update(map(table.get, group))
+        found.discard(None)
+        ranks = cast("set[int]", found)
+        if not ranks:
             return 0.0
-        best = sorted(found)[:_MOST_TELLING]
+        best = sorted(ranks)[:_MOST_TELLING] if len(ranks) > _MOST_TELLING else ranks
         return sum(map(ranked.__getitem__, best)) / math.sqrt(len(best))
 
     def _scores(self) -> tuple[dict[str, int], list[float]]:

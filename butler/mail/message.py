@@ -12,8 +12,9 @@ import binascii
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 __all__ = ["BODY_PREFIX", "MailFacts", "decode_header", "read_facts", "sender_key", "strip_html"]
 
@@ -46,6 +47,26 @@ _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _ASCII_WORD_GAPS = bytes(c if chr(c).isascii() and (chr(c).islower() or chr(c).isdigit()) else 32 for c in range(256))
 
 
+_T = TypeVar("_T")
+
+
+class _computed(Generic[_T]):  # lower case: used as a decorator, like functools.cached_property
+    """`functools.cached_property` without its per-access lock (Python 3.11 takes one): a value computed on first
+    access and stored in the instance, which is read by one thread at a time."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T:
+        if instance is None:
+            return self  # type: ignore[return-value]  # looked up on the class
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value  # the instance attribute now hides this descriptor
+        return value
+
+
 @dataclass(frozen=True)
 class MailFacts:
     """What one message says about itself. Header names are lower-case; values are decoded and unfolded.
@@ -62,18 +83,49 @@ class MailFacts:
     text: str
     html: str
     message_id: str
-    fingerprint: str
     images: int = 0
     tracking_pixels: int = 0
-    links: int = 0
-    link_domains: tuple[str, ...] = ()
     parts: int = 0
     attachments: int = 0
-    recipients: int = 0
     html_only: bool = False
     defects: int = 0
     quoted: int = 0  # lines of quoted text ("> …"): a reply in a discussion
     _clean: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _data: bytes = field(default=b"", repr=False, compare=False)  # the bytes read, for the fingerprint
+
+    @_computed
+    def fingerprint(self) -> str:
+        """A digest of the bytes read (the first 256 KiB): the message's key when it has no Message-ID."""
+        return hashlib.sha256(self._data).hexdigest()[:32]
+
+    @_computed
+    def urls(self) -> list[str]:
+        """Link targets in the HTML, or, lacking those, URLs in the text; computed when first asked for."""
+        return [m.group(1).lower() for m in _LINK.finditer(self.html)] or [
+            "http://" + m.group(1) for m in (_URL.finditer(self.text) if "://" in self.text else ())
+        ]
+
+    @property
+    def links(self) -> int:
+        return len(self.urls)
+
+    def links_at_least(self, n: int) -> bool:
+        """Whether there are `n` links or more; every link holds a "://", so counting those is a cheap bound."""
+        return self.html.count("://") + self.text.count("://") >= n and len(self.urls) >= n
+
+    @_computed
+    def link_domains(self) -> tuple[str, ...]:
+        hosts = {m.group(1).lower() for m in map(_URL.match, self.urls) if m}
+        return tuple(sorted(hosts))[:50]
+
+    @_computed
+    def recipients(self) -> int:
+        """Addresses in To and Cc."""
+        return len(_BARE_ADDRESS.findall(self.header("to") + "," + self.header("cc")))
+
+    def has_recipient(self) -> bool:
+        """Whether To or Cc names anyone (`recipients > 0`, without counting a long list)."""
+        return _BARE_ADDRESS.search(self.header("to")) is not None or self.recipients > 0
 
     def header(self, name: str) -> str:
         value = self._clean.get(name)
@@ -85,12 +137,12 @@ class MailFacts:
     def has(self, name: str) -> bool:
         return name in self.raw_headers
 
-    @cached_property
+    @_computed
     def headers(self) -> dict[str, str]:
         """Every header field (its first value), cleaned and decoded."""
         return {name: self.header(name) for name in self.raw_headers}
 
-    @cached_property
+    @_computed
     def content(self) -> str:
         """Subject and a bounded view of the text (its head and its footer), lower-cased, for phrase signals."""
         text = self.text
@@ -98,7 +150,7 @@ class MailFacts:
             text = f"{text[:SIGNAL_HEAD]} {text[-SIGNAL_TAIL:]}"
         return f"{self.subject} {text}".lower()
 
-    @cached_property
+    @_computed
     def word_list(self) -> list[str]:
         """The words of `content`, in order (letters and digits; punctuation and hyphens split words)."""
         content = self.content
@@ -106,16 +158,16 @@ class MailFacts:
             return content.encode("ascii").translate(_ASCII_WORD_GAPS).decode("ascii").split()
         return _WORD_RUN.findall(content)
 
-    @cached_property
+    @_computed
     def words(self) -> frozenset[str]:
         return frozenset(self.word_list)
 
-    @cached_property
+    @_computed
     def joined(self) -> str:
         """The words of `content` separated by single spaces, with a space at each end: phrases match whole words."""
         return f" {' '.join(self.word_list)} "
 
-    @cached_property
+    @_computed
     def subject_words(self) -> list[str]:
         return _WORD_RUN.findall(self.subject.lower())
 
@@ -164,8 +216,15 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
         return b"", data[1:]
     if data[:2] == b"\r\n":
         return b"", data[2:]
-    lf = data.find(b"\n\n", 0, _HEADER_BLOCK_MAX)
-    crlf = data.find(b"\n\r\n", 0, _HEADER_BLOCK_MAX)
+    # look first for the separator the first line's ending suggests, then for the other only before it: a message
+    # is not scanned to its end for a separator that cannot come first
+    first_eol = data.find(b"\n", 0, _HEADER_BLOCK_MAX)
+    if first_eol > 0 and data[first_eol - 1] == 13:
+        crlf = data.find(b"\n\r\n", 0, _HEADER_BLOCK_MAX)
+        lf = data.find(b"\n\n", 0, crlf if crlf >= 0 else _HEADER_BLOCK_MAX)
+    else:
+        lf = data.find(b"\n\n", 0, _HEADER_BLOCK_MAX)
+        crlf = data.find(b"\n\r\n", 0, lf if lf >= 0 else _HEADER_BLOCK_MAX)
     if lf < 0 and crlf < 0:
         if len(data) > _HEADER_BLOCK_MAX:
             return data[:_HEADER_BLOCK_MAX], b""
@@ -307,7 +366,7 @@ def read_facts(raw: bytes) -> MailFacts:
 
 def _read(raw: bytes) -> MailFacts:
     data = raw[:BODY_PREFIX]
-    fingerprint = hashlib.sha256(data).hexdigest()[:32]
+    read = data
     if data[:5] == b"From ":  # an mbox envelope line, not a header
         newline = data.find(b"\n")
         data = data[newline + 1:] if newline >= 0 else b""
@@ -318,7 +377,7 @@ def _read(raw: bytes) -> MailFacts:
         body, defects = spill + b"\n" + body, 1
     headers = _headers(fields)
     clean: dict[str, str] = {}
-    for key in ("from", "subject", "to", "cc", "message-id"):
+    for key in ("from", "subject", "message-id"):
         value = headers.get(key)
         clean[key] = "" if value is None else _clean_value(key, value)
     name, address = _address(clean["from"])
@@ -369,15 +428,15 @@ def _read(raw: bytes) -> MailFacts:
     html_doc = "".join(markup)[:BODY_PREFIX]
     text = " ".join(texts)
     quoted = text.count("\n>") + text.startswith(">")
-    if not text.strip() and html_doc:
+    if html_doc and (not text or text.isspace()):
         text = strip_html(html_doc)
-    text = " ".join(text[: _TEXT_MAX * 2].split())[:_TEXT_MAX]
-    urls = [m.group(1).lower() for m in _LINK.finditer(html_doc)] or [
-        "http://" + m.group(1) for m in (_URL.finditer(text) if "://" in text else ())
-    ]
-    hosts = {m.group(1).lower() for m in map(_URL.match, urls) if m}
-    images = _IMG.findall(html_doc)
-    recipients = len(_BARE_ADDRESS.findall(clean["to"] + "," + clean["cc"]))
+        from_html = True
+    else:
+        from_html = False
+    if not from_html:  # strip_html already collapsed the whitespace
+        text = " ".join(text[: _TEXT_MAX * 2].split())
+    text = text[:_TEXT_MAX]
+    images = _IMG.findall(html_doc) if "<" in html_doc else []
     return MailFacts(
         raw_headers=headers,
         sender=address,
@@ -387,16 +446,13 @@ def _read(raw: bytes) -> MailFacts:
         text=text,
         html=html_doc,
         message_id=clean["message-id"][:500],
-        fingerprint=fingerprint,
         images=len(images),
         tracking_pixels=sum(1 for tag in images if len(_PIXEL.findall(tag)) >= 2),
-        links=len(urls),
-        link_domains=tuple(sorted(hosts))[:50],
         parts=leaves,
         attachments=attachments,
-        recipients=recipients,
         html_only=bool(markup) and not any(t.strip() for t in texts),
         defects=defects,
         quoted=quoted,
         _clean=clean,
+        _data=read,
     )

@@ -163,6 +163,28 @@ _TRANSACTIONAL = [
             "privacy policy update", "your {plan|membership|trial} {will|} {renew|expire|end|change}",
             "renewal {notice|reminder}", "payment {method|due}", "card {expiring|expired|declined|expires}"),
 ]
+
+
+class _PhraseBook:
+    """Several phrase signals searched together: one set intersection with the message's words for all of them."""
+
+    def __init__(self, signals: list[Phrases]) -> None:
+        self.index: dict[str, list[tuple[Phrases, frozenset[str], str]]] = {}
+        for phrases in signals:
+            for key, entries in phrases.index.items():
+                self.index.setdefault(key, []).extend((phrases, needed, phrase) for needed, phrase in entries)
+        self.keys = frozenset(self.index)
+
+    def search(self, words: frozenset[str], joined: str) -> dict[str, str]:
+        """Phrase-signal name → the first of its phrases found (as `Phrases.search` finds it)."""
+        found: dict[str, str] = {}
+        for key in self.keys.intersection(words):
+            for phrases, needed, phrase in self.index[key]:
+                if phrases.name not in found and needed <= words and phrase in joined:
+                    found[phrases.name] = phrase.strip()
+        return found
+
+
 _PERSONAL_CLIENTS = re.compile(r"(thunderbird|apple mail|iphone mail|outlook|mutt|evolution|k-?9|fairemail|"
                                r"roundcube|gnus|kmail|sylpheed|claws|pine|alpine|mozilla)", re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"(?i)^(re|aw|sv|fwd?|tr|wg)\s*:")
@@ -183,6 +205,13 @@ _SPAM = [
             "beneficiary}", "hello friend"),
 ]
 
+_BOOK = _PhraseBook(_OFFER + _TRANSACTIONAL + _SPAM)
+_SUBJECT_BOOK = _PhraseBook(_TRANSACTIONAL)
+
+
+def _phrases(f: MailFacts) -> dict[str, str]:
+    """Every phrase signal found in the message's words, in one pass (cached on the facts' word set)."""
+    return _BOOK.search(f.words, f.joined)
 
 
 def _bulk(f: MailFacts) -> list[Signal]:
@@ -234,6 +263,12 @@ def _list(f: MailFacts) -> list[Signal]:
     return out
 
 
+def _maybe_styled(lower_html: str) -> bool:
+    """A literal that `_STYLED` needs occurs: substring tests rule most HTML out cheaper than the regex."""
+    return ("<font" in lower_html or "<h1" in lower_html or "<center" in lower_html or "font-size" in lower_html
+            or "<blink" in lower_html or "<marquee" in lower_html)
+
+
 def _percent_discount(content: str) -> bool:
     """`_PERCENT` searched only around each '%' sign (at most 20 of them), not across the whole text."""
     at = content.find("%")
@@ -246,11 +281,11 @@ def _percent_discount(content: str) -> bool:
     return False
 
 
-def _offer(f: MailFacts) -> list[Signal]:
+def _offer(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
-    words, joined, content = f.words, f.joined, f.content
+    words, content = f.words, f.content
     for phrases in _OFFER:
-        found = phrases.search(words, joined)
+        found = phrase_hits.get(phrases.name)
         if found:
             out.append(Signal("offer", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
     if "%" in content and _percent_discount(content):
@@ -271,9 +306,10 @@ def _offer(f: MailFacts) -> list[Signal]:
             out.append(Signal("offer", "image-heavy", 1.0, f"image-heavy HTML ({f.images} images)"))
         elif f.images and len(f.text) < 200:
             out.append(Signal("offer", "image-over-text", 1.0, "pictures with almost no text"))
-        if _STYLED.search(f.html[:8000]):
+        head = f.html[:8000]
+        if _maybe_styled(head.lower()) and _STYLED.search(head):
             out.append(Signal("offer", "display-type", 0.5, "large display type or centred banners"))
-    if f.links >= 15:
+    if f.links_at_least(15):
         out.append(Signal("offer", "many-links", 0.5, f"{f.links} links"))
     subject = f.subject
     letters = sum(map(str.isalpha, subject))
@@ -284,14 +320,15 @@ def _offer(f: MailFacts) -> list[Signal]:
     return out
 
 
-def _transactional(f: MailFacts) -> list[Signal]:
+def _transactional(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     subject_words = f.subject_words
-    subject = (frozenset(subject_words), f" {' '.join(subject_words)} ")
+    in_subject = _SUBJECT_BOOK.search(frozenset(subject_words), f" {' '.join(subject_words)} ") if subject_words \
+        else {}
     for phrases in _TRANSACTIONAL:
-        if phrases.search(*subject):
+        if phrases.name in in_subject:
             out.append(Signal("transactional", "subject:" + phrases.name, 3.0, f"the subject is {phrases.note}"))
-        elif phrases.search(f.words, f.joined):
+        elif phrases.name in phrase_hits:
             out.append(Signal("transactional", "body:" + phrases.name, 1.0, f"the text is about {phrases.note}"))
     return out
 
@@ -306,18 +343,18 @@ def _personal(f: MailFacts) -> list[Signal]:
         out.append(Signal("personal", "mail-client", 0.5, "written in a personal mail client"))
     if f.quoted >= 2 or ("wrote" in f.words and f.quoted):
         out.append(Signal("personal", "quoted-text", 1.0, "quotes the message it answers"))
-    if not f.html and f.links <= 3 and not f.has("list-unsubscribe"):
+    if not f.html and not f.links_at_least(4) and not f.has("list-unsubscribe"):
         out.append(Signal("personal", "plain-text", 1.0, "plain text with few links"))
     return out
 
 
-def _spam(f: MailFacts) -> list[Signal]:
+def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     flag = f.header("x-spam-flag").lower() + " " + f.header("x-spam-status")[:4].lower()
     if "yes" in flag:
         out.append(Signal("spam", "spam-flag", 5.0, "a spam filter upstream flagged it"))
     for phrases in _SPAM:
-        found = phrases.search(f.words, f.joined)
+        found = phrase_hits.get(phrases.name)
         if found:
             out.append(Signal("spam", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
     content = f.content
@@ -328,7 +365,7 @@ def _spam(f: MailFacts) -> list[Signal]:
         out.append(Signal("spam", "no-message-id", 0.5, "no Message-ID"))
     if not f.has("date"):
         out.append(Signal("spam", "no-date", 0.5, "no Date header"))
-    if f.recipients == 0 or "undisclosed" in f.header("to").lower():
+    if not f.has_recipient() or "undisclosed" in f.header("to").lower():
         out.append(Signal("spam", "hidden-recipients", 0.5, "no visible recipient"))
     if f.html_only and not f.has("list-unsubscribe"):
         out.append(Signal("spam", "html-only", 0.5, "HTML without a text part or unsubscribe header"))
@@ -339,7 +376,8 @@ def _spam(f: MailFacts) -> list[Signal]:
 
 def read_signals(f: MailFacts) -> list[Signal]:
     """Every signal the message carries."""
-    return [*_list(f), *_bulk(f), *_offer(f), *_transactional(f), *_personal(f), *_spam(f)]
+    hits = _phrases(f)
+    return [*_list(f), *_bulk(f), *_offer(f, hits), *_transactional(f, hits), *_personal(f), *_spam(f, hits)]
 
 
 def tokens(f: MailFacts, signals: list[Signal]) -> frozenset[str]:
