@@ -8,10 +8,7 @@ Positive = promotion or spam (what a sweep moves). Both classifiers train on the
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +21,7 @@ from butler.mail.classify import PROMO_THRESHOLD, classify_facts
 from butler.mail.learn import Memory
 from butler.mail.message import read_facts
 from butler.mail.samples import Labelled, fetch_spamassassin, modern_set, spamassassin_set, trap_set
+from butler.testing.dovecot import DovecotNotInstalled, start_dovecot
 
 __all__ = ["run"]
 
@@ -165,12 +163,13 @@ def _end_to_end(count: int, say: Callable[[str], None]) -> None:
     from butler.mail.settings import MailSettings
     from butler.mail.sweep import MailSweep
 
-    if shutil.which("dovecot") is None:
-        say("  end to end: dovecot is not installed (apt-get install dovecot-imapd); skipped")
+    try:
+        server = start_dovecot({"bench": "bench"})
+    except DovecotNotInstalled as error:
+        say(f"  end to end: {error}; skipped")
         return
-    root = Path(tempfile.mkdtemp(prefix="butler-bench-dovecot-"))
+    port = server.port
     home = Path(tempfile.mkdtemp(prefix="butler-bench-home-"))
-    proc, port = _start_dovecot(root)
     try:
         messages = modern_set(count, seed=11)
         client = IMAPClient("127.0.0.1", port=port, ssl=False)
@@ -190,80 +189,8 @@ def _end_to_end(count: int, say: Callable[[str], None]) -> None:
             say(f"  {attempt} sweep: examined {report.examined}, moved {sum(report.moved.values())} "
                 f"in {took:.2f} s ({report.examined / took if took else 0:,.0f} msg/s)")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
         shutil.rmtree(home, ignore_errors=True)
-
-
-def _start_dovecot(root: Path) -> tuple[subprocess.Popen[bytes], int]:
-    import pwd
-
-    root.chmod(0o755)
-    for sub in ("run", "state", "mail"):
-        (root / sub).mkdir()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    if os.getuid() == 0:
-        uid, gid = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid
-        os.chown(root / "mail", uid, gid)
-        users, chroot = "default_internal_user = dovecot\ndefault_login_user = dovenull", ""
-    else:
-        import grp
-
-        uid, gid = os.getuid(), os.getgid()
-        name, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
-        users = f"default_internal_user = {name}\ndefault_internal_group = {group}\ndefault_login_user = {name}"
-        chroot = "chroot ="
-    (root / "users").write_text(f"bench:{{PLAIN}}bench:{uid}:{gid}::{root}/mail/bench::\n")
-    conf = f"""protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-instance_name = butler-bench-{port}
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_failure_delay = 0
-first_valid_uid = 1
-{users}
-mail_location = maildir:~/Maildir
-namespace inbox {{
-  inbox = yes
-  separator = /
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-service anvil {{
-  {chroot}
-}}
-service imap-login {{
-  {chroot}
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
-    (root / "dovecot.conf").write_text(conf)
-    proc = subprocess.Popen(["dovecot", "-F", "-c", str(root / "dovecot.conf")], start_new_session=True)
-    for _ in range(500):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("dovecot did not start")
 
 
 def run(*, corpus: Path | None = None, messages: int = 5000, modern: int = 4000,
