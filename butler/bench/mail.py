@@ -145,7 +145,7 @@ def _learning_curve(test: list[Labelled], say: Callable[[str], None]) -> None:
         memory = Memory()
         for f in wrong[:corrections]:  # the person moves these back to the inbox, oldest first
             c = classify_facts(f, memory)
-            memory.rescued(c.sender, c.category.value, c.tokens)
+            memory.rescued(c.sender, c.category.value, c.tokens, c.kind, f.words)
         results = [(i, classify_facts(f, memory)) for i, f in facts]
         moved = [(i, c) for i, c in results if c.category.value in POSITIVE and not c.kept_by_memory]
         fps = sum(1 for i, _ in moved if i.label in PROTECTED)

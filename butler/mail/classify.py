@@ -11,6 +11,7 @@ corrections for the sender come last and win.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -19,12 +20,13 @@ from butler.mail.learn import Memory
 from butler.mail.message import MailFacts, read_facts, sender_key
 from butler.mail.signals import Signal, extra_tokens, read_signals, tokens
 
-__all__ = ["Category", "Classification", "classify", "classify_facts"]
+__all__ = ["Category", "Classification", "classify", "classify_facts", "kind_of"]
 
 PROMO_THRESHOLD = 3.0  # evidence above which selling mail moves; chosen on the train split (bench threshold curve)
 LEARNED_WEIGHT = 1.0
 LIST_OVERRIDE = 10.0  # only overwhelming evidence makes a list message that reads like discussion spam
 _DISCUSSION = frozenset({"reply", "reply-subject", "quoted-text", "plain-text", "mail-client"})
+_KIND_GROUPS = frozenset({"transactional", "personal", "list"})
 _STRONG_OFFER = frozenset({"a-percentage-discount", "a-discount-code", "schema-offer"})
 
 
@@ -56,6 +58,11 @@ class Classification:
         """The message's tokens for the learned model, computed when first asked for (a correction, training)."""
         return tokens(self.facts, list(self.signals)) if self.facts is not None else frozenset()
 
+    @property
+    def kind(self) -> frozenset[str]:
+        """What kind of mail this is beyond its category (see `kind_of`): what a correction remembers."""
+        return kind_of(self.signals)
+
     def explain(self) -> str:
         lines = [f"{self.category} (confidence {self.score:.2f}, promotion evidence {self.evidence:+.1f})"]
         lines += [f"  - {reason}" for reason in self.reasons]
@@ -67,6 +74,13 @@ class Classification:
         if self.learned:
             lines.append(f"  learned from your corrections: {self.learned:+.1f}")
         return "\n".join(lines)
+
+
+def kind_of(signals: Iterable[Signal]) -> frozenset[str]:
+    """The kind of a message: the names of its signals that tell a receipt, a notice, a person writing or a list
+    apart from marketing (subject and body signals alike). Bulk and selling signals are left out: a brand's
+    receipts and promotions share those. Empty for plain marketing."""
+    return frozenset(s.group for s in signals if s.group in _KIND_GROUPS)
 
 
 def _sigmoid(x: float) -> float:
@@ -104,9 +118,9 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
         if remembered.promoted and category in (Category.NEWSLETTER, Category.PERSONAL):
             category, score = Category.PROMOTION, 0.9
             reasons.append(f"you moved mail from {sender} into Promotions before")
-        if remembered.kept.get(category.value):
+        if remembered.keeps(category.value, kind_of(signals), facts.words):
             kept = True
-            reasons.append(f"you moved {category} mail from {sender} back to the inbox before: it stays")
+            reasons.append(f"you moved {category} mail like this from {sender} back to the inbox before: it stays")
     return Classification(category, round(score, 3), round(evidence, 2), sender, tuple(signals), tuple(reasons),
                           round(learned, 2), kept, facts)
 

@@ -20,20 +20,66 @@ _PER_TOKEN_CAP = 2.5  # no single word may decide on its own
 _MOST_TELLING = 30
 
 
+_SAME_TEMPLATE = 0.5  # share of words two messages have in common (Jaccard) to count as one template
+_TEMPLATE_WORDS = 300  # words remembered per rescued message
+
+
 @dataclass
 class SenderMemory:
-    """Corrections for one sender. `kept` counts rescues by category; `promoted` counts moves into Promotions."""
+    """Corrections for one sender. `kept` counts rescues by category; `promoted` counts moves into Promotions.
+
+    `kinds` says which mail of a category the rescues were about: per category, for each message moved back,
+    its kind (the names of the signal groups that tell a receipt, a notice, a person or a list apart from
+    marketing, see `butler.mail.classify.kind_of`) and some of its words. A new message of that category stays
+    when it is of the same kind (its kind shares a group with a rescued one) or from the same template (half its
+    words in common with a rescued one). So rescuing a receipt from hello@brand keeps hello@brand's receipts,
+    not its promotions. Rescuing mail that has no kind (it reads as plain marketing) keeps all of the sender's
+    mail of that category, as does a category counted in `kept` without kinds (older state,
+    `butler mail undo --sender`).
+    """
 
     kept: dict[str, int] = field(default_factory=dict)
     promoted: int = 0
+    kinds: dict[str, list[dict[str, list[str]]]] = field(default_factory=dict)
+
+    def keep(self, category: str, kind: Iterable[str] | None = None, words: Iterable[str] = ()) -> None:
+        """Remember a rescue of `category` mail of this `kind` with these words; kind None keeps the whole
+        category."""
+        self.kept[category] = self.kept.get(category, 0) + 1
+        if kind is None:
+            self.kinds.pop(category, None)  # the whole category, as before kinds were kept
+        elif self.kept[category] == 1 or category in self.kinds:
+            self.kinds.setdefault(category, []).append(
+                {"kind": sorted(set(kind)), "words": sorted(set(words))[:_TEMPLATE_WORDS]})
+
+    def keeps(self, category: str, kind: frozenset[str], words: frozenset[str] = frozenset()) -> bool:
+        """Whether mail of `category`, `kind` and `words` from this sender stays because the person rescued
+        such mail."""
+        if not self.kept.get(category):
+            return False
+        kinds = self.kinds.get(category)
+        if kinds is None:
+            return True
+        for known in kinds:
+            if not known["kind"] or not kind.isdisjoint(known["kind"]):  # plain marketing rescued: all of it
+                return True
+            remembered = known["words"]
+            if remembered and words:
+                common = len(words.intersection(remembered))
+                if common >= _SAME_TEMPLATE * (len(words) + len(remembered) - common):
+                    return True
+        return False
 
     def to_json(self) -> dict[str, Any]:
-        return {"kept": dict(self.kept), "promoted": self.promoted}
+        return {"kept": dict(self.kept), "promoted": self.promoted, "kinds": self.kinds}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SenderMemory:
         kept = {str(k): int(v) for k, v in dict(data.get("kept", {})).items()}
-        return cls(kept=kept, promoted=int(data.get("promoted", 0)))
+        kinds = {str(category): [{"kind": [str(n) for n in entry.get("kind", [])],
+                                  "words": [str(w) for w in entry.get("words", [])]} for entry in entries]
+                 for category, entries in dict(data.get("kinds", {})).items()}
+        return cls(kept=kept, promoted=int(data.get("promoted", 0)), kinds=kinds)
 
 
 @dataclass
@@ -140,10 +186,11 @@ class Memory:
     def sender(self, key: str) -> SenderMemory | None:
         return self.senders.get(key)
 
-    def rescued(self, sender: str, category: str, tokens: Iterable[str]) -> None:
-        """The person moved a message of `category` from `sender` back to the inbox."""
-        entry = self.senders.setdefault(sender, SenderMemory())
-        entry.kept[category] = entry.kept.get(category, 0) + 1
+    def rescued(self, sender: str, category: str, tokens: Iterable[str], kind: Iterable[str] | None = None,
+                words: Iterable[str] = ()) -> None:
+        """The person moved a message of `category` from `sender` back to the inbox: keep that sender's mail of
+        this `kind` (None: any kind) or with these `words` (see `SenderMemory`)."""
+        self.senders.setdefault(sender, SenderMemory()).keep(category, kind, words)
         self.tokens.learn(tokens, promotional=False, weight=3)  # a correction outweighs a guess
 
     def promoted(self, sender: str, tokens: Iterable[str]) -> None:
@@ -151,6 +198,7 @@ class Memory:
         entry = self.senders.setdefault(sender, SenderMemory())
         entry.promoted += 1
         entry.kept.pop("promotion", None)
+        entry.kinds.pop("promotion", None)
         self.tokens.learn(tokens, promotional=True, weight=3)
 
     def to_json(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from butler.mail.classify import classify_facts
+from butler.mail.classify import classify_facts, kind_of
 from butler.mail.decide import decide
 from butler.mail.message import read_facts
 from butler.mail.settings import MailSettings
@@ -115,7 +115,9 @@ class MailSweep:
                 continue
             earlier = self.state.moved.get(key)
             if earlier is not None and not self.dry_run:  # the person moved it back: learn, keep
-                self.state.memory.rescued(sender, str(earlier["category"]), tokens(facts, read_signals(facts)))
+                signals = read_signals(facts)
+                self.state.memory.rescued(sender, str(earlier["category"]), tokens(facts, signals), kind_of(signals),
+                                          facts.words)
                 self.state.kept[key] = "moved back by you"
                 del self.state.moved[key]
                 report.learned.append(f"keep {earlier['category']} mail from {sender or key}")

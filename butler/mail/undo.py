@@ -82,8 +82,9 @@ def undo_moves(source: MailSource, which: UndoFilter, *, home: Path | None = Non
             state.restored.add(entry["key"])
             state.moved.pop(entry["key"], None)
             if which.sender:
+                # undoing a sender's mail keeps all of its mail of that category, whatever the kind
                 memory = state.memory.senders.setdefault(str(entry["sender"]), SenderMemory())
-                memory.kept[str(entry["category"])] = memory.kept.get(str(entry["category"]), 0) + 1
+                memory.keep(str(entry["category"]))
         journal.append(done)
         restored += len(done)
     state.save()

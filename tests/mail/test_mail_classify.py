@@ -79,6 +79,29 @@ def test_memory_keeps_a_rescued_sender_and_promotes_a_filed_one() -> None:
     assert classify(personal(), memory).category is Category.PROMOTION
 
 
+def test_a_rescue_keeps_that_kind_of_mail_from_a_shared_address_not_all_its_promotions() -> None:
+    # hello@shop sends both: receipts that read like marketing, and promotions
+    receipt_like = _msg("From: Shop <hello@shop.example>\nTo: me@home.example\nSubject: Thanks, Sam!\n"
+                        "Message-ID: <r1@shop.example>\nFeedback-ID: a:b:c\nX-SG-EID: x\n"
+                        "List-Unsubscribe: <https://shop.example/u>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click",
+                        "Thanks for your order. Your receipt: boots $89.00. Summer sale: 30% off with code SUN30, "
+                        "shop now, ends Sunday! Unsubscribe from offers.")
+    memory = Memory()
+    c = classify(receipt_like, memory)
+    assert c.category in (Category.PROMOTION, Category.SPAM)  # the mistake the person corrects
+    memory.rescued(c.sender, c.category.value, c.tokens, c.kind, read_facts(receipt_like).words)
+    again = receipt_like.replace(b"r1@", b"r2@").replace(b"boots $89.00", b"a scarf $29.00")
+    assert classify(again, memory).kept_by_memory  # that sender's similar mail never moves again
+    sale = promotion("shop.example").replace(b"news@shop.example", b"hello@shop.example")
+    kept = classify(sale, memory)
+    assert kept.sender == "hello@shop.example" and kept.category is Category.PROMOTION
+    assert not kept.kept_by_memory  # its promotions still move
+    restored = Memory.from_json(memory.to_json())
+    assert classify(again, restored).kept_by_memory and not classify(sale, restored).kept_by_memory
+    restored.senders["hello@shop.example"].keep("promotion")  # `undo --sender`: the whole category
+    assert classify(sale, restored).kept_by_memory
+
+
 def test_classifier_is_pure() -> None:
     raw = promotion()
     assert classify(raw) == classify(raw)
