@@ -175,3 +175,19 @@ def test_phrases_match_whole_words_in_several_languages() -> None:
     assert {"sales-language", "a-call-to-buy", "a-marketing-footer"} <= names
     assert "sales-language" not in {s.name for s in classify(_msg("From: a@b.example\nSubject: x",
                                                                   "The wholesale market and salesforce")).signals}
+
+
+def test_skipping_the_token_model_never_changes_a_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from butler.mail.samples import modern_set, trap_set
+
+    memory = Memory()
+    for item in modern_set(400, seed=1):
+        memory.tokens.learn(classify(item.raw).tokens, item.label in ("promotion", "spam"))
+    messages = [i.raw for i in modern_set(300, seed=2) + trap_set(60)] + [list_mail(), receipt(), personal()]
+    skipped = [classify(raw, memory) for raw in messages]
+    monkeypatch.setattr(importlib.import_module("butler.mail.classify"), "_settled", lambda *_: False)
+    consulted = [classify(raw, memory) for raw in messages]
+    assert [(c.category, c.score) for c in skipped] == [(c.category, c.score) for c in consulted]
+    assert sum(c.learned == 0 for c in skipped) > sum(c.learned == 0 for c in consulted)  # some were skipped
