@@ -21,7 +21,6 @@ from butler.mail.classify import PROMO_THRESHOLD, classify_facts
 from butler.mail.learn import Memory
 from butler.mail.message import read_facts
 from butler.mail.samples import Labelled, fetch_spamassassin, modern_set, spamassassin_set, trap_set
-from butler.testing.dovecot import DovecotNotInstalled, start_dovecot
 
 __all__ = ["run"]
 
@@ -163,6 +162,11 @@ def _end_to_end(count: int, say: Callable[[str], None]) -> None:
     from butler.mail.settings import MailSettings
     from butler.mail.sweep import MailSweep
 
+    try:  # butler.testing needs the test extras (pytest): imported only for the end-to-end sweep
+        from butler.testing.dovecot import DovecotNotInstalled, start_dovecot
+    except ImportError as error:
+        say(f"  end to end: needs the test extras ({error}); skipped")
+        return
     try:
         server = start_dovecot({"bench": "bench"})
     except DovecotNotInstalled as error:
