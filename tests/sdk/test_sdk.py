@@ -7,6 +7,8 @@ import logging
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -137,3 +139,14 @@ async def test_network_failure_is_retriable() -> None:
     async with ConnectorContext(Partial.manifest, transport=httpx.MockTransport(refuse)) as ctx:
         with pytest.raises(RetriableError):
             await ctx.request("GET", "https://v.example/")
+
+
+def test_kit_leaves_out_tests_for_undeclared_capabilities() -> None:
+    @contextmanager
+    def live() -> Iterator[butler.testing.LiveVendor]:
+        yield butler.testing.LiveVendor(settings={}, secrets={})
+
+    partial = butler.testing.connector_test_class(Partial, live=live)
+    assert not hasattr(partial, "test_offers_validate_as_offers")  # Partial declares no list_offers
+    assert not hasattr(partial, "test_checkout_is_idempotent")
+    assert hasattr(partial, "test_validate_live")
