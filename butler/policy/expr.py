@@ -28,12 +28,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, Union
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
+
+from butler.policy.expr_syntax import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    BoolOpNode,
+    CompareNode,
+    ExpressionError,
+    ListNode,
+    LiteralNode,
+    NameNode,
+    Node,
+    NotNode,
+    Parser,
+    tokenize,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -46,19 +61,6 @@ __all__ = [
     "parse",
 ]
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 32
-
-
-class ExpressionError(ValueError):
-    """A condition that does not parse; `offset` is the 0-based character position in the condition text."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(f"{message} (at character {offset + 1} of the condition)")
-        self.short = message
-        self.offset = offset
-
-
 class Unknown(Enum):
     """The third truth value: a fact the subject does not carry."""
 
@@ -67,223 +69,6 @@ class Unknown(Enum):
 
 UNKNOWN: Final = Unknown.UNKNOWN
 Outcome = Union[bool, Unknown]  # noqa: UP007 -- a runtime alias, kept readable
-
-# ---------------------------------------------------------------------------------------------- tokens
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>-?\d+(?:\.\d+)?)
-  | (?P<string>"(?:[^"\\\n]|\\.)*"|'[^'\n]*')
-  | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-    """,
-    re.VERBOSE,
-)
-_KEYWORDS = {"and", "or", "not", "in", "true", "false"}
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # number | string | op | name | keyword | end
-    text: str
-    offset: int
-
-
-def _unescape(body: str, offset: int) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\":
-            nxt = body[i + 1]
-            if nxt not in _ESCAPES:
-                raise ExpressionError(f"unknown escape \\{nxt} in text", offset + i)
-            out.append(_ESCAPES[nxt])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            ch = text[pos]
-            if ch in "\"'":
-                raise ExpressionError("text is not closed with a matching quote", pos)
-            raise ExpressionError(f"unexpected character {ch!r}", pos)
-        kind = match.lastgroup or ""
-        value = match.group()
-        if kind == "name" and value in _KEYWORDS:
-            kind = "keyword"
-        if kind != "ws":
-            tokens.append(_Token(kind, value, pos))
-        pos = match.end()
-    tokens.append(_Token("end", "", len(text)))
-    return tokens
-
-
-# ---------------------------------------------------------------------------------------------- AST
-
-
-@dataclass(frozen=True)
-class _Literal:
-    value: Any
-
-
-@dataclass(frozen=True)
-class _Name:
-    name: str
-    offset: int
-
-
-@dataclass(frozen=True)
-class _List:
-    items: tuple[_Node, ...]
-
-
-@dataclass(frozen=True)
-class _Not:
-    operand: _Node
-
-
-@dataclass(frozen=True)
-class _BoolOp:
-    op: str  # and | or
-    operands: tuple[_Node, ...]
-
-
-@dataclass(frozen=True)
-class _Compare:
-    op: str  # == != < <= > >= in notin
-    left: _Node
-    right: _Node
-
-
-_Node = Union[_Literal, _Name, _List, _Not, _BoolOp, _Compare]  # noqa: UP007
-
-# ---------------------------------------------------------------------------------------------- parser
-
-
-class _Parser:
-    def __init__(self, tokens: list[_Token]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.depth = 0
-
-    @property
-    def tok(self) -> _Token:
-        return self.tokens[self.pos]
-
-    def _take(self) -> _Token:
-        tok = self.tokens[self.pos]
-        self.pos += 1
-        return tok
-
-    def _is(self, kind: str, text: str) -> bool:
-        return self.tok.kind == kind and self.tok.text == text
-
-    def _expect(self, kind: str, text: str) -> None:
-        if not self._is(kind, text):
-            raise ExpressionError(f"expected {text!r} but found {self._describe()}", self.tok.offset)
-        self.pos += 1
-
-    def _describe(self) -> str:
-        return "the end of the condition" if self.tok.kind == "end" else repr(self.tok.text)
-
-    def _enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"condition is nested more than {MAX_DEPTH} levels deep", self.tok.offset)
-
-    def parse(self) -> _Node:
-        node = self.or_expr()
-        if self.tok.kind != "end":
-            raise ExpressionError(f"unexpected {self._describe()}", self.tok.offset)
-        return node
-
-    def or_expr(self) -> _Node:
-        parts = [self.and_expr()]
-        while self._is("keyword", "or"):
-            self.pos += 1
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else _BoolOp("or", tuple(parts))
-
-    def and_expr(self) -> _Node:
-        parts = [self.not_expr()]
-        while self._is("keyword", "and"):
-            self.pos += 1
-            parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else _BoolOp("and", tuple(parts))
-
-    def not_expr(self) -> _Node:
-        if self._is("keyword", "not"):
-            self.pos += 1
-            self._enter()
-            node = _Not(self.not_expr())
-            self.depth -= 1
-            return node
-        return self.comparison()
-
-    def comparison(self) -> _Node:
-        left = self.operand()
-        tok = self.tok
-        if tok.kind == "op" and tok.text in {"==", "!=", "<", "<=", ">", ">="}:
-            self.pos += 1
-            return _Compare(tok.text, left, self.operand())
-        if self._is("keyword", "in"):
-            self.pos += 1
-            return _Compare("in", left, self.operand())
-        if self._is("keyword", "not") and self.tokens[self.pos + 1].text == "in":
-            self.pos += 2
-            return _Compare("notin", left, self.operand())
-        return left
-
-    def operand(self) -> _Node:
-        tok = self.tok
-        if tok.kind == "number":
-            self.pos += 1
-            try:
-                return _Literal(Decimal(tok.text))
-            except InvalidOperation:  # pragma: no cover - the token pattern admits only valid numbers
-                raise ExpressionError(f"not a number: {tok.text}", tok.offset) from None
-        if tok.kind == "string":
-            self.pos += 1
-            body = tok.text[1:-1]
-            return _Literal(_unescape(body, tok.offset + 1) if tok.text[0] == '"' else body)
-        if tok.kind == "keyword" and tok.text in {"true", "false"}:
-            self.pos += 1
-            return _Literal(tok.text == "true")
-        if tok.kind == "name":
-            self.pos += 1
-            return _Name(tok.text, tok.offset)
-        if self._is("op", "("):
-            self.pos += 1
-            self._enter()
-            node = self.or_expr()
-            self._expect("op", ")")
-            self.depth -= 1
-            return node
-        if self._is("op", "["):
-            self.pos += 1
-            self._enter()
-            items: list[_Node] = []
-            if not self._is("op", "]"):
-                items.append(self.operand())
-                while self._is("op", ","):
-                    self.pos += 1
-                    items.append(self.operand())
-            self._expect("op", "]")
-            self.depth -= 1
-            return _List(tuple(items))
-        raise ExpressionError(f"expected a value, a name or '(' but found {self._describe()}", tok.offset)
-
 
 # ---------------------------------------------------------------------------------------------- evaluator
 
@@ -314,12 +99,12 @@ class _Evaluator:
         self.names = names
         self.missing: list[str] = []
 
-    def value(self, node: _Node) -> Any:
-        if isinstance(node, _Literal):
+    def value(self, node: Node) -> Any:
+        if isinstance(node, LiteralNode):
             return node.value
-        if isinstance(node, _List):
+        if isinstance(node, ListNode):
             return [self.value(item) for item in node.items]
-        if isinstance(node, _Name):
+        if isinstance(node, NameNode):
             value = self._lookup(node.name)
             if value is None:
                 self.missing.append(node.name)
@@ -339,11 +124,11 @@ class _Evaluator:
             current = current[part]
         return current
 
-    def truth(self, node: _Node) -> Outcome:
-        if isinstance(node, _Not):
+    def truth(self, node: Node) -> Outcome:
+        if isinstance(node, NotNode):
             inner = self.truth(node.operand)
             return UNKNOWN if inner is UNKNOWN else not inner
-        if isinstance(node, _BoolOp):
+        if isinstance(node, BoolOpNode):
             stop = node.op == "or"  # `or` stops at the first true, `and` at the first false
             seen_unknown = False
             for operand in node.operands:
@@ -353,14 +138,14 @@ class _Evaluator:
                 elif result is stop:
                     return stop
             return UNKNOWN if seen_unknown else not stop
-        if isinstance(node, _Compare):
+        if isinstance(node, CompareNode):
             return self._compare(node)
         value = self.value(node)
         if value is UNKNOWN or isinstance(value, bool):
             return value
         return UNKNOWN  # a non-boolean used as a condition cannot be decided
 
-    def _compare(self, node: _Compare) -> Outcome:
+    def _compare(self, node: CompareNode) -> Outcome:
         left, right = self.value(node.left), self.value(node.right)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             return Unknown.UNKNOWN
@@ -398,16 +183,16 @@ def _contains(container: Any, item: Any) -> Outcome:
     return UNKNOWN
 
 
-def _names_in(node: _Node) -> set[str]:
-    if isinstance(node, _Name):
+def _names_in(node: Node) -> set[str]:
+    if isinstance(node, NameNode):
         return {node.name}
-    if isinstance(node, _List):
+    if isinstance(node, ListNode):
         return set().union(*(_names_in(item) for item in node.items)) if node.items else set()
-    if isinstance(node, _Not):
+    if isinstance(node, NotNode):
         return _names_in(node.operand)
-    if isinstance(node, _BoolOp):
+    if isinstance(node, BoolOpNode):
         return set().union(*(_names_in(item) for item in node.operands))
-    if isinstance(node, _Compare):
+    if isinstance(node, CompareNode):
         return _names_in(node.left) | _names_in(node.right)
     return set()
 
@@ -420,7 +205,7 @@ class Expression:
     """A parsed condition. `evaluate(names)` gives True, False or UNKNOWN (a name the subject lacks)."""
 
     source: str
-    _tree: _Node
+    _tree: Node
 
     @property
     def names(self) -> frozenset[str]:
@@ -450,4 +235,4 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"condition is longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise ExpressionError("condition is empty", 0)
-    return Expression(text, _Parser(_tokenize(text)).parse())
+    return Expression(text, Parser(tokenize(text)).parse())
