@@ -18,7 +18,7 @@ from functools import cached_property
 
 from butler.mail.learn import Memory
 from butler.mail.message import MailFacts, read_facts, sender_key
-from butler.mail.signals import Signal, extra_tokens, read_signals, tokens
+from butler.mail.signals import GROUPS, Signal, extra_tokens, read_signals, tokens
 
 __all__ = ["Category", "Classification", "classify", "classify_facts", "kind_of"]
 
@@ -97,12 +97,13 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
     """Classify read facts. `threshold` is the promotion evidence needed; the default was calibrated on the
     benchmark's train split (see docs/mail.md)."""
     signals = read_signals(facts)
-    g = dict.fromkeys(("list", "bulk", "offer", "transactional", "personal", "spam"), 0.0)
+    g = dict.fromkeys(GROUPS, 0.0)
     for sig in signals:
         g[sig.group] += sig.weight
     names = {sig.name for sig in signals}
     learned = 0.0
-    rules = g["bulk"] + g["offer"] + 0.8 * g["spam"] - g["personal"] - 0.5 * g["transactional"]
+    # editorial content (articles, an issue) argues against a promotion as a receipt does
+    rules = g["bulk"] + g["offer"] + 0.8 * g["spam"] - g["personal"] - 0.5 * g["transactional"] - g["editorial"]
     if memory is not None and memory.tokens.trained:
         confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide
         reach = LEARNED_WEIGHT * confidence * memory.tokens.reach
@@ -141,7 +142,7 @@ def _settled(g: dict[str, float], rules: float, reach: float, signals: list[Sign
     strong_offer = any(s.name in _STRONG_OFFER for s in signals)
     subject_trans = any(s.name.startswith("subject:") for s in signals)
     return (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
-        g["transactional"] >= 2 and g["offer"] < 3)
+        g["transactional"] >= 2 and g["offer"] < max(3.0, g["transactional"] + 1))
 
 
 def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[Signal], names: set[str],
@@ -161,12 +162,14 @@ def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[S
     subject_trans = any(s.name.startswith("subject:") for s in signals)
     # the subject says receipt/reset/notice: it stays even with an upsell in the footer
     if (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
-            g["transactional"] >= 2 and g["offer"] < 3):
+            g["transactional"] >= 2 and g["offer"] < max(3.0, g["transactional"] + 1)):
         reasons.append("it is a receipt, delivery, security or account message, which stays")
         return Category.TRANSACTIONAL, _sigmoid(g["transactional"])
     bulk_infra = g["bulk"] >= 1.0
-    selling = g["offer"] + max(0.0, learned) + g["spam"]
+    selling = g["offer"] + max(0.0, learned) + g["spam"] - g["editorial"]
     if evidence >= threshold and selling >= 2:
+        # spam needs evidence of spam (junk vocabulary, missing headers, a machine-made sender, an unsubscribe
+        # footer without a bulk sender's headers), not merely an ESP we do not know by name
         if bulk_infra and g["spam"] < 2 and g["list"] < 3:
             reasons.append("it is sent in bulk and it sells something")
             return Category.PROMOTION, _sigmoid(evidence - threshold + 1)

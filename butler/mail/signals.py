@@ -1,7 +1,8 @@
 """The evidence a message carries, as named, weighted signals grouped by what they point at.
 
 Groups: `list` (a discussion list), `bulk` (sent by a mass-mailing system), `offer` (selling something),
-`transactional` (a receipt, reset or notice), `personal` (written by a person to the person), `spam`.
+`transactional` (a receipt, reset or notice), `personal` (written by a person to the person), `spam` (signs of
+unsolicited or forged mail, not merely of bulk sending), `editorial` (articles and issues: what a newsletter is).
 Pure functions of `MailFacts`; every signal has a plain-language note for `butler mail explain`.
 
 Phrase signals are word sequences matched against the message's words (a bounded head and footer of the
@@ -18,7 +19,7 @@ from butler.mail.message import MailFacts
 
 __all__ = ["GROUPS", "Phrases", "Signal", "extra_tokens", "read_signals", "tokens"]
 
-GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam")
+GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam", "editorial")
 
 
 @dataclass(frozen=True)
@@ -101,30 +102,52 @@ _OFFER = [
     Phrases("a-call-to-buy", 1.5, "a call to buy",
             "{shop|buy|order|book|get it|get yours|claim|claim your|grab|start saving|save|subscribe} {now|today}",
             "jetzt {kaufen|bestellen|shoppen|entdecken|sichern}", "achetez", "acheter maintenant",
-            "{compra|comprar} {ahora|ya}", "acquista ora", "compre {já|agora}", "order online"),
+            "{compra|comprar} {ahora|ya}", "acquista ora", "compre {já|agora}", "order online",
+            "{discover|explore|shop} {the|our} {new|} {collection|collections|range|look|edit}",
+            "{new|latest} collection", "back in stock", "restocked", "wieder {da|verfügbar|auf lager}",
+            "de retour en stock", "de nuevo {en stock|disponible}", "neue kollektion", "nouvelle collection",
+            "nueva colección", "free gift", "gift with {any|every|your} {order|purchase}"),
     Phrases("urgency", 1.5, "urgency",
             "limited time", "today only", "ends {tonight|today|soon|sunday|midnight|at midnight}", "last chance",
-            "hurry", "don t miss", "dont miss", "while {supplies|stocks} last", "{hours|days} left", "act now",
+            "hurry", "don t miss", "dont miss", "don t wait", "dont wait", "selling fast", "going fast",
+            "{sold|sell} out {fast|quickly|in days}", "while {supplies|stocks} last", "{hours|days} left", "act now",
             "{expire|expires} {soon|today|tonight}", "nur noch", "letzte chance", "dernière chance",
             "derniers jours", "última oportunidad", "ultimi giorni", "for a limited", "limited offer"),
     Phrases("sales-language", 1.5, "sales language",
             "free {shipping|delivery|gift|trial|returns}", "flash sale", "clearance", "black friday",
             "cyber monday", "best {deal|deals|price|prices}", "lowest {price|prices}", "new arrivals", "bestseller",
-            "bestsellers", "special offer", "exclusive {offer|deal|deals|access}", "{member|members} only", "sale",
+            "bestsellers", "special offer", "exclusive {offer|deal|deals|access}", "{member|members} only",
             "save {up to|big}", "bogo", "buy one get", "versandkostenfrei", "kostenloser versand", "sonderangebot",
-            "soldes", "livraison gratuite", "envío gratis", "rebajas", "saldi", "spedizione gratuita",
-            "frete grátis", "promoção", "oferta", "ofertas", "angebot", "angebote", "offerta", "on sale",
-            "order now"),
+            "livraison gratuite", "envío gratis", "spedizione gratuita", "frete grátis", "on sale",
+            "{sale|soldes|rebajas|saldi} {now|ends|starts|on|event|price|prices|en cours|jusqu}", "order now",
+            "{summer|winter|spring|autumn|holiday|end of season|warehouse|semi annual} sale",
+            "{unsere|nuestras|nos} {angebote|ofertas|offres}"),
+    Phrases("a-sale-word", 0.5, "a word for a sale (alone it is weak: shop menus carry it)",
+            "sale", "soldes", "rebajas", "saldi", "promoção", "oferta", "ofertas", "angebot", "angebote", "offerta"),
     Phrases("direct-marketing-phrasing", 1.0, "direct-marketing phrasing",
             "click {here|below}", "visit our {website|site|web site}", "call {now|today|toll free}", "order today",
             "risk free", "money back", "guarantee", "guaranteed", "no obligation", "100 {free|satisfied}",
             "hier klicken", "cliquez ici", "haga clic", "clicca qui"),
-    Phrases("a-marketing-footer", 0.7, "a marketing footer",
-            "unsubscribe", "opt out", "optout", "manage {your|} {email|e mail|} preferences", "email preferences",
-            "you are receiving this", "you received this", "this {email|e mail|message} was sent to",
-            "abmelden", "abbestellen", "se désabonner", "désinscrire", "désinscription", "darse de baja",
-            "cancelar {la|} suscripción", "disiscriviti", "afmelden", "uitschrijven"),
 ]
+# the standard legal footer of bulk mail: newsletters and receipts carry it too, so it says "bulk", never "selling"
+_FOOTER = Phrases("a-marketing-footer", 0.5, "a bulk-mail footer",
+                  "unsubscribe", "opt out", "optout", "manage {your|} {email|e mail|} preferences",
+                  "{email|e mail|update your|your} preferences",
+                  "view {it|this email|this e mail|} in {your|a|} browser",
+                  "you are receiving this", "you received this", "this {email|e mail|message} was sent to",
+                  "abmelden", "abbestellen", "sie erhalten diese", "im browser {ansehen|anzeigen|öffnen}",
+                  "se désabonner", "désinscrire", "désinscription", "vous recevez {cet|ce}",
+                  "voir {la|} version en ligne",
+                  "darse de baja", "cancelar {la|} suscripción", "recibes este", "ver en {el|tu|} navegador",
+                  "disiscriviti", "afmelden", "uitschrijven")
+# editorial content: what a newsletter is made of (articles, issues, headlines), as opposed to offers
+_EDITORIAL = Phrases("editorial-content", 1.5, "editorial content (articles, an issue, headlines)",
+                     "in this issue", "{this|today s|this week s|latest} issue", "read more", "continue reading",
+                     "read the {full|} {story|article|post}", "top stories", "{top|today s|the} headlines",
+                     "{our|the} editors", "{this|last} week we", "{we|we ve} {read|been reading}", "{an|our} interview",
+                     "editor s {note|letter|pick|picks}", "{from|on} the blog", "reader s", "readers",
+                     "weiterlesen", "in dieser ausgabe", "mehr lesen", "au sommaire", "lire la suite", "dans ce numéro",
+                     "en este número", "leer más", "seguir leyendo", "in questo numero", "leggi di più")
 _AD_MARK = re.compile(r"(?i)^\s*[\[(]?(?:adv|ad|werbung|anzeige|publicité|publicidad|pub|reklama|reklame)\s*[:\])]"
                       r"|未承諾広告")
 _PERCENT = re.compile(r"\d{1,2} ?% ?(?:off|discount|rabatt|de descuento|de réduction|de remise|sconto|de desconto|"
@@ -188,11 +211,19 @@ class _PhraseBook:
 _PERSONAL_CLIENTS = re.compile(r"(thunderbird|apple mail|iphone mail|outlook|mutt|evolution|k-?9|fairemail|"
                                r"roundcube|gnus|kmail|sylpheed|claws|pine|alpine|mozilla)", re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"(?i)^(re|aw|sv|fwd?|tr|wg)\s*:")
+# a subject that names an issue or the newsletter itself
+_ISSUE_SUBJECT = re.compile(r"(?i)\b(?:issue|edition|ausgabe|numéro|número|numero|vol\.?|nr\.?|no\.)\s*#?\d{1,4}\b|"
+                            r"\b(?:newsletter|digest|bulletin|boletín|rundbrief|round-?up|"
+                            r"lettre d'information|la lettre)\b")
+# a specific order, invoice or booking reference: a receipt points at one
+_ORDER_WORDS = frozenset({"order", "invoice", "booking", "bestellung", "rechnung", "commande", "facture", "pedido",
+                          "factura", "ordine"})
+_ORDER_REF = re.compile(r"(?i)\b(?:order|invoice|booking|bestellung|rechnung|commande|facture|pedido|factura|ordine)"
+                        r"\s*(?:(?:no\.?|nr\.?|number|nummer|n°|n[úu]mero)\s*[:#]?|[:#])\s*[a-z]{0,3}-?\d{4,}")
 _SPAM = [
     Phrases("a-removal-or-not-spam-claim", 2.0, "a removal or not-spam claim",
             "to be removed", "remove me", "removal instructions", "reply with remove", "this is not {a|} spam",
             "bill s 1618", "s 1618", "not unsolicited", "one time {email|e mail|mail|mailing}",
-            "you {are|} {received|receiving} this {email|e mail|message|} because you",
             "{you|your email|your e mail|your address} {was|were|have been} {added|selected|chosen}"),
     Phrases("scam-or-junk-vocabulary", 1.5, "scam or junk vocabulary",
             "million {dollars|usd}", "wire transfer", "next of kin", "beneficiary", "lottery", "winner", "viagra",
@@ -205,7 +236,7 @@ _SPAM = [
             "beneficiary}", "hello friend"),
 ]
 
-_BOOK = _PhraseBook(_OFFER + _TRANSACTIONAL + _SPAM)
+_BOOK = _PhraseBook([*_OFFER, *_TRANSACTIONAL, *_SPAM, _FOOTER, _EDITORIAL])
 _SUBJECT_BOOK = _PhraseBook(_TRANSACTIONAL)
 
 
@@ -214,7 +245,7 @@ def _phrases(f: MailFacts) -> dict[str, str]:
     return _BOOK.search(f.words, f.joined)
 
 
-def _bulk(f: MailFacts) -> list[Signal]:
+def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     post = f.header("list-unsubscribe-post").lower().replace(" ", "")
     unsub = f.header("list-unsubscribe")
@@ -245,6 +276,19 @@ def _bulk(f: MailFacts) -> list[Signal]:
         out.append(Signal("bulk", "bulk-address", 0.5, f"sent from a mass-mail address ({f.sender})"))
     if f.tracking_pixels:
         out.append(Signal("bulk", "tracking-pixel", 1.0, "contains a tracking pixel"))
+    found = phrase_hits.get(_FOOTER.name)
+    if found:
+        out.append(Signal("bulk", _FOOTER.name, _FOOTER.weight, f"{_FOOTER.note} ({found!r})"))
+    return out
+
+
+def _editorial(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
+    out: list[Signal] = []
+    found = phrase_hits.get(_EDITORIAL.name)
+    if found:
+        out.append(Signal("editorial", _EDITORIAL.name, _EDITORIAL.weight, f"{_EDITORIAL.note} ({found!r})"))
+    if f.subject and _ISSUE_SUBJECT.search(f.subject):
+        out.append(Signal("editorial", "issue-subject", 1.0, "the subject names an issue or a newsletter"))
     return out
 
 
@@ -330,6 +374,12 @@ def _transactional(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
             out.append(Signal("transactional", "subject:" + phrases.name, 3.0, f"the subject is {phrases.note}"))
         elif phrases.name in phrase_hits:
             out.append(Signal("transactional", "body:" + phrases.name, 1.0, f"the text is about {phrases.note}"))
+    # an order number only matters next to other receipt evidence (alone it is below any verdict): looked for then
+    if out and not _ORDER_WORDS.isdisjoint(f.words):
+        match = _ORDER_REF.search(f.content[:3000])
+        if match:
+            out.append(Signal("transactional", "order-reference", 1.5,
+                              f"names one order or invoice ({match.group()!r})"))
     return out
 
 
@@ -369,6 +419,10 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
         out.append(Signal("spam", "hidden-recipients", 0.5, "no visible recipient"))
     if f.html_only and not f.has("list-unsubscribe"):
         out.append(Signal("spam", "html-only", 0.5, "HTML without a text part or unsubscribe header"))
+    if _FOOTER.name in phrase_hits and not (f.has("list-unsubscribe") or f.has("list-id") or f.has("feedback-id")
+                                            or _ESP_HEADER_NAMES.intersection(f.raw_headers)):
+        out.append(Signal("spam", "footer-without-header", 1.0, "an unsubscribe footer without the headers of a "
+                          "legitimate bulk sender (List-Unsubscribe, Feedback-ID, an ESP's)"))
     if _RANDOM_LOCAL.match(f.sender):
         out.append(Signal("spam", "random-sender", 1.0, f"a machine-made sender address ({f.sender})"))
     return out
@@ -377,7 +431,8 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
 def read_signals(f: MailFacts) -> list[Signal]:
     """Every signal the message carries."""
     hits = _phrases(f)
-    return [*_list(f), *_bulk(f), *_offer(f, hits), *_transactional(f, hits), *_personal(f), *_spam(f, hits)]
+    return [*_list(f), *_bulk(f, hits), *_offer(f, hits), *_transactional(f, hits), *_personal(f), *_spam(f, hits),
+            *_editorial(f, hits)]
 
 
 def tokens(f: MailFacts, signals: list[Signal]) -> frozenset[str]:
