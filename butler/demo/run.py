@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from butler.atomic import atomic_write
 from butler.errors import UsageError
 from butler.models import DataUse, Money, Offer
 
@@ -107,8 +108,7 @@ def _run(root: Path, home: Path, say: Say) -> int:
     _section(say, "vault")
     passphrase = secrets.token_urlsafe(18)
     secret_file = home / "demo-passphrase"  # lets the TUI open the throwaway vault; removed with the home
-    secret_file.write_text(passphrase)
-    secret_file.chmod(0o600)
+    atomic_write(secret_file, passphrase.encode())
     os.environ["BUTLER_PASSPHRASE_FILE"] = str(secret_file)
     Vault.create(home, passphrase).close()
     start = time.perf_counter()

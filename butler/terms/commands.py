@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from butler import paths
-from butler.atomic import fsync_dir
+from butler.atomic import atomic_write
 from butler.commands.common import unlock
 from butler.policy import PolicySet, load_policies
 from butler.terms.choices import describe_choices, load_choices, set_choice
@@ -145,14 +144,7 @@ def run_reject(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temp, path)
-    fsync_dir(path.parent)
+    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def run_records(args: argparse.Namespace) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from butler.atomic import atomic_write
 from butler.vault import AuditEntry
 
 if TYPE_CHECKING:
@@ -29,12 +29,8 @@ def read_seen(home: Path) -> int:
 
 
 def write_seen(home: Path, audit_seq: int) -> None:
-    path = home / SEEN_FILE
-    temp = path.with_name(path.name + ".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"audit_seq": audit_seq, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, fh)
-    os.replace(temp, path)
+    seen = {"audit_seq": audit_seq, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    atomic_write(home / SEEN_FILE, json.dumps(seen).encode())
 
 
 def summarize_activity(entries: list[AuditEntry]) -> list[str]:
