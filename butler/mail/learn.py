@@ -148,16 +148,17 @@ class TokenModel:
         Equal strengths with opposite signs need an exact float tie, so the order of equals never changes a sum.
         """
         promo, other = self.promo, self.other
-        pget, oget = promo.get, other.get
+        oget = other.get
         top = max(max(promo.values(), default=0), max(other.values(), default=0))
         log_count = [math.log(n + 0.5) for n in range(top + 1)]  # counts are small ints: look logs up
         shift = math.log(self.n_other + 1) - math.log(self.n_promo + 1)
         cap = _PER_TOKEN_CAP
         names: list[str] = []
         values: list[float] = []
-        for token in promo.keys() | other.keys():
-            p = pget(token, 0)
-            o = oget(token, 0)
+        # each token once: those seen in promotions, then those seen only in other mail
+        counted = [(token, p, oget(token, 0)) for token, p in promo.items()]
+        counted += [(token, 0, o) for token, o in other.items() if o >= 2 and token not in promo]
+        for token, p, o in counted:
             if p + o < 2:
                 continue
             score = log_count[p] - log_count[o] + shift

@@ -131,7 +131,9 @@ class MailFacts:
         value = self._clean.get(name)
         if value is None:
             raw = self.raw_headers.get(name)
-            value = self._clean[name] = "" if raw is None else _clean_value(name, raw)
+            if raw is None:  # most fields asked for are absent: nothing to clean or remember
+                return ""
+            value = self._clean[name] = _clean_value(name, raw)
         return value
 
     def has(self, name: str) -> bool:
