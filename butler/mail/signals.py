@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 
 from butler.mail.message import MailFacts
+from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL
 
-__all__ = ["GROUPS", "Phrases", "Signal", "extra_tokens", "read_signals", "tokens"]
+__all__ = ["GROUPS", "Signal", "extra_tokens", "read_signals", "tokens"]
 
 GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam", "editorial")
 
@@ -30,42 +31,8 @@ class Signal:
     note: str
 
 
-def _expand(template: str) -> list[str]:
-    """'free {shipping|delivery}' → ['free shipping', 'free delivery']; an empty choice drops the word."""
-    open_at = template.find("{")
-    if open_at < 0:
-        return [" ".join(template.split())]
-    close_at = template.index("}", open_at)
-    out: list[str] = []
-    for choice in template[open_at + 1:close_at].split("|"):
-        out += _expand(template[:open_at] + choice + template[close_at + 1:])
-    return out
 
 
-class Phrases:
-    """One phrase signal: word sequences (`{a|b}` for choices) matched whole-word in the message's words.
-
-    Matching costs set operations and, for a phrase whose words all occur, one substring search: no regex
-    runs over the text, so every phrase signal together costs about one tokenization of the message.
-    """
-
-    def __init__(self, name: str, weight: float, note: str, *templates: str) -> None:
-        self.name, self.weight, self.note = name, weight, note
-        # each phrase is filed under its longest word, the one least likely to occur by chance
-        self.index: dict[str, list[tuple[frozenset[str], str]]] = {}
-        for template in templates:
-            for phrase in _expand(template):
-                key = max(phrase.split(), key=len)
-                self.index.setdefault(key, []).append((frozenset(phrase.split()), f" {phrase} "))
-        self.keys = frozenset(self.index)
-
-    def search(self, words: frozenset[str], joined: str) -> str | None:
-        """The first phrase found in `joined` (the words, space-separated, with spaces at both ends)."""
-        for key in self.keys.intersection(words):
-            for needed, phrase in self.index[key]:
-                if needed <= words and phrase in joined:
-                    return phrase.strip()
-        return None
 
 
 _ESP_HEADERS = {
@@ -94,60 +61,8 @@ _BULK_SENDER = re.compile(r"^(no-?reply|newsletters?|news|marketing|promo(tions)
                           r"mailer|specials?|sales|shop|store|campaign|mail)[.+_-]?[a-z0-9]*@")
 _RANDOM_LOCAL = re.compile(r"^(?=[a-z0-9._-]{9,}@)(?:[a-z]+\d+[a-z]+\d*|[a-z]*\d{4,}[a-z]*)[._-]?[a-z0-9]*@")
 
-_OFFER = [
-    Phrases("a-discount-code", 2.0, "a discount code",
-            "{promo|discount|coupon|voucher|offer|gift|rabatt|gutschein} {code|codes}", "promocode",
-            "{use|enter|apply} {the|} code", "code promo", "código {promocional|de descuento}", "codice sconto",
-            "gutscheincode", "rabattcode"),
-    Phrases("a-call-to-buy", 1.5, "a call to buy",
-            "{shop|buy|order|book|get it|get yours|claim|claim your|grab|start saving|save|subscribe} {now|today}",
-            "jetzt {kaufen|bestellen|shoppen|entdecken|sichern}", "achetez", "acheter maintenant",
-            "{compra|comprar} {ahora|ya}", "acquista ora", "compre {já|agora}", "order online",
-            "{discover|explore|shop} {the|our} {new|} {collection|collections|range|look|edit}",
-            "{new|latest} collection", "back in stock", "restocked", "wieder {da|verfügbar|auf lager}",
-            "de retour en stock", "de nuevo {en stock|disponible}", "neue kollektion", "nouvelle collection",
-            "nueva colección", "free gift", "gift with {any|every|your} {order|purchase}"),
-    Phrases("urgency", 1.5, "urgency",
-            "limited time", "today only", "ends {tonight|today|soon|sunday|midnight|at midnight}", "last chance",
-            "hurry", "don t miss", "dont miss", "don t wait", "dont wait", "selling fast", "going fast",
-            "{sold|sell} out {fast|quickly|in days}", "while {supplies|stocks} last", "{hours|days} left", "act now",
-            "{expire|expires} {soon|today|tonight}", "nur noch", "letzte chance", "dernière chance",
-            "derniers jours", "última oportunidad", "ultimi giorni", "for a limited", "limited offer"),
-    Phrases("sales-language", 1.5, "sales language",
-            "free {shipping|delivery|gift|trial|returns}", "flash sale", "clearance", "black friday",
-            "cyber monday", "best {deal|deals|price|prices}", "lowest {price|prices}", "new arrivals", "bestseller",
-            "bestsellers", "special offer", "exclusive {offer|deal|deals|access}", "{member|members} only",
-            "save {up to|big}", "bogo", "buy one get", "versandkostenfrei", "kostenloser versand", "sonderangebot",
-            "livraison gratuite", "envío gratis", "spedizione gratuita", "frete grátis", "on sale",
-            "{sale|soldes|rebajas|saldi} {now|ends|starts|on|event|price|prices|en cours|jusqu}", "order now",
-            "{summer|winter|spring|autumn|holiday|end of season|warehouse|semi annual} sale",
-            "{unsere|nuestras|nos} {angebote|ofertas|offres}"),
-    Phrases("a-sale-word", 0.5, "a word for a sale (alone it is weak: shop menus carry it)",
-            "sale", "soldes", "rebajas", "saldi", "promoção", "oferta", "ofertas", "angebot", "angebote", "offerta"),
-    Phrases("direct-marketing-phrasing", 1.0, "direct-marketing phrasing",
-            "click {here|below}", "visit our {website|site|web site}", "call {now|today|toll free}", "order today",
-            "risk free", "money back", "guarantee", "guaranteed", "no obligation", "100 {free|satisfied}",
-            "hier klicken", "cliquez ici", "haga clic", "clicca qui"),
-]
 # the standard legal footer of bulk mail: newsletters and receipts carry it too, so it says "bulk", never "selling"
-_FOOTER = Phrases("a-marketing-footer", 0.5, "a bulk-mail footer",
-                  "unsubscribe", "opt out", "optout", "manage {your|} {email|e mail|} preferences",
-                  "{email|e mail|update your|your} preferences",
-                  "view {it|this email|this e mail|} in {your|a|} browser",
-                  "you are receiving this", "you received this", "this {email|e mail|message} was sent to",
-                  "abmelden", "abbestellen", "sie erhalten diese", "im browser {ansehen|anzeigen|öffnen}",
-                  "se désabonner", "désinscrire", "désinscription", "vous recevez {cet|ce}",
-                  "voir {la|} version en ligne",
-                  "darse de baja", "cancelar {la|} suscripción", "recibes este", "ver en {el|tu|} navegador",
-                  "disiscriviti", "afmelden", "uitschrijven")
 # editorial content: what a newsletter is made of (articles, issues, headlines), as opposed to offers
-_EDITORIAL = Phrases("editorial-content", 1.5, "editorial content (articles, an issue, headlines)",
-                     "in this issue", "{this|today s|this week s|latest} issue", "read more", "continue reading",
-                     "read the {full|} {story|article|post}", "top stories", "{top|today s|the} headlines",
-                     "{our|the} editors", "{this|last} week we", "{we|we ve} {read|been reading}", "{an|our} interview",
-                     "editor s {note|letter|pick|picks}", "{from|on} the blog", "reader s", "readers",
-                     "weiterlesen", "in dieser ausgabe", "mehr lesen", "au sommaire", "lire la suite", "dans ce numéro",
-                     "en este número", "leer más", "seguir leyendo", "in questo numero", "leggi di più")
 _AD_MARK = re.compile(r"(?i)^\s*[\[(]?(?:adv|ad|werbung|anzeige|publicité|publicidad|pub|reklama|reklame)\s*[:\])]"
                       r"|未承諾広告")
 _PERCENT = re.compile(r"\d{1,2} ?% ?(?:off|discount|rabatt|de descuento|de réduction|de remise|sconto|de desconto|"
@@ -167,48 +82,8 @@ _FONT_TAG = re.compile(r"<font\b[^>]{0,200}\bsize\s*=\s*[\"']?\+?[4-7]")
 _BANNER_TAG = re.compile(r"<(?:h1|center|blink|marquee)\b")
 _FONT_SIZE = re.compile(r"font-size\s*:\s*(?:[2-9]\d|1[89])px")
 
-_TRANSACTIONAL = [
-    Phrases("a-purchase-or-delivery", 1.0, "a purchase or delivery",
-            "your {order|purchase|receipt|invoice|booking|reservation|payment|refund|subscription|statement|bill|"
-            "delivery|parcel|package|shipment}", "order {no|number|confirmation|confirmed|status}",
-            "receipt {for|from}", "invoice {no|number}", "payment {received|confirmation|confirmed|failed}",
-            "{has|have} {been|} {shipped|dispatched|delivered}", "out for delivery",
-            "tracking {number|information|info|id}", "delivery {update|status}", "shipping confirmation",
-            "ihre {bestellung|rechnung|lieferung}", "bestellbestätigung", "versandbestätigung",
-            "votre {commande|facture|colis}", "{su|tu} {pedido|factura}", "il tuo ordine", "seu pedido",
-            "rechnung nr", "order has shipped", "thanks for your order", "thank you for your order"),
-    Phrases("account-security", 1.0, "account security",
-            "reset {your|} password", "password {reset|change|was changed}", "verify your {email|e mail|account}",
-            "confirm your {email|e mail|account|address|registration|subscription}", "verification code",
-            "one time {code|password|passcode}", "security {alert|code}", "new {sign in|signin|login|device}",
-            "sign in attempt", "two factor", "2fa code", "login code", "passwort zurücksetzen",
-            "réinitialiser {votre|} mot de passe", "restablecer {tu|su|} contraseña",
-            "bestätigen sie ihre e mail", "code de vérification", "código de verificación"),
-    Phrases("an-account-notice", 1.0, "an account notice",
-            "account {update|notice|notification|change|statement}", "terms of {service|use} {update|change}",
-            "privacy policy update", "your {plan|membership|trial} {will|} {renew|expire|end|change}",
-            "renewal {notice|reminder}", "payment {method|due}", "card {expiring|expired|declined|expires}"),
-]
 
 
-class _PhraseBook:
-    """Several phrase signals searched together: one set intersection with the message's words for all of them."""
-
-    def __init__(self, signals: list[Phrases]) -> None:
-        self.index: dict[str, list[tuple[Phrases, frozenset[str], str]]] = {}
-        for phrases in signals:
-            for key, entries in phrases.index.items():
-                self.index.setdefault(key, []).extend((phrases, needed, phrase) for needed, phrase in entries)
-        self.keys = frozenset(self.index)
-
-    def search(self, words: frozenset[str], joined: str) -> dict[str, str]:
-        """Phrase-signal name → the first of its phrases found (as `Phrases.search` finds it)."""
-        found: dict[str, str] = {}
-        for key in self.keys.intersection(words):
-            for phrases, needed, phrase in self.index[key]:
-                if phrases.name not in found and needed <= words and phrase in joined:
-                    found[phrases.name] = phrase.strip()
-        return found
 
 
 _PERSONAL_CLIENTS = re.compile(r"(thunderbird|apple mail|iphone mail|outlook|mutt|evolution|k-?9|fairemail|"
@@ -225,29 +100,12 @@ _ORDER_WORDS = frozenset({"order", "invoice", "booking", "bestellung", "rechnung
                           "factura", "ordine"})
 _ORDER_REF = re.compile(r"(?i)\b(?:order|invoice|booking|bestellung|rechnung|commande|facture|pedido|factura|ordine)"
                         r"\s*(?:(?:no\.?|nr\.?|number|nummer|n°|n[úu]mero)\s*[:#]?|[:#])\s*[a-z]{0,3}-?\d{4,}")
-_SPAM = [
-    Phrases("a-removal-or-not-spam-claim", 2.0, "a removal or not-spam claim",
-            "to be removed", "remove me", "removal instructions", "reply with remove", "this is not {a|} spam",
-            "bill s 1618", "s 1618", "not unsolicited", "one time {email|e mail|mail|mailing}",
-            "{you|your email|your e mail|your address} {was|were|have been} {added|selected|chosen}"),
-    Phrases("scam-or-junk-vocabulary", 1.5, "scam or junk vocabulary",
-            "million {dollars|usd}", "wire transfer", "next of kin", "beneficiary", "lottery", "winner", "viagra",
-            "cialis", "mortgage", "refinance", "refinancing", "credit {card|repair|score}", "debt",
-            "earn {money|extra}", "work {from|at} home", "make money", "lose weight", "casino", "pharmacy",
-            "adult", "xxx", "cash", "investment", "income", "stock {alert|pick}", "penny stock", "free money",
-            "meds", "herbal"),
-    Phrases("a-generic-greeting", 1.0, "a generic greeting",
-            "dear {friend|sir|madam|sir or madam|valued member|valued customer|email user|internet user|homeowner|"
-            "beneficiary}", "hello friend"),
-]
 
-_BOOK = _PhraseBook([*_OFFER, *_TRANSACTIONAL, *_SPAM, _FOOTER, _EDITORIAL])
-_SUBJECT_BOOK = _PhraseBook(_TRANSACTIONAL)
 
 
 def _phrases(f: MailFacts) -> dict[str, str]:
     """Every phrase signal found in the message's words, in one pass (cached on the facts' word set)."""
-    return _BOOK.search(f.words, f.joined)
+    return BOOK.search(f.words, f.joined)
 
 
 def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
@@ -281,17 +139,17 @@ def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
         out.append(Signal("bulk", "bulk-address", 0.5, f"sent from a mass-mail address ({f.sender})"))
     if f.tracking_pixels:
         out.append(Signal("bulk", "tracking-pixel", 1.0, "contains a tracking pixel"))
-    found = phrase_hits.get(_FOOTER.name)
+    found = phrase_hits.get(FOOTER.name)
     if found:
-        out.append(Signal("bulk", _FOOTER.name, _FOOTER.weight, f"{_FOOTER.note} ({found!r})"))
+        out.append(Signal("bulk", FOOTER.name, FOOTER.weight, f"{FOOTER.note} ({found!r})"))
     return out
 
 
 def _editorial(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
-    found = phrase_hits.get(_EDITORIAL.name)
+    found = phrase_hits.get(EDITORIAL.name)
     if found:
-        out.append(Signal("editorial", _EDITORIAL.name, _EDITORIAL.weight, f"{_EDITORIAL.note} ({found!r})"))
+        out.append(Signal("editorial", EDITORIAL.name, EDITORIAL.weight, f"{EDITORIAL.note} ({found!r})"))
     subject = f.subject
     # the regex runs only when one of its words is among the message's words (they include the subject's)
     if subject and (not _ISSUE_WORDS.isdisjoint(f.words) or "o." in subject) and _ISSUE_SUBJECT.search(subject):
@@ -337,7 +195,7 @@ def _percent_discount(content: str) -> bool:
 def _offer(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     words, content = f.words, f.content
-    for phrases in _OFFER:
+    for phrases in OFFER:
         found = phrase_hits.get(phrases.name)
         if found:
             out.append(Signal("offer", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
@@ -375,9 +233,9 @@ def _offer(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
 def _transactional(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     subject_words = f.subject_words
-    in_subject = _SUBJECT_BOOK.search(frozenset(subject_words), f" {' '.join(subject_words)} ") if subject_words \
+    in_subject = SUBJECT_BOOK.search(frozenset(subject_words), f" {' '.join(subject_words)} ") if subject_words \
         else {}
-    for phrases in _TRANSACTIONAL:
+    for phrases in TRANSACTIONAL:
         if phrases.name in in_subject:
             out.append(Signal("transactional", "subject:" + phrases.name, 3.0, f"the subject is {phrases.note}"))
         elif phrases.name in phrase_hits:
@@ -411,7 +269,7 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     flag = f.header("x-spam-flag").lower() + " " + f.header("x-spam-status")[:4].lower()
     if "yes" in flag:
         out.append(Signal("spam", "spam-flag", 5.0, "a spam filter upstream flagged it"))
-    for phrases in _SPAM:
+    for phrases in SPAM:
         found = phrase_hits.get(phrases.name)
         if found:
             out.append(Signal("spam", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
@@ -427,7 +285,7 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
         out.append(Signal("spam", "hidden-recipients", 0.5, "no visible recipient"))
     if f.html_only and not f.has("list-unsubscribe"):
         out.append(Signal("spam", "html-only", 0.5, "HTML without a text part or unsubscribe header"))
-    if _FOOTER.name in phrase_hits and not (f.has("list-unsubscribe") or f.has("list-id") or f.has("feedback-id")
+    if FOOTER.name in phrase_hits and not (f.has("list-unsubscribe") or f.has("list-id") or f.has("feedback-id")
                                             or _ESP_HEADER_NAMES.intersection(f.raw_headers)):
         out.append(Signal("spam", "footer-without-header", 1.0, "an unsubscribe footer without the headers of a "
                           "legitimate bulk sender (List-Unsubscribe, Feedback-ID, an ESP's)"))
