@@ -11,8 +11,7 @@ from typing import Any
 from butler.commands.common import unlock
 from butler.errors import UsageError
 from butler.models import Money
-from butler.paths import policies_dir
-from butler.policy import EvalContext, PolicySet, load_policies
+from butler.policy import EvalContext, PolicySet, load_home_policies
 from butler.policy.rules import parse_money
 
 __all__ = ["add_parser"]
@@ -85,8 +84,7 @@ def _when(text: str) -> dt.datetime:
 
 
 def _policies() -> PolicySet:
-    directory = policies_dir()
-    return load_policies(directory) if directory.is_dir() else PolicySet()
+    return load_home_policies()
 
 
 def intent_add(args: argparse.Namespace) -> int:

@@ -84,10 +84,9 @@ def mail_sweep(ctx: JobContext) -> str:
 
 
 def _policies(ctx: JobContext) -> Any:
-    from butler.policy import PolicySet, load_policies
+    from butler.policy import load_home_policies
 
-    directory = ctx.home / "policies"
-    return load_policies(directory) if directory.is_dir() else PolicySet.of([], [])
+    return load_home_policies(ctx.home)
 
 
 def _negotiate_renewals(ctx: JobContext) -> str:

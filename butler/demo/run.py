@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.util
 import os
 import secrets
 import shutil
@@ -17,7 +16,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from butler.atomic import atomic_write
@@ -38,15 +36,11 @@ def source_root() -> Path:
     return root
 
 
-def _load_example(root: Path, name: str) -> ModuleType:
-    path = root / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"butler_example_{name}", path)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"cannot load the example {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def _importable(root: Path) -> None:
+    """Make the checkout's examples and bundled connectors importable (they are not installed packages)."""
+    for path in (root, *sorted((root / "connectors").glob("*/src"))):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
 
 
 def _sample_offers() -> list[Offer]:
@@ -171,7 +165,8 @@ async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
     from butler.loopback import live_server as serve
     from butler.terms import proffer, verify_records
 
-    example = _load_example(root, "myterms_vendor")
+    _importable(root)
+    from examples import myterms_vendor as example
     vendors = [
         ("accepts SD-BASE", example.Behaviour(accepts=("SD-BASE",))),
         ("wants analytics", example.Behaviour(accepts=("SD-BASE-A",), alternative="SD-BASE-A")),
@@ -196,9 +191,7 @@ async def _example_vendors(root: Path) -> AsyncIterator[list[tuple[str, Any]]]:
     from butler.loopback import live_server
     from butler.sdk import ConnectorContext
 
-    for path in (root, *sorted((root / "connectors").glob("*/src"))):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    _importable(root)
     from butler_example_vendors import ExampleVendorConnector
 
     from examples.vendors import VENDORS, make_app

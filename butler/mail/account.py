@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from butler import paths
 from butler.mail.errors import MailConfigError
 from butler.mail.settings import MailSettings
 from butler.models import Intent, IntentStatus
-from butler.policy import PolicySet, load_policies, policy_files
+from butler.policy import PolicySet, load_home_policies
 from butler.vault import Vault
 
 __all__ = [
@@ -74,8 +73,5 @@ def load_intents(vault: Vault | None) -> list[Intent]:
 
 
 def load_mail_policies(home: Path | None = None) -> PolicySet | None:
-    directory = paths.policies_dir(home)
-    if not directory.is_dir():
-        return None
-    files = policy_files([directory])
-    return load_policies(files) if files else None
+    policies = load_home_policies(home)
+    return policies if policies.files else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,7 +82,7 @@ class _Opened:
     """A mail source with the settings, policies and intents that go with it."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from butler.mail.account import load_intents, load_mail_policies, load_password, load_settings
+        from butler.mail.account import load_intents, load_mail_policies, load_settings
         from butler.mail.settings import MailSettings
 
         self.vault: Any = None
@@ -96,13 +95,12 @@ class _Opened:
             self.source: Any = MaildirSource(args.maildir)
             return
         from butler.commands.common import unlock
-        from butler.mail.imap import ImapSource
+        from butler.mail.unattended import open_imap
 
         self.vault = unlock().vault
         self.settings = load_settings(self.vault)
         self.intents = load_intents(self.vault)
-        self.source = ImapSource(self.settings, load_password(self.vault),
-                                 force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
+        self.source = open_imap(self.vault, self.settings)
 
     def close(self) -> None:
         self.source.close()

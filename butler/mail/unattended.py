@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from butler.mail.account import load_intents, load_mail_policies, load_password, load_settings
 from butler.vault import Vault
 
-__all__ = ["propose_unsubscribes", "run_unattended"]
+if TYPE_CHECKING:
+    from butler.mail.imap import ImapSource
+    from butler.mail.settings import MailSettings
+
+__all__ = ["open_imap", "propose_unsubscribes", "run_unattended"]
+
+
+def open_imap(vault: Vault, settings: MailSettings) -> ImapSource:
+    """The mailbox set up with `butler mail setup`, logged in with the password kept in the vault."""
+    from butler.mail.imap import ImapSource
+
+    return ImapSource(settings, load_password(vault),
+                      force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
 
 
 def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[dict[str, Any]]:
@@ -31,15 +43,13 @@ def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[d
 
 def run_unattended(vault: Vault) -> str:
     """Sweep the mailbox set up with `butler mail setup`; returns a one-line summary for the daemon's state."""
-    from butler.mail.imap import ImapSource
     from butler.mail.sweep import MailSweep
 
     settings = load_settings(vault)
     if not settings.host or not settings.username:
         return "skipped: no mailbox set up (butler mail setup)"
     policies = load_mail_policies()
-    source = ImapSource(settings, load_password(vault),
-                        force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
+    source = open_imap(vault, settings)
     try:
         sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault))
         report = sweep.run()

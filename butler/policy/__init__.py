@@ -12,7 +12,7 @@ from butler.policy.context import EvalContext
 from butler.policy.decision import Decision, Reason, Verdict
 from butler.policy.engine import evaluate
 from butler.policy.expr import Expression, ExpressionError
-from butler.policy.loader import load_policies, policy_files
+from butler.policy.loader import load_home_policies, load_policies, policy_files
 from butler.policy.policyset import PlacedPreference, PlacedRule, PolicySet
 from butler.policy.rules import RULE_KINDS, PolicyFile, Preference, Rule
 from butler.policy.subjects import AgreementProposal, PromoEmail, Renewal, Subject, UnsubscribeAction
@@ -38,6 +38,7 @@ __all__ = [
     "UnsubscribeAction",
     "Verdict",
     "evaluate",
+    "load_home_policies",
     "load_policies",
     "offer_utility",
     "policy_files",

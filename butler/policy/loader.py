@@ -23,7 +23,7 @@ from butler.policy.locate import Position, SourceMap
 from butler.policy.policyset import PlacedPreference, PlacedRule, PolicySet
 from butler.policy.rules import RULE_KINDS, RULE_MODELS, AppliesTo, PackInfo, PolicyFile, Preference
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "load_policies", "policy_files"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "load_home_policies", "load_policies", "policy_files"]
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NESTING = 8
@@ -232,3 +232,11 @@ def load_policies(paths: str | Path | Iterable[str | Path]) -> PolicySet:
             for i, pref in enumerate(item.policy.preference)
         ]
     return PolicySet(tuple(rules), tuple(preferences), tuple(item.name for item in parsed))
+
+
+def load_home_policies(home: Path | None = None) -> PolicySet:
+    """The person's own policies: every `.toml` in `BUTLER_HOME/policies`; an empty set when there is none."""
+    from butler import paths  # here, not at the top: the engine stays free of the user directory
+
+    directory = paths.policies_dir(home)
+    return load_policies(directory) if directory.is_dir() else PolicySet()

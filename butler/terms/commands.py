@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from butler import paths
 from butler.atomic import atomic_write
 from butler.commands.common import unlock
-from butler.policy import PolicySet, load_policies
+from butler.policy import PolicySet, load_home_policies, load_policies
 from butler.terms.choices import describe_choices, load_choices, set_choice
 from butler.terms.discovery import discover
 from butler.terms.handshake import Outcome, approve, proffer, reject
@@ -65,10 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _policies(given: list[Path] | None) -> PolicySet:
-    if given:
-        return load_policies(given)
-    directory = paths.policies_dir()
-    return load_policies([directory]) if directory.is_dir() else PolicySet()
+    return load_policies(given) if given else load_home_policies()
 
 
 def _print_outcome(outcome: Outcome) -> int:
