@@ -25,7 +25,7 @@ from pathlib import Path
 from butler.errors import VaultCorrupt, VaultVersionError
 from butler.vault import crypto
 
-__all__ = ["FrameLog", "create_log"]
+__all__ = ["FrameLog", "create_log", "write_log"]
 
 VERSION = 1
 HEADER = struct.Struct(">8sH16s8s16s")
@@ -62,6 +62,19 @@ def create_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes) -> No
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes, purpose: bytes,
+              plaintexts: list[bytes]) -> None:
+    """A new log at `path` (which must not exist) holding `plaintexts` as frames, under `data_key`."""
+    create_log(path, magic, vault_id, data_key)
+    log = FrameLog(path, magic, data_key, purpose)
+    try:
+        list(log.follow())
+        for start in range(0, len(plaintexts), 512):  # bounded appends: memory stays flat for big vaults
+            log.append(plaintexts[start:start + 512])
+    finally:
+        log.close()
 
 
 class FrameLog:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from butler import paths
 from butler.atomic import fsync_dir
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.audit import MAGIC as AUDIT_MAGIC
-from butler.vault.framelog import FrameLog, create_log
+from butler.vault.framelog import FrameLog, write_log
 from butler.vault.keyfile import KeyFile
 from butler.vault.store import MAGIC as VAULT_MAGIC
 from butler.vault.store import Vault
@@ -35,19 +34,6 @@ def _fresh(kdf: crypto.KdfParams) -> tuple[int, int, int, int, bytes]:
     return kdf.algorithm, kdf.memory_kib, kdf.iterations, kdf.lanes, os.urandom(16)
 
 
-def _copy(src: FrameLog, dest_path: Path, magic: bytes, vault_id: bytes, key: bytes,
-          purpose: bytes, live: list[bytes] | None) -> None:
-    create_log(dest_path, magic, vault_id, key)
-    dest = FrameLog(dest_path, magic, key, purpose)
-    try:
-        list(dest.follow())
-        payloads = live if live is not None else [p for offset, p in src.follow() if offset >= 0]
-        for start in range(0, len(payloads), 512):
-            dest.append(payloads[start:start + 512])
-    finally:
-        dest.close()
-
-
 def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
     """Re-encrypt every record and audit entry under a new data key; returns the re-opened vault.
 
@@ -69,10 +55,11 @@ def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
         for temp in (log_new, audit_new):
             if temp.exists():
                 temp.unlink()
-        _copy(vault._log, log_new, VAULT_MAGIC, current.vault_id, new_key, b"records", live)
+        write_log(log_new, VAULT_MAGIC, current.vault_id, new_key, b"records", live)
         audit_src = FrameLog(paths.audit_path(home), AUDIT_MAGIC, old_key, b"audit")
         try:
-            _copy(audit_src, audit_new, AUDIT_MAGIC, current.vault_id, new_key, b"audit", None)
+            entries = [p for offset, p in audit_src.follow() if offset >= 0]
+            write_log(audit_new, AUDIT_MAGIC, current.vault_id, new_key, b"audit", entries)
         finally:
             audit_src.close()
         KeyFile.wrap(current.vault_id, new_key, passphrase, crypto.KdfParams(*_fresh(current.kdf))).write(key_path)

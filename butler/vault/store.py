@@ -22,7 +22,7 @@ from butler.errors import RecordConflict, UsageError, VaultCorrupt, VaultExists,
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.audit import AuditLog
-from butler.vault.framelog import FrameLog, create_log
+from butler.vault.framelog import FrameLog, create_log, write_log
 from butler.vault.keyfile import KeyFile
 from butler.vault.lock import HomeLock
 
@@ -230,7 +230,7 @@ class Vault:
         """Rewrite the log with only live records (atomic replace); others follow the new file."""
         with self.lock.exclusive():
             self._follow()
-            self._rewrite(self._key, self._key)
+            self._rewrite()
             self.audit.append("vault.compact", "", {"bytes": self._log.committed_length})
 
     def _live_payloads(self) -> list[bytes]:
@@ -240,24 +240,15 @@ class Vault:
                 out.append(self._log.read_at(slot.offset))
         return out
 
-    def _rewrite(self, old_key: bytes, new_key: bytes) -> None:
+    def _rewrite(self) -> None:
         target = paths.vault_log_path(self.home)
         temp = target.with_name(target.name + ".new")
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
-        create_log(temp, MAGIC, self._log.vault_id, new_key)
-        fresh = FrameLog(temp, MAGIC, new_key, b"records")
-        try:
-            list(fresh.follow())
-            payloads = self._live_payloads()
-            for start in range(0, len(payloads), 512):
-                fresh.append(payloads[start:start + 512])
-        finally:
-            fresh.close()
-        if old_key == new_key:
-            os.replace(temp, target)
-            fsync_dir(self.home)
-            self._follow()
+        write_log(temp, MAGIC, self._log.vault_id, self._key, b"records", self._live_payloads())
+        os.replace(temp, target)
+        fsync_dir(self.home)
+        self._follow()
 
     def close(self) -> None:
         self._log.close()
