@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 __all__ = ["Memory", "SenderMemory", "TokenModel"]
 
 _MAX_TOKENS = 50_000
 _PER_TOKEN_CAP = 2.5  # no single word may decide on its own
 _MOST_TELLING = 30
+_RETIRED = ("subj:", "link:")  # token kinds older versions learned (subject words twice, link domains)
 
 
 _SAME_TEMPLATE = 0.5  # share of words two messages have in common (Jaccard) to count as one template
@@ -123,27 +124,25 @@ class TokenModel:
         """Evidence from the most telling tokens (Robinson-style: strongest 30, each capped), in nats.
 
         Tokens may come in several groups (say, a message's word set and a few extra tokens), so the caller need
-        not build their union; a token in two groups counts once.
+        not build their union. The groups must not share a token (words never hold a ':', extra tokens always do).
         """
         if self.n_promo == 0 or self.n_other == 0:
             return 0.0
         if self._table is None:
             self._table, self._ranked = self._scores()
-        table, ranked = self._table, self._ranked
-        # the table maps a token to its rank by strength: sorting small ints is cheaper than sorting by abs();
-        # one look-up per token (`get`), unknown tokens give None
-        found: set[int | None] = set()
-        for group in token_groups:
-            found.update(map(table.get, group))
-        found.discard(None)
-        ranks = cast("set[int]", found)
+        get, ranked = self._table.get, self._ranked
+        # the table maps a token to 1 + its rank by strength, so unknown tokens (None) and known ones are told apart
+        # by `filter(None, …)` in C, and sorting small ints is cheaper than sorting by abs()
+        ranks = [rank for group in token_groups for rank in filter(None, map(get, group))]
         if not ranks:
             return 0.0
-        best = sorted(ranks)[:_MOST_TELLING] if len(ranks) > _MOST_TELLING else ranks
-        return sum(map(ranked.__getitem__, best)) / math.sqrt(len(best))
+        if len(ranks) > _MOST_TELLING:
+            ranks = sorted(ranks)[:_MOST_TELLING]
+        return sum(map(ranked.__getitem__, ranks)) / math.sqrt(len(ranks))
 
     def _scores(self) -> tuple[dict[str, int], list[float]]:
-        """Tokens seen at least twice → their rank by strength, and the capped log-likelihood ratio by rank.
+        """Tokens seen at least twice → 1 + their rank by strength, and the capped log-likelihood ratio by 1 + rank
+        (index 0 is unused).
 
         Equal strengths with opposite signs need an exact float tie, so the order of equals never changes a sum.
         """
@@ -165,15 +164,18 @@ class TokenModel:
             names.append(token)
             values.append(score if -cap < score < cap else cap if score > 0 else -cap)
         order = sorted(range(len(values)), key=[-abs(v) for v in values].__getitem__)
-        return {names[i]: rank for rank, i in enumerate(order)}, [values[i] for i in order]
+        return {names[i]: rank for rank, i in enumerate(order, 1)}, [0.0] + [values[i] for i in order]
 
     def to_json(self) -> dict[str, Any]:
         return {"promo": self.promo, "other": self.other, "n_promo": self.n_promo, "n_other": self.n_other}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TokenModel:
-        return cls(promo={str(k): int(v) for k, v in dict(data.get("promo", {})).items()},
-                   other={str(k): int(v) for k, v in dict(data.get("other", {})).items()},
+        """A saved model; counts of tokens the classifier no longer makes (`_RETIRED`) are dropped."""
+        def counts(key: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in dict(data.get(key, {})).items() if not str(k).startswith(_RETIRED)}
+
+        return cls(promo=counts("promo"), other=counts("other"),
                    n_promo=int(data.get("n_promo", 0)), n_other=int(data.get("n_other", 0)))
 
 

@@ -118,11 +118,6 @@ class MailFacts:
         return self.html.count("://") + self.text.count("://") >= n and len(self.urls) >= n
 
     @_computed
-    def link_domains(self) -> tuple[str, ...]:
-        hosts = {m.group(1).lower() for m in map(_URL.match, self.urls) if m}
-        return tuple(sorted(hosts))[:50]
-
-    @_computed
     def recipients(self) -> int:
         """Addresses in To and Cc."""
         return len(BARE_ADDRESS.findall(self.header("to") + "," + self.header("cc")))

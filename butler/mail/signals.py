@@ -13,7 +13,7 @@ must keep up with a C spam filter.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from butler.mail.message import MailFacts
 from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL
@@ -23,8 +23,10 @@ __all__ = ["GROUPS", "Signal", "extra_tokens", "read_signals", "tokens"]
 GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam", "editorial")
 
 
-@dataclass(frozen=True)
-class Signal:
+class Signal(NamedTuple):
+    """One piece of evidence. A named tuple: several are built for every message, and it builds faster than a frozen
+    dataclass."""
+
     group: str
     name: str
     weight: float
@@ -165,7 +167,8 @@ def _list(f: MailFacts) -> list[Signal]:
         out.append(Signal("list", "mailing-list", 3.0, "has a Mailing-List header"))
     software_header = f.has("x-mailman-version") or f.has("x-beenthere") or f.has("x-ml-name")
     if not software_header:
-        software = " ".join(f.header(h) for h in ("list-id", "list-help", "sender", "x-loop", "mailing-list"))
+        raw = f.raw_headers  # a name search: the uncleaned values will do
+        software = " ".join(raw.get(h, "") for h in ("list-id", "list-help", "sender", "x-loop", "mailing-list"))
         software_header = bool(software.strip()) and _LIST_SOFTWARE.search(software) is not None
     if software_header:
         out.append(Signal("list", "list-software", 2.0, "distributed by discussion-list software"))
@@ -255,7 +258,8 @@ def _personal(f: MailFacts) -> list[Signal]:
         out.append(Signal("personal", "reply", 2.0, "replies to an earlier message"))
     if _REPLY_SUBJECT.match(f.subject):
         out.append(Signal("personal", "reply-subject", 1.0, "a reply or forward subject"))
-    if _PERSONAL_CLIENTS.search(f.header("x-mailer") + " " + f.header("user-agent")):
+    raw = f.raw_headers
+    if _PERSONAL_CLIENTS.search(raw.get("x-mailer", "") + " " + raw.get("user-agent", "")):
         out.append(Signal("personal", "mail-client", 0.5, "written in a personal mail client"))
     if f.quoted >= 2 or ("wrote" in f.words and f.quoted):
         out.append(Signal("personal", "quoted-text", 1.0, "quotes the message it answers"))
@@ -308,10 +312,13 @@ def tokens(f: MailFacts, signals: list[Signal]) -> frozenset[str]:
 
 
 def extra_tokens(f: MailFacts, signals: list[Signal]) -> list[str]:
-    """Model tokens beyond the words: signal names, sender domain, link domains and subject words."""
+    """Model tokens beyond the words: signal names and the sender's domain.
+
+    Subject words are not added a second time (`f.words` holds them already, and naive Bayes would count the same
+    evidence twice), nor are link domains (no measured effect on the benchmark, and reading them cost a sixth of
+    the classification time); see docs/mail.md.
+    """
     extra = [f"sig:{s.name}" for s in signals]
     if f.sender_domain:
         extra.append("from:" + ".".join(f.sender_domain.split(".")[-2:]))
-    extra += [f"link:{'.'.join(d.split('.')[-2:])}" for d in f.link_domains[:20]]
-    extra += ["subj:" + w for w in f.subject_words if 2 < len(w) < 21]
     return extra

@@ -165,7 +165,7 @@ def test_reader_decodes_what_the_classifier_needs() -> None:
                                                                        "Café Nord")
     assert facts.subject == "Sommer-Rabatt fürSie!"
     assert facts.text == "Grüße aus dem Norden"
-    assert facts.recipients == 2 and facts.tracking_pixels == 1 and facts.link_domains == ("shop.cafe.example",)
+    assert facts.recipients == 2 and facts.tracking_pixels == 1 and facts.urls == ["https://shop.cafe.example/x"]
 
 
 def test_phrases_match_whole_words_in_several_languages() -> None:
@@ -191,3 +191,55 @@ def test_skipping_the_token_model_never_changes_a_verdict(monkeypatch: pytest.Mo
     consulted = [classify(raw, memory) for raw in messages]
     assert [(c.category, c.score) for c in skipped] == [(c.category, c.score) for c in consulted]
     assert sum(c.learned == 0 for c in skipped) > sum(c.learned == 0 for c in consulted)  # some were skipped
+
+
+def test_the_token_model_reads_each_word_once_and_no_link_domains() -> None:
+    raw = promotion()
+    facts = read_facts(raw)
+    tokens = classify(raw).tokens
+    assert set(facts.subject_words) & {t for t in tokens if ":" not in t}  # subject words come in as words
+    assert not [t for t in tokens if t.startswith(("subj:", "link:"))]
+    assert {t for t in tokens if ":" in t} <= {f"sig:{s.name}" for s in classify(raw).signals} | {
+        "from:" + ".".join(facts.sender_domain.split(".")[-2:])}
+
+
+def test_a_saved_model_drops_tokens_older_versions_made() -> None:
+    from butler.mail.learn import TokenModel
+
+    saved = {"promo": {"sale": 4, "subj:sale": 4, "link:shop.example": 3}, "other": {"meeting": 5, "subj:re": 2},
+             "n_promo": 4, "n_other": 5}
+    model = TokenModel.from_json(saved)
+    assert model.promo == {"sale": 4} and model.other == {"meeting": 5}
+    assert (model.n_promo, model.n_other) == (4, 5)
+
+
+def test_log_odds_is_the_mean_of_the_strongest_tokens() -> None:
+    """The ranked table gives what a plain reading of the definition gives: the 30 strongest capped log-likelihood
+    ratios of the message's known tokens, summed and divided by the square root of their number."""
+    import math
+
+    from butler.mail.learn import TokenModel
+    from butler.mail.samples import modern_set, trap_set
+    from butler.mail.signals import extra_tokens, read_signals
+
+    model = TokenModel()
+    for item in modern_set(300, seed=4):
+        model.learn(classify(item.raw).tokens, item.label in ("promotion", "spam"))
+    shift = math.log(model.n_other + 1) - math.log(model.n_promo + 1)
+    compared = 0
+    for item in modern_set(120, seed=5) + trap_set(40):
+        facts = read_facts(item.raw)
+        extra = extra_tokens(facts, read_signals(facts))
+        scores = []
+        for token in facts.words | set(extra):
+            p, o = model.promo.get(token, 0), model.other.get(token, 0)
+            if p + o >= 2:
+                scores.append(max(-2.5, min(2.5, math.log(p + 0.5) - math.log(o + 0.5) + shift)))
+        scores.sort(key=abs, reverse=True)
+        if len(scores) > 30 and abs(scores[29]) == abs(scores[30]):
+            continue  # which of two equally strong tokens is kept is a free choice
+        best = scores[:30]
+        expected = sum(best) / math.sqrt(len(best)) if best else 0.0
+        assert model.log_odds(facts.words, extra) == pytest.approx(expected, abs=1e-9)
+        compared += 1
+    assert compared >= 40
