@@ -59,8 +59,9 @@ def summarize(item_id: str, data: dict[str, Any]) -> Approval:
         summary = f"{vendor} offers MyTerms {data.get('term_id')} instead of {data.get('proffered')}"
     elif kind == "purchase":
         terms = data.get("terms", {})
+        months = terms.get("term_months")
         summary = (f"buy {data.get('offer')} from {vendor} at {terms.get('price')}"
-                   f" for {terms.get('term_months')} months")
+                   + (f" for {months} months" if months else " with no fixed term"))
     elif kind == "unsubscribe":
         summary = f"unsubscribe from {vendor}"
     elif kind == "renewal":

@@ -1,8 +1,10 @@
 """Which connectors are installed (entry points, group `butler.connectors`) and which the person enabled.
 
 Listing reads package metadata only; a connector's code is imported when it is loaded, and one that fails to
-import is reported as a problem, never a crash. A connector runs only once enabled, and enabling runs its
-`validate()` against the vendor first; its settings, secrets and the enabled flag live in the vault:
+import is reported as a problem, never a crash. A program that embeds butler may also `provide` connector
+classes for its own process (the demo runs the example vendors this way); they are listed, enabled and opened
+like installed ones. A connector runs only once enabled, and enabling runs its `validate()` against the vendor
+first; its settings, secrets and the enabled flag live in the vault:
 
     connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
     connector_secrets/<id>/<name>   butler.models.ConnectorSecret
@@ -40,7 +42,9 @@ __all__ = [
     "load",
     "load_all",
     "open_connector",
+    "provide",
     "stored_secret_names",
+    "withdraw",
 ]
 
 GROUP = "butler.connectors"
@@ -69,17 +73,43 @@ def _entry_points() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
+_PROVIDED: dict[str, type[Connector]] = {}
+
+
+def provide(cls: type[Connector]) -> None:
+    """Make `cls` available under its manifest id in this process, without an installed package.
+
+    For programs that embed butler. An id an installed package already declares is refused: a provided class
+    never stands in for an installed connector.
+    """
+    manifest = getattr(cls, "manifest", None)
+    if not (isinstance(cls, type) and issubclass(cls, Connector) and isinstance(manifest, Manifest)):
+        raise FatalError(f"{cls!r} is not a butler.sdk.Connector subclass with a Manifest")
+    if manifest.id in _entry_points():
+        raise UsageError(f"a connector {manifest.id!r} is installed already; a provided one may not replace it")
+    _PROVIDED[manifest.id] = cls
+
+
+def withdraw(connector_id: str) -> None:
+    """Forget a class `provide` made available (what the vault stores about it stays)."""
+    _PROVIDED.pop(connector_id, None)
+
+
 def installed() -> list[Installed]:
-    """Every connector an installed package declares, sorted by id, without importing any."""
-    found = []
-    for name, ep in sorted(_entry_points().items()):
+    """Every connector an installed package declares, sorted by id, without importing any, and the provided ones."""
+    found = [Installed(cid, f"{cls.__module__}:{cls.__qualname__}", None, cls.manifest.version)
+             for cid, cls in _PROVIDED.items()]
+    for name, ep in _entry_points().items():
         dist = ep.dist
         found.append(Installed(name, ep.value, dist.name if dist else None, dist.version if dist else None))
-    return found
+    return sorted(found, key=lambda item: item.id)
 
 
 def load(connector_id: str) -> type[Connector]:
     """Import one connector class. Raises UsageError if none is installed under that id, FatalError if broken."""
+    provided = _PROVIDED.get(connector_id)
+    if provided is not None:
+        return provided
     ep = _entry_points().get(connector_id)
     if ep is None:
         raise UsageError(f"no connector {connector_id!r} is installed",

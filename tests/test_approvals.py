@@ -33,7 +33,7 @@ def test_lists_every_kind_oldest_first_and_decides_once(vault: Vault, capsys: py
     vault.put("approvals", "old", {"kind": "purchase", "state": "rejected", "vendor": "x", "created": "2026-01-01"})
     items = approvals.pending(vault)
     assert [i.id for i in items] == ["p1", "r1"]
-    assert "buy parla-5 from parla at 7.86 EUR" in items[0].summary
+    assert items[0].summary == "buy parla-5 from parla at 7.86 EUR with no fixed term"
     assert items[0].reasons == ("parla: accepted (utility 0.58)",)
     vault.close()
 

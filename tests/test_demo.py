@@ -32,3 +32,50 @@ def test_demo_runs_end_to_end_and_cleans_up(tmp_path: Path) -> None:
     assert swept and int(swept.group(1)) == 60 and 0 < int(swept.group(2)) < 60
     assert "every message is still there (60 of 60); a second sweep moved 0" in out
     assert re.search(r"audit entries:\s+\d+ \(chain verified\)", out)
+
+
+_APPROVE_IN_THE_UI = """
+import sys
+import butler.commands.tui
+from butler import approvals
+from butler.demo.run import run_demo
+from butler.tui.data.reader import VaultReader
+from butler.vault import open_vault
+
+
+def approve_everything():  # what the approvals screen does when the person presses `a` on each item
+    unlocked = open_vault(interactive=False)
+    reader = VaultReader(unlocked.vault, unlocked.source)
+    try:
+        for item in reader.approvals():
+            if item.kind in ("purchase", "renewal"):
+                print(f"APPROVED {item.kind}: {reader.decide(item.id, approve=True)}")
+        with reader.locked() as vault:
+            print(f"PURCHASES {sum(1 for _ in vault.records('purchases'))}")
+    finally:
+        reader.close()
+    return 0
+
+
+butler.commands.tui.run = approve_everything
+sys.exit(run_demo(tui=True))
+"""
+
+
+def test_approving_the_demo_purchase_in_the_ui_buys_it(tmp_path: Path) -> None:
+    """The demo's vendors stay up while its terminal UI is open, and its connectors are enabled like a person's:
+    approving the negotiated purchase and the renewal proposal there carries them out."""
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    proc = subprocess.run([sys.executable, "-c", _APPROVE_IN_THE_UI], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[1],
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(env_tmp)})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert re.search(r"enabled 4 connectors, each validated against its vendor: example-", out)
+    bought = re.search(r"APPROVED purchase: bought .+ from (\w+) for (\d+\.\d\d [A-Z]{3}) \(order ", out)
+    waiting = re.search(r"waiting for your approval: buy from (\w+) at (\d+\.\d\d [A-Z]{3})", out)
+    assert bought and waiting and bought.groups() == waiting.groups()  # the negotiated price, from that vendor
+    assert re.search(r"APPROVED renewal: .*(bought|renewed|cancelled|switched)", out), out
+    purchases = re.search(r"PURCHASES (\d+)", out)
+    assert purchases and int(purchases.group(1)) >= 2

@@ -13,8 +13,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,14 @@ def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> i
     os.environ.update(BUTLER_HOME=str(home), BUTLER_KEYRING="none")
     os.environ.pop("BUTLER_PASSPHRASE_FILE", None)
     try:
-        code = _run(root, home, say)
-        if tui if tui is not None else (sys.stdin.isatty() and sys.stdout.isatty()):
-            from butler.commands.tui import run as run_tui
+        # the example vendors stay up until the terminal UI closes, so approving the purchase there buys it
+        with _vendor_servers(root) as vendors:
+            code = _run(root, home, vendors, say)
+            if tui if tui is not None else (sys.stdin.isatty() and sys.stdout.isatty()):
+                from butler.commands.tui import run as run_tui
 
-            say("\nopening the terminal UI on the demo home (q quits; the home is removed afterwards)")
-            code = run_tui() or code
+                say("\nopening the terminal UI on the demo home (q quits; the home is removed afterwards)")
+                code = run_tui() or code
         return code
     finally:
         for key, value in saved.items():
@@ -94,7 +96,7 @@ def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> i
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _run(root: Path, home: Path, say: Say) -> int:
+def _run(root: Path, home: Path, vendors: dict[str, str], say: Say) -> int:
     from butler.policy import EvalContext, evaluate, load_policies
     from butler.vault import Vault
 
@@ -133,14 +135,17 @@ def _run(root: Path, home: Path, say: Say) -> int:
             for reason in decision.fired[:3]:
                 say(f"    {reason.rule_id} ({reason.location}): {reason.text}")
 
+        _section(say, "connectors")
+        _enable_vendors(vault, vendors, say)
+
         _section(say, "terms (IEEE 7012 MyTerms)")
         terms_ok = asyncio.run(_terms(root, vault, policies, say))
 
         _section(say, "negotiation (intent: cheaper energy, phone, insurance, a kettle)")
-        deals = asyncio.run(_negotiate(root, vault, policies, spent, say))
+        deals = asyncio.run(_negotiate(vault, policies, spent, say))
 
         _section(say, "renewals (contracts renewing within 45 days)")
-        renewals = asyncio.run(_renewals(root, vault, policies, spent, say))
+        renewals = asyncio.run(_renewals(vault, policies, spent, say))
 
         _section(say, "mail (a local Maildir of synthetic mail)")
         mail = _mail(home, vault, say)
@@ -185,45 +190,71 @@ async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
     return answered
 
 
-@asynccontextmanager
-async def _example_vendors(root: Path) -> AsyncIterator[list[tuple[str, Any]]]:
-    """The example vendors on loopback, each with an open connector: (vendor id, connector) pairs."""
+@contextmanager
+def _vendor_servers(root: Path) -> Iterator[dict[str, str]]:
+    """The example vendors on loopback for the length of the demo: name → base URL."""
     from butler.loopback import live_server
-    from butler.sdk import ConnectorContext
 
     _importable(root)
-    from butler_example_vendors import ExampleVendorConnector
-
+    from butler import registry
     from examples.vendors import VENDORS, make_app
 
-    with ExitStack() as servers:
-        urls = {name: servers.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()}
-        async with AsyncExitStack() as stack:
-            opened = []
-            for name, url in urls.items():
-                ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
-                                       secrets={"api_key": VENDORS[name].api_key})
-                opened.append((name, await stack.enter_async_context(ExampleVendorConnector(ctx))))
-            yield opened
+    try:
+        with ExitStack() as servers:
+            yield {name: servers.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()}
+    finally:
+        for name in VENDORS:
+            registry.withdraw(f"example-{name}")  # provided by `_enable_vendors`
 
 
-async def _negotiate(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:
+def _enable_vendors(vault: Any, urls: dict[str, str], say: Say) -> None:
+    """One connector per example vendor (`example-<name>`), provided to the registry and enabled the way a person
+    enables one: validated against the vendor, its API key stored as the connector's secret."""
+    from butler_example_vendors import ExampleVendorConnector
+
+    from butler import registry
+    from examples.vendors import VENDORS
+
+    for name, url in urls.items():
+        manifest = ExampleVendorConnector.manifest.model_copy(
+            update={"id": f"example-{name}", "name": f"Example vendor {name}"})
+        cls = type(f"Example{name.title()}Connector", (ExampleVendorConnector,), {"manifest": manifest})
+        registry.provide(cls)
+        registry.enable(vault, cls, settings={"base_url": url, "max_rounds": 20},
+                        secrets={"api_key": VENDORS[name].api_key})
+    say(f"enabled {len(urls)} connectors, each validated against its vendor: "
+        + ", ".join(f"example-{name}" for name in urls))
+
+
+@asynccontextmanager
+async def _example_vendors(vault: Any) -> AsyncIterator[list[tuple[str, Any]]]:
+    """Every enabled connector, opened as `butler negotiate` opens them: (connector id, connector) pairs."""
+    from butler.negotiate.vendors import open_enabled
+
+    async with AsyncExitStack() as stack:
+        yield [(cid, await stack.enter_async_context(connector)) for cid, connector in open_enabled(vault)]
+
+
+async def _negotiate(vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:
     from butler.negotiate.session import negotiate_all
     from butler.sdk import OfferQuery
 
-    async with _example_vendors(root) as vendors:
+    async with _example_vendors(vault) as vendors:
         pairs = []
         for _, connector in vendors:
             offer = (await connector.list_offers(OfferQuery()))[0]
             pairs.append((connector, offer))
-            say(f"{offer.vendor_id} ({connector.manifest.name}): {offer.product}, listed at {offer.price}")
-        results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context)
+            say(f"{offer.vendor_id} ({connector.manifest.id}): {offer.product}, listed at {offer.price}")
+        results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context,
+                                      connector_ids=[cid for cid, _ in vendors])
     say("")
     for rank, result in enumerate(results, start=1):
         rounds = len(result.exchanges)
         if result.agreed is not None:
             saving = result.saving
-            say(f"{rank}. {result.vendor_id}: agreed {result.agreed.price} for {result.agreed.term_months} months, "
+            months = result.agreed.term_months
+            term = f"for {months} months" if months else "with no fixed term"
+            say(f"{rank}. {result.vendor_id}: agreed {result.agreed.price} {term}, "
                 f"data use {result.agreed.data_use.value} (listed {result.offer.price}, saving {saving}); "
                 f"utility {result.utility:.2f} after {rounds} offers")
         else:
@@ -269,10 +300,10 @@ def _mail(home: Path, vault: Any, say: Say) -> tuple[int, int]:
     return report.examined, moved
 
 
-async def _renewals(root: Path, vault: Any, policies: Any, context: Any, say: Say) -> int:
+async def _renewals(vault: Any, policies: Any, context: Any, say: Say) -> int:
     from butler.negotiate.renewal import sweep_renewals
 
-    async with _example_vendors(root) as vendors:
+    async with _example_vendors(vault) as vendors:
         proposals = await sweep_renewals(vault, policies, vendors, within_days=45, context=context)
     for proposal in proposals:
         say(f"{proposal.contract.product} ({proposal.contract.vendor_id}, renews {proposal.contract.renewal_date}):")

@@ -115,3 +115,28 @@ def test_scaffolded_connector_passes_its_generated_tests(tmp_path: Path) -> None
     with pytest.raises(UsageError):
         from butler.sdk.scaffold import scaffold
         scaffold("acme-energy", tmp_path)
+
+
+def test_a_provided_connector_is_listed_enabled_and_opened_but_never_replaces_an_installed_one(
+        plugins: Path, vendor: tuple[str, str], vault: Vault) -> None:
+    from butler_example_vendors import ExampleVendorConnector
+
+    url, key = vendor
+    manifest = ExampleVendorConnector.manifest.model_copy(update={"id": "embedded-mobile"})
+    cls = type("EmbeddedMobile", (ExampleVendorConnector,), {"manifest": manifest})
+    registry.provide(cls)
+    try:
+        listed = {item.id: item for item in registry.installed()}
+        assert listed["embedded-mobile"].distribution is None and "example-vendors" in listed
+        assert registry.load("embedded-mobile") is cls
+        registry.enable(vault, cls, settings={"base_url": url}, secrets={"api_key": key})
+        assert registry.open_connector(vault, "embedded-mobile").ctx.settings.base_url == url  # type: ignore[attr-defined]
+        clash = type("Clash", (ExampleVendorConnector,), {})
+        with pytest.raises(UsageError, match="installed already"):
+            registry.provide(clash)  # the installed example-vendors id
+        assert registry.load("example-vendors") is ExampleVendorConnector
+    finally:
+        registry.withdraw("embedded-mobile")
+    assert "embedded-mobile" not in {item.id for item in registry.installed()}
+    with pytest.raises(UsageError, match="no connector 'embedded-mobile' is installed"):
+        registry.load("embedded-mobile")
