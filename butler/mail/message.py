@@ -40,6 +40,7 @@ _TEXT_MAX = 20_000
 SIGNAL_HEAD = 3000  # characters of text phrase signals read from the top …
 SIGNAL_TAIL = 800  # … and from the bottom, where footers are
 _PART_FIELDS = ("content-type", "content-transfer-encoding", "content-disposition")
+_HTML_STARTS = ("<html", "<!doctype html", "<head", "<body")
 
 _IMG = re.compile(r"<[iI][mM][gG]\b[^>]{0,2000}>")
 _PIXEL = re.compile(r"""(?i)\b(?:width|height)\s*[=:]\s*["']?\s*[01](?:px)?\b""")
@@ -241,7 +242,9 @@ def _read(raw: bytes) -> MailFacts:
         charset = _CHARSET.search(ctype_value)
         content = decode_text(decoded[:budget], charset.group(1) if charset else None)
         budget -= len(decoded)
-        (markup if ctype == "text/html" else texts).append(content)
+        # an HTML document sent as plain text (or without a Content-Type) is read as the HTML it is
+        is_markup = ctype == "text/html" or content.lstrip()[:15].lower().startswith(_HTML_STARTS)
+        (markup if is_markup else texts).append(content)
     html_doc = "".join(markup)[:BODY_PREFIX]
     text = " ".join(texts)
     quoted = text.count("\n>") + text.startswith(">")

@@ -26,3 +26,14 @@ def test_unreadable_bytes_still_give_complete_facts() -> None:
     for raw in (b"", b"\x00\xff" * 50, b"no header at all\n\nbody"):
         facts = read_facts(raw)
         assert all(hasattr(facts, f.name) for f in dataclasses.fields(MailFacts))
+
+
+def test_an_html_document_sent_as_plain_text_is_read_as_html() -> None:
+    page = (b"<html><head><style>p {color: red}</style></head><body><p>Big   <b>savings</b></p>"
+            b"<img src=http://x.example/a.gif><img src=http://x.example/o.gif width=1 height=1></body></html>")
+    for ctype in (b"Content-Type: text/plain; charset=us-ascii\r\n", b""):  # declared as text, or not declared
+        facts = read_facts(b"From: a@b.example\r\nSubject: hi\r\n" + ctype + b"\r\n  " + page)
+        assert facts.html.lstrip().startswith("<html>") and facts.html_only
+        assert facts.text == "Big savings" and facts.images == 2 and facts.tracking_pixels == 1
+    prose = read_facts(b"From: a@b.example\r\nSubject: hi\r\n\r\nUse <html> and <body> tags like this.")
+    assert prose.html == "" and prose.text == "Use <html> and <body> tags like this."
