@@ -97,7 +97,8 @@ class VaultBusy(VaultError):
 class VaultCorrupt(VaultError):
     default_hint = (
         "The file was damaged or altered outside butler; nothing was changed. "
-        "Restore it with `butler vault import BACKUP` from a backup."
+        "Restore it with `butler vault import BACKUP` from a backup, or, if a power loss may have torn the last "
+        "write, return to the last sound write with `butler vault recover` (it keeps a copy)."
     )
 
 

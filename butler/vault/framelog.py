@@ -25,7 +25,7 @@ from pathlib import Path
 from butler.errors import VaultCorrupt, VaultVersionError
 from butler.vault import crypto
 
-__all__ = ["FrameLog", "create_log", "write_log"]
+__all__ = ["FrameLog", "Recovery", "create_log", "write_log"]
 
 VERSION = 1
 HEADER = struct.Struct(">8sH16s8s16s")
@@ -41,6 +41,19 @@ MAX_FRAME = 64 * 1024 * 1024
 class _Commit:
     seq: int
     length: int
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `FrameLog.recover` found and did to one log."""
+
+    path: Path
+    recovered: bool  # False: the log was sound and nothing was written
+    damaged_slots: tuple[int, ...]  # commit records that did not authenticate (0 = A, 1 = B)
+    length: int  # bytes committed now
+    frames: int  # frames committed now, every one authenticated
+    past_commit: int  # bytes after the commit (an unfinished or lost write), kept in the copy
+    kept: Path | None  # a copy of the file as it was, when something was written
 
 
 def _slot_mac(meta_key: bytes, header: bytes, index: int, seq: int, length: int) -> bytes:
@@ -159,14 +172,23 @@ class FrameLog:
         commit = self._read_commit()
         if commit.seq < self._commit.seq:
             raise VaultCorrupt(f"{self.path} went back in time: commit {commit.seq} after {self._commit.seq}")
-        offset = self._end
-        while offset < commit.length:
+        for offset, plaintext in self._frames(self._end, commit.length):
+            yield offset, plaintext
+            self.frames_read += 1
+        self._end = max(self._end, commit.length)  # frames end exactly at the commit, or `_frames` raised
+        self._commit = commit
+
+    def _frames(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        """(offset, plaintext) of each frame from `start` to the committed length `end`; raises VaultCorrupt at the
+        first frame that is cut short, has an impossible length or does not authenticate."""
+        offset = start
+        while offset < end:
             head = os.pread(self._fd, FRAME_LEN.size, offset)
             if len(head) != FRAME_LEN.size:
                 raise VaultCorrupt(f"{self.path} is truncated at byte {offset}")
             (length,) = FRAME_LEN.unpack(head)
-            end = offset + FRAME_LEN.size + length
-            if length < crypto.NONCE_LEN + crypto.TAG_LEN or length > MAX_FRAME or end > commit.length:
+            frame_end = offset + FRAME_LEN.size + length
+            if length < crypto.NONCE_LEN + crypto.TAG_LEN or length > MAX_FRAME or frame_end > end:
                 raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: bad frame length")
             sealed = os.pread(self._fd, length, offset + FRAME_LEN.size)
             try:
@@ -174,10 +196,7 @@ class FrameLog:
             except crypto.InvalidKey:
                 raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: a frame does not authenticate") from None
             yield offset, plaintext
-            offset = end
-            self.frames_read += 1
-        self._end = offset
-        self._commit = commit
+            offset = frame_end
 
     def _reset_marker(self) -> Iterator[tuple[int, bytes]]:
         yield -1, b""  # tells the caller to drop what it indexed from the old file
@@ -193,6 +212,61 @@ class FrameLog:
             return crypto.open_(self._frame_key, sealed, self._aad(offset, length))
         except crypto.InvalidKey:
             raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: a frame does not authenticate") from None
+
+    # -- recovering ------------------------------------------------------------------------------------
+    def recover(self, keep: Path) -> Recovery:
+        """Bring the log back to its newest commit that authenticates, as do all the frames before it.
+
+        For a commit record torn by a power loss or a file cut short: the log returns to the last write both
+        agree on, losing at most the writes after it. Before anything is written, the file is copied to `keep`
+        (0600). A log that is sound is left alone. Raises VaultCorrupt when no commit can be trusted. The caller
+        holds the lock exclusive.
+        """
+        raw = os.pread(self._fd, DATA_START - HEADER_LEN, HEADER_LEN)
+        if len(raw) != DATA_START - HEADER_LEN or self._header[HEADER.size:] != b"\0" * (HEADER_LEN - HEADER.size):
+            raise VaultCorrupt(f"{self.path} cannot be recovered: its header is damaged")
+        size = os.fstat(self._fd).st_size
+        trusted: list[_Commit] = []
+        damaged: list[int] = []
+        for i in range(2):
+            seq, length, tag = SLOT.unpack_from(raw, i * SLOT.size)
+            if _slot_mac(self._meta_key, self._header, i, seq, length) == tag and seq % 2 == i:
+                trusted.append(_Commit(seq, length))
+            else:
+                damaged.append(i)
+        trusted.sort(key=lambda c: c.seq, reverse=True)
+        for commit in trusted:
+            if DATA_START <= commit.length <= size:
+                try:
+                    frames = sum(1 for _ in self._frames(DATA_START, commit.length))
+                except VaultCorrupt:
+                    continue
+                break
+        else:
+            raise VaultCorrupt(f"{self.path} cannot be recovered: no commit record agrees with the frames before it")
+        if not damaged and commit == trusted[0]:
+            return Recovery(self.path, False, (), commit.length, frames, size - commit.length, None)
+        self._copy_to(keep)
+        seq = trusted[0].seq + 1
+        if seq % 2 == commit.seq % 2:  # write the other slot: the commit we return to stays as it is
+            seq += 1
+        index = seq % 2
+        os.pwrite(self._fd, SLOT.pack(seq, commit.length, _slot_mac(self._meta_key, self._header, index, seq,
+                                                                      commit.length)), SLOT_OFFSETS[index])
+        os.fdatasync(self._fd)
+        self._commit, self._end = _Commit(-1, DATA_START), DATA_START  # follow from the start again
+        return Recovery(self.path, True, tuple(damaged), commit.length, frames, size - commit.length, keep)
+
+    def _copy_to(self, keep: Path) -> None:
+        fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            offset = 0
+            while chunk := os.pread(self._fd, 1 << 20, offset):
+                os.write(fd, chunk)
+                offset += len(chunk)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     # -- appending -------------------------------------------------------------------------------------
     def append(self, plaintexts: list[bytes]) -> list[int]:
