@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from butler.mail.errors import MailConfigError
 from butler.mail.settings import MailSettings
+from butler.mail.smtp import SmtpSender
 from butler.models import Intent, IntentStatus
 from butler.policy import PolicySet, load_home_policies
 from butler.vault import Vault
@@ -17,17 +18,22 @@ __all__ = [
     "MAIL_COLLECTION",
     "PASSWORD_ID",
     "SETTINGS_ID",
+    "SMTP_PASSWORD_ID",
     "load_intents",
     "load_mail_policies",
     "load_password",
     "load_settings",
+    "load_smtp_password",
     "save_password",
     "save_settings",
+    "save_smtp_password",
+    "smtp_sender",
 ]
 
 MAIL_COLLECTION = "mail"
 SETTINGS_ID = "settings"
 PASSWORD_ID = "imap-password"
+SMTP_PASSWORD_ID = "smtp-password"
 
 
 def load_settings(vault: Vault | None) -> MailSettings:
@@ -53,6 +59,27 @@ def load_password(vault: Vault) -> str:
     if record is None or not isinstance(record.data.get("value"), str):
         raise MailConfigError("no IMAP password is stored in the vault")
     return str(record.data["value"])
+
+
+def save_smtp_password(vault: Vault, password: str) -> None:
+    vault.put(MAIL_COLLECTION, SMTP_PASSWORD_ID, {"value": password})
+
+
+def load_smtp_password(vault: Vault) -> str | None:
+    """The SMTP password: its own record, else the IMAP password (most providers use one), else None."""
+    for record_id in (SMTP_PASSWORD_ID, PASSWORD_ID):
+        record = vault.get(MAIL_COLLECTION, record_id)
+        if record is not None and isinstance(record.data.get("value"), str):
+            return str(record.data["value"])
+    return None
+
+
+def smtp_sender(vault: Vault) -> SmtpSender | None:
+    """What sends `mailto:` unsubscribes for this vault's mailbox, or None when no SMTP server is set up."""
+    settings = load_settings(vault)
+    if not settings.smtp_configured:
+        return None
+    return SmtpSender(settings, load_smtp_password(vault))
 
 
 def load_intents(vault: Vault | None) -> list[Intent]:

@@ -53,9 +53,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--password-file", type=Path, help="read the password or app password from this file")
     p.add_argument("--offers", choices=("inbox", "folder"), default="inbox")
     p.add_argument("--keep-sender", action="append", default=[], metavar="ADDRESS_OR_@DOMAIN")
+    p.add_argument("--smtp-host", help="send mailto: unsubscribe requests through this server (none by default)")
+    p.add_argument("--smtp-port", type=int)
+    p.add_argument("--smtp-security", choices=("ssl", "starttls", "none"), default="ssl",
+                   help="none only to 127.0.0.1 unless --allow-plaintext")
+    p.add_argument("--smtp-user", help="default: --user")
+    p.add_argument("--smtp-from", help="the From address; default: the SMTP user")
+    p.add_argument("--smtp-password-file", type=Path, help="when it differs from the IMAP password")
     p.set_defaults(func=run_setup)
 
-    p = sub.add_parser("unsubscribe", help="one-click unsubscribe requests waiting for approval")
+    p = sub.add_parser("unsubscribe", help="unsubscribe requests (one-click, or mailto: by SMTP) awaiting approval")
     p.add_argument("action", choices=("list", "approve", "reject", "send", "letter"))
     p.add_argument("target", nargs="?", help="request id (approve/reject) or sender (letter)")
     p.set_defaults(func=run_unsubscribe)
@@ -222,9 +229,12 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_setup(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from butler.commands.common import unlock
     from butler.log import register_secret
-    from butler.mail.account import load_settings, save_password, save_settings
+    from butler.mail.account import load_settings, save_password, save_settings, save_smtp_password
+    from butler.mail.errors import MailConfigError
 
     if args.password_file:
         password = args.password_file.read_text(encoding="utf-8").strip()
@@ -238,20 +248,29 @@ def run_setup(args: argparse.Namespace) -> int:
         settings = load_settings(vault).model_copy(update={
             "host": args.host, "username": args.user, "port": args.port, "tls": not args.no_tls,
             "allow_plaintext": args.allow_plaintext, "offers": args.offers,
-            "keep_senders": tuple(args.keep_sender)})
-        settings = type(settings).model_validate(settings.model_dump())
+            "keep_senders": tuple(args.keep_sender), "smtp_host": args.smtp_host, "smtp_port": args.smtp_port,
+            "smtp_security": args.smtp_security, "smtp_username": args.smtp_user, "smtp_from": args.smtp_from})
+        try:
+            settings = type(settings).model_validate(settings.model_dump())
+        except ValidationError as exc:
+            raise MailConfigError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
         save_settings(vault, settings)
         save_password(vault, password)
+        if args.smtp_password_file:
+            smtp_password = args.smtp_password_file.read_text(encoding="utf-8").strip()
+            register_secret(smtp_password)
+            save_smtp_password(vault, smtp_password)
     finally:
         vault.close()
-    print(f"stored the mail settings for {args.user}@{args.host}")
+    print(f"stored the mail settings for {args.user}@{args.host}"
+          + (f"; mailto: unsubscribes go through {args.smtp_host}" if args.smtp_host else ""))
     return 0
 
 
 def run_unsubscribe(args: argparse.Namespace) -> int:
     from butler.commands.common import unlock
     from butler.mail import unsubscribe
-    from butler.mail.account import load_settings
+    from butler.mail.account import load_settings, smtp_sender
 
     if args.action == "letter":
         if not args.target:
@@ -263,13 +282,15 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             for item in unsubscribe.pending(vault):
-                print(f"{item['id']}  {item['sender']}  {item['url']}  {' '.join(item.get('reasons', []))}")
+                target = item.get("url") or f"mailto:{item.get('to')}"
+                print(f"{item['id']}  {item['sender']}  {target}  {' '.join(item.get('reasons', []))}")
         elif args.action in ("approve", "reject"):
             item = unsubscribe.approve(vault, args.target or "", reject=args.action == "reject")
             print(f"{item['id']}: {item['state']}")
         else:
             settings = load_settings(vault)
-            for result in unsubscribe.send_approved(vault, allow_loopback=settings.allow_loopback_unsubscribe):
+            for result in unsubscribe.send_approved(vault, allow_loopback=settings.allow_loopback_unsubscribe,
+                                                    smtp=smtp_sender(vault)):
                 print(f"{result['sender']}: {result.get('status', result.get('error'))}")
     finally:
         vault.close()

@@ -166,6 +166,7 @@ class MailSweep:
         if unsub:
             info["list_unsubscribe"] = unsub[:1000]
             info["one_click"] = "list-unsubscribe=one-click" in headers.get("list-unsubscribe-post", "").lower()
+            info["mailto"] = "mailto:" in unsub.lower()
 
     # -- recovery and learning ----------------------------------------------------------------------------
     def _recover(self) -> int:
@@ -237,7 +238,8 @@ class MailSweep:
                 reads[str(moved["sender"])] += 1
         for sender, info in self.state.senders.items():
             info["read"] = max(int(info.get("read", 0)), reads[sender])
-            if (info.get("one_click") and not info["read"] and not info.get("unsubscribed")
+            reachable = info.get("one_click") or (info.get("mailto") and self.settings.smtp_configured)
+            if (reachable and not info["read"] and not info.get("unsubscribed")
                     and int(info.get("moved", 0)) >= self.settings.unsubscribe_after_unread):
                 report.unsubscribe_candidates.append(sender)
 

@@ -1,10 +1,14 @@
-"""Unsubscribing per RFC 8058, only through the approval queue, and the GDPR letter for senders who ignore it.
+"""Unsubscribing per RFC 8058 (or by mail, when SMTP is set up), only through the approval queue, and the GDPR
+letter for senders who ignore it.
 
-Butler unsubscribes only when the sender offers `List-Unsubscribe-Post: List-Unsubscribe=One-Click` with an
-https URI in `List-Unsubscribe`, by POSTing the body `List-Unsubscribe=One-Click`. It never opens links found in
-the message body, never follows redirects, and refuses private, loopback and link-local addresses (loopback
-only with an explicit allowance, for tests and local setups). Each request waits in the vault's `approvals`
-collection until the person approves it, unless they set a standing rule; it is sent at most once.
+Butler unsubscribes when the sender offers `List-Unsubscribe-Post: List-Unsubscribe=One-Click` with an https URI
+in `List-Unsubscribe`, by POSTing the body `List-Unsubscribe=One-Click`. It never opens links found in the
+message body, never follows redirects, and refuses private, loopback and link-local addresses (loopback only
+with an explicit allowance, for tests and local setups). A sender that offers only a `mailto:` URI (RFC 2369)
+is written to, through the person's SMTP server, and only when one is set up: one message to that one address,
+with the subject and body the URI names (RFC 6068); other fields in the URI (To, Cc, Bcc, …) are ignored, so
+the sender cannot add recipients. Each request waits in the vault's `approvals` collection until the person
+approves it, unless they set a standing rule; it is sent at most once.
 """
 
 from __future__ import annotations
@@ -14,22 +18,58 @@ import ipaddress
 import re
 import secrets
 import socket
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
+from butler.errors import ButlerError
 from butler.mail.errors import UnsubscribeRefused
 from butler.policy import PolicySet, UnsubscribeAction, Verdict, evaluate
 from butler.vault import Vault
 
-__all__ = ["APPROVALS", "KIND", "approve", "objection_letter", "one_click_url", "pending", "propose",
-           "send_approved"]
+if TYPE_CHECKING:
+    from butler.mail.smtp import SmtpSender
+
+__all__ = ["APPROVALS", "KIND", "MailtoRequest", "approve", "mailto_request", "objection_letter", "one_click_url",
+           "pending", "propose", "send_approved"]
 
 APPROVALS = "approvals"
 KIND = "unsubscribe"
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 _URI = re.compile(r"<\s*([^>\s]{1,2000})\s*>")
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+
+
+@dataclass(frozen=True)
+class MailtoRequest:
+    """One unsubscribe message: to one address, with the subject and body a `mailto:` URI names."""
+
+    to: str
+    subject: str
+    body: str
+
+
+def mailto_request(headers: dict[str, str]) -> MailtoRequest:
+    """The first usable `mailto:` URI in List-Unsubscribe (RFC 2369, RFC 6068); else UnsubscribeRefused.
+
+    Exactly one plain address is accepted; the URI's subject and body are kept (decoded, without line breaks in
+    the subject) and every other field is ignored, so a sender cannot add recipients or headers.
+    """
+    for uri in _URI.findall(headers.get("list-unsubscribe", "")):
+        if not uri.lower().startswith("mailto:"):
+            continue
+        target, _, query = uri[len("mailto:"):].partition("?")
+        address = unquote(target)
+        if not _ADDRESS.fullmatch(address):
+            continue  # several addresses, a display name, control characters: not one plain address
+        fields = {k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)}
+        subject = " ".join(fields.get("subject", "").split())[:200] or "unsubscribe"
+        body = fields.get("body", "").replace("\r\n", "\n").replace("\r", "\n")[:2000]
+        return MailtoRequest(address, subject, body)
+    raise UnsubscribeRefused("List-Unsubscribe has no mailto: URI with one plain address")
 
 
 def one_click_url(headers: dict[str, str], *, allow_loopback: bool = False) -> str:
@@ -76,27 +116,37 @@ def pending(vault: Vault) -> list[dict[str, Any]]:
 
 
 def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: PolicySet | None = None,
-            standing_rule: bool = False, allow_loopback: bool = False, why: str = "") -> dict[str, Any] | None:
-    """Queue a one-click unsubscribe from `sender` (approved at once under a standing rule); None if refused."""
+            standing_rule: bool = False, allow_loopback: bool = False, why: str = "",
+            by_mail: bool = False) -> dict[str, Any] | None:
+    """Queue an unsubscribe from `sender` (approved at once under a standing rule); None if refused.
+
+    One-click comes first; a `mailto:` request only when `by_mail` (an SMTP server is set up).
+    """
     if any(d.get("sender") == sender and d.get("state") in ("pending", "approved", "done") for _, d in _items(vault)):
         return None
+    target: dict[str, Any]
     try:
-        url = one_click_url(headers, allow_loopback=allow_loopback)
+        target = {"method": "one-click", "url": one_click_url(headers, allow_loopback=allow_loopback)}
     except UnsubscribeRefused:
-        return None
+        if not by_mail:
+            return None
+        try:
+            request = mailto_request(headers)
+        except UnsubscribeRefused:
+            return None
+        target = {"method": "mailto", "to": request.to, "subject": request.subject, "body": request.body}
     reasons = [why] if why else []
     verdict = Verdict.ASK
     if policies is not None:
-        decision = evaluate(UnsubscribeAction(sender=sender, method="one-click"), policies)
+        decision = evaluate(UnsubscribeAction(sender=sender, method=target["method"]), policies)
         if decision.verdict is Verdict.DENY:
             return None
         reasons += [r.text for r in decision.reasons]
         verdict = decision.verdict
     state = "approved" if standing_rule and verdict is not Verdict.DENY else "pending"
     item_id = f"unsub-{secrets.token_hex(4)}"
-    item: dict[str, Any] = {"id": item_id, "kind": KIND, "sender": sender, "method": "one-click",
-            "url": url, "state": state, "reasons": reasons,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    item: dict[str, Any] = {"id": item_id, "kind": KIND, "sender": sender, **target, "state": state,
+                            "reasons": reasons, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     vault.put(APPROVALS, item_id, item, expected_version=0)
     vault.audit.append("mail.unsubscribe.proposed", sender, {"id": item_id, "state": state})
     return item
@@ -111,12 +161,14 @@ def approve(vault: Vault, item_id: str, *, reject: bool = False) -> dict[str, An
     return vault.update(APPROVALS, item_id, change).data
 
 
-def send_approved(vault: Vault, *, allow_loopback: bool = False,
-                  transport: httpx.BaseTransport | None = None) -> list[dict[str, Any]]:
-    """POST every approved request once. The item is marked done before sending: at most once, never twice."""
+def send_approved(vault: Vault, *, allow_loopback: bool = False, transport: httpx.BaseTransport | None = None,
+                  smtp: SmtpSender | None = None) -> list[dict[str, Any]]:
+    """Send every approved request once: a one-click POST, or a `mailto:` message through `smtp`. The item is
+    marked done before sending: at most once, never twice. A `mailto:` request waits, approved, while no SMTP
+    server is set up."""
     sent = []
     for item_id, data in _items(vault):
-        if data.get("state") != "approved":
+        if data.get("state") != "approved" or (data.get("method") == "mailto" and smtp is None):
             continue
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -127,18 +179,27 @@ def send_approved(vault: Vault, *, allow_loopback: bool = False,
 
         try:
             item = vault.update(APPROVALS, item_id, claim).data
-            check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
+            if item.get("method") != "mailto":
+                check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
         except UnsubscribeRefused as exc:
             vault.audit.append("mail.unsubscribe.refused", str(data.get("sender")), {"why": exc.message})
             continue
         result: dict[str, Any] = {"id": item_id, "sender": item["sender"]}
-        try:
-            with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
-                response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
-                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-            result["status"] = response.status_code
-        except httpx.HTTPError as exc:
-            result["error"] = type(exc).__name__
+        if item.get("method") == "mailto" and smtp is not None:
+            try:
+                result["message_id"] = smtp.send(str(item["to"]), str(item.get("subject") or "unsubscribe"),
+                                                 str(item.get("body") or ""))
+                result["status"] = f"mailed {item['to']}"
+            except ButlerError as exc:
+                result["error"] = exc.message
+        else:
+            try:
+                with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
+                    response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
+                                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+                result["status"] = response.status_code
+            except httpx.HTTPError as exc:
+                result["error"] = type(exc).__name__
         vault.put(APPROVALS, item_id, {**item, **{k: v for k, v in result.items() if k in ("status", "error")}})
         vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
         sent.append(result)
