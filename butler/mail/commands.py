@@ -267,6 +267,23 @@ def run_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _letter(vault: Any, sender: str) -> str:
+    """The GDPR objection to `sender`, dated and worded from the unsubscribe butler sent, signed with the name in
+    the person's profile; placeholders where the vault does not know."""
+    from butler.mail import unsubscribe
+
+    sent = sorted((r.data for r in vault.records(unsubscribe.APPROVALS) if r.data.get("kind") == unsubscribe.KIND
+                   and r.data.get("sender") == sender and r.data.get("state") == "done"),
+                  key=lambda d: str(d.get("sent_at", "")))
+    profile = vault.get("profile", "me")
+    person = str(profile.data.get("name", "")) if profile is not None else ""
+    if not sent:
+        return unsubscribe.objection_letter(sender, unsubscribed_on="[date]", person=person, method="")
+    last = sent[-1]
+    return unsubscribe.objection_letter(sender, unsubscribed_on=str(last.get("sent_at", "[date]"))[:10],
+                                        person=person, method=str(last.get("method", "one-click")))
+
+
 def run_unsubscribe(args: argparse.Namespace) -> int:
     from butler.commands.common import unlock
     from butler.mail import unsubscribe
@@ -276,7 +293,8 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
         if not args.target:
             print("name the sender: butler mail unsubscribe letter SENDER", file=sys.stderr)
             return 2
-        print(unsubscribe.objection_letter(args.target, unsubscribed_on="[date]"))
+        with unlock(quiet=True).vault as vault:
+            print(_letter(vault, args.target))
         return 0
     vault = unlock().vault
     try:

@@ -206,10 +206,17 @@ def send_approved(vault: Vault, *, allow_loopback: bool = False, transport: http
     return sent
 
 
-def objection_letter(sender: str, *, unsubscribed_on: str, person: str = "", messages_since: int = 0) -> str:
-    """A GDPR Art. 21(2)-(3) objection to direct marketing, for a sender who kept writing after unsubscribing."""
+_HOW = {"one-click": "using the one-click unsubscribe mechanism you provide (RFC 8058)",
+        "mailto": "by writing to the unsubscribe address your messages name (List-Unsubscribe)"}
+
+
+def objection_letter(sender: str, *, unsubscribed_on: str, person: str = "", messages_since: int = 0,
+                     method: str = "one-click") -> str:
+    """A GDPR Art. 21(2)-(3) objection to direct marketing, for a sender who kept writing after unsubscribing
+    (`method`: how the unsubscribe was sent, "one-click" or "mailto")."""
     domain = sender.rpartition("@")[2] or sender
     signature = person or "[your name]"
+    how = _HOW.get(method, "using the unsubscribe mechanism you provide")
     return f"""To: the data protection officer of {domain}
 Subject: Objection to direct marketing under Article 21(2) GDPR
 
@@ -217,8 +224,8 @@ I object, under Article 21(2) of the General Data Protection Regulation, to the 
 for direct marketing, including profiling related to it. Under Article 21(3) my data must no longer be
 processed for such purposes.
 
-I unsubscribed from your mailings (sender {sender}) on {unsubscribed_on} using the one-click unsubscribe
-mechanism you provide (RFC 8058). Since then I have received {messages_since or 'further'} marketing message(s).
+I unsubscribed from your mailings (sender {sender}) on {unsubscribed_on} {how}.
+Since then I have received {messages_since or 'further'} marketing message(s).
 
 Please:
 1. stop all direct marketing to me, by every channel, without undue delay;

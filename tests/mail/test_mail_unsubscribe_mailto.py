@@ -204,3 +204,25 @@ def test_a_real_sweep_proposes_mailto_only_senders_only_when_smtp_is_set_up(
     save_smtp_password(vault, SMTP_PASSWORD)
     assert "asked by mail to unsub@mailonly.example" in approvals.decide(vault, queued[True][0]["id"], approve=True)
     assert [rcpt for _, rcpt, _ in inbox.received] == [["unsub@mailonly.example"]]
+
+
+def test_the_objection_letter_says_when_and_how_butler_unsubscribed(vault: Vault, smtp: tuple[Inbox, int],
+                                                                    tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.helpers.vaultkit import passphrase_file, run_main
+
+    _set_up_smtp(vault, smtp[1])
+    vault.put("profile", "me", {"name": "Ana Example"})
+    item = propose(vault, SENDER, MAILTO_ONLY, by_mail=True)
+    assert item is not None
+    approvals.decide(vault, item["id"], approve=True)
+    vault.close()
+    env = {"BUTLER_PASSPHRASE_FILE": str(passphrase_file(tmp_path / "pp"))}
+    out = run_main("mail", "unsubscribe", "letter", SENDER, env=env)
+    assert out.returncode == 0, out.stderr
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert f"on {today} by writing to the unsubscribe address your messages name" in out.stdout
+    assert "Article 21(2)" in out.stdout and out.stdout.rstrip().endswith("Ana Example")
+    unknown = run_main("mail", "unsubscribe", "letter", "other@shop.example", env=env)
+    assert unknown.returncode == 0 and "on [date] using the unsubscribe mechanism you provide" in unknown.stdout
