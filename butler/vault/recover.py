@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from butler import paths
+from butler.atomic import fsync_dir
 from butler.vault import audit, store
 from butler.vault.framelog import FrameLog, Recovery
 from butler.vault.lock import HomeLock
@@ -36,6 +37,7 @@ def recover_vault(home: Path, passphrase: str) -> list[Recovery]:
                     results.append(log.recover(path.with_name(f"{path.name}.damaged-{stamp}")))
                 finally:
                     log.close()
+            fsync_dir(home)  # the copies' names are on disk before anyone relies on them
     finally:
         lock.close()
     with store.Vault(home, data_key) as vault:  # what a normal open would say, and the audit chain, checked
