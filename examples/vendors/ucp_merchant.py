@@ -8,6 +8,10 @@
     POST /ucp/v1/checkout-sessions/{id}/complete     place order   │ buyer_consent extensions
     POST /ucp/v1/checkout-sessions/{id}/cancel       cancel        ┘
     GET  /ucp/v1/orders/{id}                         the order (dev.ucp.shopping.order)
+    POST /psp/tokenize                               the card tokenizer (see `ucp_tokenizer`)
+
+Payment handlers: `invoice` (pay later, nothing to send) and `card_tokenizer` (UCP's shared Tokenization API:
+the platform tokenizes the card at the handler's `token_url`, then completes with the token).
 
 Amounts are integers in minor units. Every request under /ucp/v1 needs `Authorization: Bearer <api_key>` and a
 `UCP-Agent` header; mutating requests honour `Idempotency-Key` (same key and body → the stored answer, same key
@@ -28,6 +32,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from examples.vendors.ucp_tokenizer import HANDLER_ID as CARD_HANDLER_ID
+from examples.vendors.ucp_tokenizer import Tokenizer
 
 __all__ = ["DISCOUNTS", "ITEMS", "SHIPPING_OPTIONS", "VERSION", "make_app"]
 
@@ -59,7 +66,9 @@ DISCOUNTS: dict[str, tuple[str, int, int]] = {
 }
 CURRENCY = "EUR"
 PAYMENT_HANDLER = {"id": "invoice", "name": "com.example.invoice", "version": VERSION,
-                   "spec": "https://example.com/specs/payments/invoice", "instrument_schemas": []}
+                   "spec": "https://example.com/specs/payments/invoice",
+                   "config_schema": "https://example.com/specs/payments/invoice_config.json",
+                   "instrument_schemas": [], "config": {}}
 
 
 def _error(status: int, code: str, content: str) -> JSONResponse:
@@ -99,6 +108,12 @@ def make_app(*, version: str = VERSION, api_key: str = "ucp-merchant-key",
     app = FastAPI(title="UCP example merchant", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.merchant = state
     app.state.log = state.log
+    tokenizer = Tokenizer()
+    tokenizer.mount(app)
+    app.state.tokenizer = tokenizer
+
+    def handlers(request: Request) -> list[dict[str, Any]]:
+        return [PAYMENT_HANDLER, tokenizer.handler(str(request.base_url).rstrip("/"), state.version)]
 
     @app.get("/.well-known/ucp")
     async def profile(request: Request) -> dict[str, Any]:
@@ -114,7 +129,7 @@ def make_app(*, version: str = VERSION, api_key: str = "ucp-merchant-key",
                     {"name": name, "version": state.version, **({"extends": parent} if parent else {})}
                     for name, parent in state.capabilities],
             },
-            "payment": {"handlers": [PAYMENT_HANDLER]},
+            "payment": {"handlers": handlers(request)},
         }
 
     @app.middleware("http")
@@ -244,7 +259,7 @@ def make_app(*, version: str = VERSION, api_key: str = "ucp-merchant-key",
         session: dict[str, Any] = {"id": state.new_id("chk"), "links": [
             {"type": "terms_of_service", "url": "https://merchant.example/terms"},
             {"type": "privacy_policy", "url": "https://merchant.example/privacy"}],
-            "payment": {"handlers": [PAYMENT_HANDLER], "instruments": []}}
+            "payment": {"handlers": handlers(request), "instruments": []}}
         problem = apply(session, body)
         if problem is not None:
             return problem
@@ -279,7 +294,14 @@ def make_app(*, version: str = VERSION, api_key: str = "ucp-merchant-key",
         if session["status"] != "ready_for_complete":
             return _error(409, "checkout_not_ready", f"the checkout is {session['status']}")
         payment = (await request.json()).get("payment_data") or {}
-        if payment.get("handler_id") != PAYMENT_HANDLER["id"]:
+        if payment.get("handler_id") == CARD_HANDLER_ID:
+            declined = tokenizer.redeem((payment.get("credential") or {}).get("token"), session_id)
+            if declined is not None:
+                return _error(400, *declined)
+            instrument = {k: payment[k] for k in ("id", "handler_id", "type", "brand", "last_digits") if k in payment}
+            session["payment"] = {**session["payment"], "instruments": [instrument],
+                                  "selected_instrument_id": instrument.get("id")}
+        elif payment.get("handler_id") != PAYMENT_HANDLER["id"]:
             return _error(400, "payment_declined", "unknown payment handler")
         order_id = state.new_id("ord")
         session["status"] = "completed"

@@ -36,6 +36,7 @@ from butler.sdk import (
     Purchase,
     SecretSpec,
 )
+from butler_ucp.payment import handler_for, payment_data
 
 __all__ = [
     "SUPPORTED_CAPABILITIES",
@@ -123,7 +124,8 @@ class UcpSettings(_Frozen):
                                    description="the person's MyTerms agreement; sets the buyer consent sent")
     buyer: Buyer | None = Field(default=None, description="who buys (email is required to complete)")
     shipping: Shipping | None = Field(default=None, description="where and how to ship, when the merchant ships")
-    payment_handler: str = Field(default="invoice", description="the merchant's payment handler id to pay with")
+    payment_handler: str = Field(default="invoice", description="the merchant's payment handler id to pay with "
+                                 "(one that tokenizes cards needs the card secrets)")
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="the currency to buy in")
 
     @field_validator("myterms_agreement")
@@ -176,7 +178,12 @@ class UcpConnector(Connector):
         capabilities=frozenset({Capability.LIST_OFFERS, Capability.CHECKOUT, Capability.CONTRACT_STATUS,
                                 Capability.CANCEL}),
         allowed_hosts=("127.0.0.1",),
-        secrets=(SecretSpec(name="api_key", description="the merchant's API key for agents"),),
+        secrets=(SecretSpec(name="api_key", description="the merchant's API key for agents"),
+                 SecretSpec(name="card_number", description="to pay by card: the card number (only the "
+                            "merchant's tokenizer sees it)"),
+                 SecretSpec(name="card_expiry", description="to pay by card: its expiry, MM/YYYY"),
+                 SecretSpec(name="card_cvc", description="to pay by card: its security code"),
+                 SecretSpec(name="card_name", description="to pay by card: the name on it")),
         settings=UcpSettings,
     )
 
@@ -353,8 +360,12 @@ class UcpConnector(Connector):
         return None
 
     async def complete_checkout(self, session_id: str, *, idempotency_key: str) -> Purchase:
-        """Place the order; the same key gives the same purchase and never a second order."""
-        body = {"payment_data": {"id": "butler", "handler_id": self.ucp_settings.payment_handler, "type": "invoice"}}
+        """Pay with the settings' payment handler and place the order (see `butler_ucp.payment`); the same key
+        gives the same purchase and never a second order."""
+        current = await self.get_checkout(session_id)
+        handler = handler_for(current.raw, self.ucp_settings.payment_handler)
+        body = {"payment_data": await payment_data(self.ctx, session_id, handler, base_url=self.ucp_settings.base_url,
+                                                   idempotency_key=idempotency_key)}
         wire = await self._call("POST", f"/checkout-sessions/{session_id}/complete", json=body,
                                 idempotency_key=idempotency_key)
         session = self._session(wire)
