@@ -48,8 +48,7 @@ def approve_everything():  # what the approvals screen does when the person pres
     reader = VaultReader(unlocked.vault, unlocked.source)
     try:
         for item in reader.approvals():
-            if item.kind in ("purchase", "renewal"):
-                print(f"APPROVED {item.kind}: {reader.decide(item.id, approve=True)}")
+            print(f"APPROVED {item.kind}: {reader.decide(item.id, approve=True)}")
         with reader.locked() as vault:
             print(f"PURCHASES {sum(1 for _ in vault.records('purchases'))}")
     finally:
@@ -62,9 +61,10 @@ sys.exit(run_demo(tui=True))
 """
 
 
-def test_approving_the_demo_purchase_in_the_ui_buys_it(tmp_path: Path) -> None:
+def test_approving_the_demo_items_in_the_ui_carries_them_out(tmp_path: Path) -> None:
     """The demo's vendors stay up while its terminal UI is open, and its connectors are enabled like a person's:
-    approving the negotiated purchase and the renewal proposal there carries them out."""
+    approving the MyTerms counter-offer, the negotiated purchase and the renewal proposal there carries them
+    out."""
     env_tmp = tmp_path / "tmp"
     env_tmp.mkdir()
     proc = subprocess.run([sys.executable, "-c", _APPROVE_IN_THE_UI], capture_output=True, text=True, timeout=120,
@@ -77,5 +77,7 @@ def test_approving_the_demo_purchase_in_the_ui_buys_it(tmp_path: Path) -> None:
     waiting = re.search(r"waiting for your approval: buy from (\w+) at (\d+\.\d\d [A-Z]{3})", out)
     assert bought and waiting and bought.groups() == waiting.groups()  # the negotiated price, from that vendor
     assert re.search(r"APPROVED renewal: .*(bought|renewed|cancelled|switched)", out), out
+    assert re.search(r"APPROVED myterms-counter-offer: .*agreed on SD-BASE-A", out), out
+    assert len(re.findall(r"^APPROVED ", out, re.MULTILINE)) == 3
     purchases = re.search(r"PURCHASES (\d+)", out)
     assert purchases and int(purchases.group(1)) >= 2

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,9 @@ def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> i
     os.environ.update(BUTLER_HOME=str(home), BUTLER_KEYRING="none")
     os.environ.pop("BUTLER_PASSPHRASE_FILE", None)
     try:
-        # the example vendors stay up until the terminal UI closes, so approving the purchase there buys it
-        with _vendor_servers(root) as vendors:
-            code = _run(root, home, vendors, say)
+        # the example vendors stay up until the terminal UI closes, so approving an item there carries it out
+        with _vendor_servers(root) as servers:
+            code = _run(root, home, servers, say)
             if tui if tui is not None else (sys.stdin.isatty() and sys.stdout.isatty()):
                 from butler.commands.tui import run as run_tui
 
@@ -96,7 +97,7 @@ def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> i
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _run(root: Path, home: Path, vendors: dict[str, str], say: Say) -> int:
+def _run(root: Path, home: Path, servers: _Servers, say: Say) -> int:
     from butler.policy import EvalContext, evaluate, load_policies
     from butler.vault import Vault
 
@@ -136,10 +137,10 @@ def _run(root: Path, home: Path, vendors: dict[str, str], say: Say) -> int:
                 say(f"    {reason.rule_id} ({reason.location}): {reason.text}")
 
         _section(say, "connectors")
-        _enable_vendors(vault, vendors, say)
+        _enable_vendors(vault, servers.vendors, say)
 
         _section(say, "terms (IEEE 7012 MyTerms)")
-        terms_ok = asyncio.run(_terms(root, vault, policies, say))
+        terms_ok = asyncio.run(_terms(vault, policies, servers.myterms, say))
 
         _section(say, "negotiation (intent: cheaper energy, phone, insurance, a kettle)")
         deals = asyncio.run(_negotiate(vault, policies, spent, say))
@@ -166,42 +167,48 @@ def _run(root: Path, home: Path, vendors: dict[str, str], say: Say) -> int:
     return 0
 
 
-async def _terms(root: Path, vault: Any, policies: Any, say: Say) -> int:
-    from butler.loopback import live_server as serve
+async def _terms(vault: Any, policies: Any, vendors: list[tuple[str, str]], say: Say) -> int:
     from butler.terms import proffer, verify_records
 
-    _importable(root)
-    from examples import myterms_vendor as example
-    vendors = [
-        ("accepts SD-BASE", example.Behaviour(accepts=("SD-BASE",))),
-        ("wants analytics", example.Behaviour(accepts=("SD-BASE-A",), alternative="SD-BASE-A")),
-        ("refuses", example.Behaviour(accepts=(), alternative=None)),
-    ]
     answered = 0
-    for label, behaviour in vendors:
-        with serve(example.make_app(behaviour)) as url:
-            outcome = await proffer(vault, url, policies=policies)
-            answered += 1
-            say(f"vendor that {label} ({url}): {outcome.status.value}")
-            say("    " + outcome.describe().replace("\n", "\n    "))
-            chain = verify_records(vault, outcome.vendor)
-            chain.raise_for_problems()
-            say(f"    {chain.records} signed records, chain verified")
+    for label, url in vendors:
+        outcome = await proffer(vault, url, policies=policies)
+        answered += 1
+        say(f"vendor that {label} ({url}): {outcome.status.value}")
+        say("    " + outcome.describe().replace("\n", "\n    "))
+        chain = verify_records(vault, outcome.vendor)
+        chain.raise_for_problems()
+        say(f"    {chain.records} signed records, chain verified")
     return answered
 
 
+@dataclass(frozen=True)
+class _Servers:
+    vendors: dict[str, str]  # example vendor name → base URL
+    myterms: list[tuple[str, str]]  # (how the MyTerms vendor answers, base URL)
+
+
 @contextmanager
-def _vendor_servers(root: Path) -> Iterator[dict[str, str]]:
-    """The example vendors on loopback for the length of the demo: name → base URL."""
+def _vendor_servers(root: Path) -> Iterator[_Servers]:
+    """The example vendors and the three MyTerms vendors on loopback, for the length of the demo."""
     from butler.loopback import live_server
 
     _importable(root)
     from butler import registry
+    from examples import myterms_vendor
     from examples.vendors import VENDORS, make_app
 
+    answers = [
+        ("accepts SD-BASE", myterms_vendor.Behaviour(accepts=("SD-BASE",))),
+        ("wants analytics", myterms_vendor.Behaviour(accepts=("SD-BASE-A",), alternative="SD-BASE-A")),
+        ("refuses", myterms_vendor.Behaviour(accepts=(), alternative=None)),
+    ]
     try:
-        with ExitStack() as servers:
-            yield {name: servers.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()}
+        with ExitStack() as running:
+            yield _Servers(
+                vendors={name: running.enter_context(live_server(make_app(spec))) for name, spec in VENDORS.items()},
+                myterms=[(label, running.enter_context(live_server(myterms_vendor.make_app(behaviour))))
+                         for label, behaviour in answers])
     finally:
         for name in VENDORS:
             registry.withdraw(f"example-{name}")  # provided by `_enable_vendors`
