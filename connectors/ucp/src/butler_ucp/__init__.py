@@ -10,18 +10,17 @@ intersection algorithm says). The SDK capabilities map onto the checkout REST bi
     cancel            cancel a checkout session that is not completed
 
 `start_checkout`, `update_checkout`, `get_checkout`, `complete_checkout` and `order_status` expose the rest:
-discount codes, buyer, fulfillment and the order. Every mutating call carries an `Idempotency-Key`.
+discount codes, buyer, fulfillment and the order. Every mutating call carries an `Idempotency-Key`. The data
+(settings, buyer, sessions, orders) is in `butler_ucp.models`; paying is in `butler_ucp.payment`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from butler.sdk import (
     Capability,
@@ -29,12 +28,21 @@ from butler.sdk import (
     Contract,
     FatalError,
     Manifest,
-    Money,
     Offer,
     OfferQuery,
     OfferUnavailable,
     Purchase,
     SecretSpec,
+)
+from butler_ucp.models import (
+    Buyer,
+    CheckoutSession,
+    OrderStatus,
+    PostalAddress,
+    Shipping,
+    UcpSettings,
+    consent_for,
+    money,
 )
 from butler_ucp.payment import handler_for, payment_data
 
@@ -60,109 +68,10 @@ ORDER = "dev.ucp.shopping.order"
 CATALOG = "com.example.catalog"
 SUPPORTED_CAPABILITIES: frozenset[str] = frozenset({CHECKOUT, FULFILLMENT, DISCOUNT, BUYER_CONSENT, ORDER, CATALOG})
 
-_AGREEMENT = re.compile(r"^SD-BASE(?:-(?P<mods>[A-Z0-9]+(?:-[A-Z0-9]+)*))?$")
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF"})
-_THREE_DECIMAL = frozenset({"KWD", "BHD", "TND", "JOD", "OMR", "IQD", "LYD"})
 
-
-def consent_for(agreement: str) -> dict[str, bool]:
-    """The UCP buyer consent (`buyer.consent`) a MyTerms service-delivery agreement allows.
-
-    SD-BASE allows the service only: no analytics, no marketing, no sale of data. The `A` modifier (SD-BASE-A…)
-    allows first-party analytics. Marketing and sale of data are never consented to on the person's behalf;
-    `preferences` (remembering the person's choices to deliver the service) is part of service delivery.
-    Raises ValueError for an id that is not an SD-BASE agreement.
-    """
-    match = _AGREEMENT.match(agreement)
-    if match is None:
-        raise ValueError(f"{agreement!r} is not a MyTerms SD-BASE agreement id")
-    mods = (match.group("mods") or "").split("-")
-    analytics = any(mod.startswith("A") for mod in mods)
-    return {"analytics": analytics, "preferences": True, "marketing": False, "sale_of_data": False}
-
-
-def _digits(currency: str) -> int:
-    return 0 if currency in _ZERO_DECIMAL else 3 if currency in _THREE_DECIMAL else 2
-
-
-def _money(minor: int, currency: str) -> Money:
-    return Money(amount=Decimal(minor).scaleb(-_digits(currency)), currency=currency)
-
-
-class _Frozen(BaseModel):
+class _Negotiated(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-
-class PostalAddress(_Frozen):
-    """A UCP postal address (schema `types/postal_address.json`)."""
-
-    street_address: str
-    address_locality: str
-    postal_code: str
-    address_country: str = Field(min_length=2, max_length=2)
-    address_region: str | None = None
-
-
-class Buyer(_Frozen):
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-
-
-class Shipping(_Frozen):
-    """Ship to `address` with the merchant's option `option_id` (e.g. "standard")."""
-
-    address: PostalAddress
-    option_id: str | None = None
-
-
-class UcpSettings(_Frozen):
-    base_url: str = Field(default="http://127.0.0.1:8300", description="the merchant (profile at /.well-known/ucp)")
-    agent_profile: str = Field(default="https://butler.invalid/profiles/ucp-2026-01-11.json",
-                               description="platform profile URI sent in the UCP-Agent header")
-    myterms_agreement: str = Field(default="SD-BASE",
-                                   description="the person's MyTerms agreement; sets the buyer consent sent")
-    buyer: Buyer | None = Field(default=None, description="who buys (email is required to complete)")
-    shipping: Shipping | None = Field(default=None, description="where and how to ship, when the merchant ships")
-    payment_handler: str = Field(default="invoice", description="the merchant's payment handler id to pay with "
-                                 "(one that tokenizes cards needs the card secrets)")
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="the currency to buy in")
-
-    @field_validator("myterms_agreement")
-    @classmethod
-    def _known_agreement(cls, value: str) -> str:
-        consent_for(value)
-        return value
-
-
-class CheckoutSession(_Frozen):
-    """A UCP checkout session, reduced to what butler decides on; `raw` keeps the merchant's answer."""
-
-    id: str
-    status: str
-    currency: str
-    items: tuple[tuple[str, int], ...]
-    subtotal: Money
-    discount: Money
-    fulfillment: Money
-    total: Money
-    discount_codes: tuple[str, ...] = ()
-    applied_discounts: tuple[str, ...] = ()
-    messages: tuple[dict[str, Any], ...] = ()
-    order_id: str | None = None
-    raw: dict[str, Any] = Field(default_factory=dict)
-
-
-class OrderStatus(_Frozen):
-    id: str
-    checkout_id: str
-    permalink_url: str
-    status: str
-    total: Money | None = None
-    line_items: tuple[dict[str, Any], ...] = ()
-
-
-class _Negotiated(_Frozen):
     version: str
     endpoint: str
     capabilities: frozenset[str]
@@ -256,7 +165,7 @@ class UcpConnector(Connector):
         answer = await self._call("GET", "/items")
         currency = str(answer.get("currency", "EUR"))
         offers = [Offer(id=item["id"], vendor_id=self.vendor_id, product=item["title"], category="shop",
-                        price=_money(int(item["price"]), currency), period="once",
+                        price=money(int(item["price"]), currency), period="once",
                         attributes={"ucp_item": item})
                   for item in answer.get("items", [])]
         if query.keywords:
@@ -297,9 +206,9 @@ class UcpConnector(Connector):
         return CheckoutSession(
             id=wire["id"], status=wire["status"], currency=currency,
             items=tuple((line["item"]["id"], int(line["quantity"])) for line in wire.get("line_items", [])),
-            subtotal=_money(totals.get("subtotal", 0), currency), discount=_money(totals.get("discount", 0), currency),
-            fulfillment=_money(totals.get("fulfillment", 0), currency),
-            total=_money(totals.get("total", 0), currency),
+            subtotal=money(totals.get("subtotal", 0), currency), discount=money(totals.get("discount", 0), currency),
+            fulfillment=money(totals.get("fulfillment", 0), currency),
+            total=money(totals.get("total", 0), currency),
             discount_codes=tuple(discounts.get("codes", ())),
             applied_discounts=tuple(str(a.get("code") or a.get("title")) for a in discounts.get("applied", ())),
             messages=tuple(m for m in wire.get("messages", ()) if isinstance(m, dict)),
@@ -428,6 +337,6 @@ class UcpConnector(Connector):
                   "fulfilled" if states == {"fulfilled"} else "processing")
         totals = {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
         currency = self.ucp_settings.currency
-        total = _money(totals["total"], currency) if "total" in totals else None
+        total = money(totals["total"], currency) if "total" in totals else None
         return OrderStatus(id=wire["id"], checkout_id=wire["checkout_id"], permalink_url=wire["permalink_url"],
                            status=status, total=total, line_items=lines)
