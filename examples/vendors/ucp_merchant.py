@@ -295,7 +295,13 @@ def make_app(*, version: str = VERSION, api_key: str = "ucp-merchant-key",
             return _error(409, "checkout_not_ready", f"the checkout is {session['status']}")
         payment = (await request.json()).get("payment_data") or {}
         if payment.get("handler_id") == CARD_HANDLER_ID:
-            declined = tokenizer.redeem((payment.get("credential") or {}).get("token"), session_id)
+            token = (payment.get("credential") or {}).get("token")
+            if tokenizer.needs_challenge(token):
+                return {**render(session), "status": "requires_escalation",
+                        "continue_url": f"https://bank.example/challenge/{session_id}",
+                        "messages": [{"type": "error", "code": "requires_3ds", "severity": "requires_buyer_input",
+                                      "content": "bank requires verification."}]}
+            declined = tokenizer.redeem(token, session_id)
             if declined is not None:
                 return _error(400, *declined)
             instrument = {k: payment[k] for k in ("id", "handler_id", "type", "brand", "last_digits") if k in payment}

@@ -4,9 +4,10 @@
 
 It stands in for the merchant's payment service provider: it checks the card (Luhn digit, expiry), keeps it,
 and answers with an opaque token bound to one checkout. The merchant redeems a token once, for that checkout
-only. The card 4000 0000 0000 0002 tokenizes but is declined when redeemed. Requests need
-`Authorization: Bearer <public key>` (the key the merchant publishes in the handler's config), and
-`Idempotency-Key` gives the same token for the same request.
+only. The card 4000 0000 0000 0002 tokenizes but is declined when redeemed; 4000 0000 0000 3220 needs the
+buyer's bank check (3-D Secure) first, so the merchant answers `requires_escalation` with a `continue_url`.
+Requests need `Authorization: Bearer <public key>` (the key the merchant publishes in the handler's config),
+and `Idempotency-Key` gives the same token for the same request.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-__all__ = ["DECLINED_CARD", "HANDLER_ID", "Tokenizer"]
+__all__ = ["CHALLENGE_CARD", "DECLINED_CARD", "HANDLER_ID", "Tokenizer"]
 
 HANDLER_ID = "card_tokenizer"
 DECLINED_CARD = "4000000000000002"
+CHALLENGE_CARD = "4000000000003220"
 
 
 def _luhn_ok(number: str) -> bool:
@@ -81,10 +83,15 @@ class Tokenizer:
                 return _problem(400, "card_expired", "the card has expired")
             token = f"tok_{secrets.token_hex(12)}"
             self.tokens[token] = {"checkout_id": checkout_id, "last_digits": number[-4:], "used": False,
-                                  "decline": number == DECLINED_CARD}
+                                  "decline": number == DECLINED_CARD, "challenge": number == CHALLENGE_CARD}
             if key is not None:
                 self._replies[key] = (fingerprint, token)
             return {"token": token}
+
+    def needs_challenge(self, token: object) -> bool:
+        """Whether the bank wants the buyer to confirm this card first (the token stays unused)."""
+        issued = self.tokens.get(token) if isinstance(token, str) else None
+        return bool(issued and issued["challenge"] and not issued["used"])
 
     def redeem(self, token: object, checkout_id: str) -> tuple[str, str] | None:
         """Charge a token for `checkout_id`: None when paid, else (error code, sentence)."""

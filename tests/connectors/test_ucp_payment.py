@@ -72,6 +72,14 @@ def test_a_declined_card_places_no_order() -> None:
         assert app.state.merchant.orders == {}
 
 
+def test_a_bank_check_is_left_to_the_person_and_nothing_is_bought() -> None:
+    challenged = {**GOOD_CARD, "card_number": "4000000000003220"}
+    with merchant() as (app, url):
+        with pytest.raises(FatalError, match=r"continue at https://bank\.example/challenge/chk_") as caught:
+            asyncio.run(_buy(_connector(url, challenged), "card-3ds"))
+        assert "nothing was bought" in caught.value.hint and app.state.merchant.orders == {}
+
+
 @pytest.mark.parametrize(("card", "problem"), [
     (None, "needs the secrets card_number, card_expiry, card_cvc, card_name"),
     ({**GOOD_CARD, "card_number": "4242 4242 4242 4241"}, "not a valid card number"),

@@ -279,6 +279,12 @@ class UcpConnector(Connector):
                                 idempotency_key=idempotency_key)
         session = self._session(wire)
         if session.status != "completed" or session.order_id is None:
+            continue_url = wire.get("continue_url")
+            if session.status == "requires_escalation" and isinstance(continue_url, str) and \
+                    continue_url.startswith("https://"):
+                # a bank's check (3-D Secure) or anything else only the person can do: butler never opens it
+                raise FatalError(f"checkout {session_id} needs you: the merchant asks you to continue at "
+                                 f"{continue_url[:500]}", "Finish there yourself; nothing was bought.")
             raise FatalError(f"checkout {session_id} was not completed (status {session.status})")
         order = wire["order"]
         at = order.get("created_at")
