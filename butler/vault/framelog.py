@@ -136,19 +136,30 @@ class FrameLog:
     def _kind(self) -> str:
         return "audit log" if self.magic.startswith(b"BTLRAUD") else "vault file"
 
-    def _read_commit(self) -> _Commit:
+    def _slots(self, incomplete: str, padding: str) -> list[_Commit | None]:
+        """Each commit slot's record, or None for a slot that does not authenticate. Raises VaultCorrupt, worded
+        `{path} {incomplete}` or `{path} {padding}`, when the slots are cut short or the header padding was altered."""
         raw = os.pread(self._fd, DATA_START - HEADER_LEN, HEADER_LEN)
         if len(raw) != DATA_START - HEADER_LEN:
-            raise VaultCorrupt(f"{self.path} is truncated: its commit record is incomplete")
+            raise VaultCorrupt(f"{self.path} {incomplete}")
         if self._header[HEADER.size:] != b"\0" * (HEADER_LEN - HEADER.size):
-            raise VaultCorrupt(f"{self.path} is damaged: its header padding was altered")
-        best: _Commit | None = None
+            raise VaultCorrupt(f"{self.path} {padding}")
+        slots: list[_Commit | None] = []
         for i in range(2):
             seq, length, tag = SLOT.unpack_from(raw, i * SLOT.size)
-            if _slot_mac(self._meta_key, self._header, i, seq, length) != tag or seq % 2 != i:
+            sound = _slot_mac(self._meta_key, self._header, i, seq, length) == tag and seq % 2 == i
+            slots.append(_Commit(seq, length) if sound else None)
+        return slots
+
+    def _read_commit(self) -> _Commit:
+        slots = self._slots("is truncated: its commit record is incomplete",
+                            "is damaged: its header padding was altered")
+        best: _Commit | None = None
+        for i, commit in enumerate(slots):
+            if commit is None:
                 raise VaultCorrupt(f"{self.path} is damaged: commit record {i} does not authenticate")
-            if best is None or seq > best.seq:
-                best = _Commit(seq, length)
+            if best is None or commit.seq > best.seq:
+                best = commit
         assert best is not None
         size = os.fstat(self._fd).st_size
         if best.length < DATA_START or best.length > size:
@@ -190,12 +201,7 @@ class FrameLog:
             frame_end = offset + FRAME_LEN.size + length
             if length < crypto.NONCE_LEN + crypto.TAG_LEN or length > MAX_FRAME or frame_end > end:
                 raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: bad frame length")
-            sealed = os.pread(self._fd, length, offset + FRAME_LEN.size)
-            try:
-                plaintext = crypto.open_(self._frame_key, sealed, self._aad(offset, length))
-            except crypto.InvalidKey:
-                raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: a frame does not authenticate") from None
-            yield offset, plaintext
+            yield offset, self._open_frame(offset, length)
             offset = frame_end
 
     def _reset_marker(self) -> Iterator[tuple[int, bytes]]:
@@ -207,6 +213,10 @@ class FrameLog:
     def read_at(self, offset: int) -> bytes:
         head = os.pread(self._fd, FRAME_LEN.size, offset)
         (length,) = FRAME_LEN.unpack(head)
+        return self._open_frame(offset, length)
+
+    def _open_frame(self, offset: int, length: int) -> bytes:
+        """The plaintext of the frame of `length` sealed bytes at `offset`; VaultCorrupt if it does not authenticate."""
         sealed = os.pread(self._fd, length, offset + FRAME_LEN.size)
         try:
             return crypto.open_(self._frame_key, sealed, self._aad(offset, length))
@@ -222,19 +232,11 @@ class FrameLog:
         (0600). A log that is sound is left alone. Raises VaultCorrupt when no commit can be trusted. The caller
         holds the lock exclusive.
         """
-        raw = os.pread(self._fd, DATA_START - HEADER_LEN, HEADER_LEN)
-        if len(raw) != DATA_START - HEADER_LEN or self._header[HEADER.size:] != b"\0" * (HEADER_LEN - HEADER.size):
-            raise VaultCorrupt(f"{self.path} cannot be recovered: its header is damaged")
+        unreadable = "cannot be recovered: its header is damaged"
+        slots = self._slots(unreadable, unreadable)
         size = os.fstat(self._fd).st_size
-        trusted: list[_Commit] = []
-        damaged: list[int] = []
-        for i in range(2):
-            seq, length, tag = SLOT.unpack_from(raw, i * SLOT.size)
-            if _slot_mac(self._meta_key, self._header, i, seq, length) == tag and seq % 2 == i:
-                trusted.append(_Commit(seq, length))
-            else:
-                damaged.append(i)
-        trusted.sort(key=lambda c: c.seq, reverse=True)
+        trusted = sorted((c for c in slots if c is not None), key=lambda c: c.seq, reverse=True)
+        damaged = [i for i, c in enumerate(slots) if c is None]
         for commit in trusted:
             if DATA_START <= commit.length <= size:
                 try:
