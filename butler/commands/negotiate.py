@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 from typing import Any
 
@@ -122,7 +121,7 @@ def intent_cancel(args: argparse.Namespace) -> int:
 def negotiate(args: argparse.Namespace) -> int:
     from butler.negotiate import intents
     from butler.negotiate.fanout import IntentOutcome, negotiate_intent
-    from butler.negotiate.vendors import open_enabled
+    from butler.negotiate.vendors import entered, open_enabled
 
     policies = _policies()
     with unlock(quiet=True).vault as vault:
@@ -132,9 +131,7 @@ def negotiate(args: argparse.Namespace) -> int:
             raise UsageError("no connector is enabled", "Enable one with `butler connectors enable ID`.")
 
         async def run() -> IntentOutcome:
-            async with contextlib.AsyncExitStack() as stack:
-                for _, connector in opened:
-                    await stack.enter_async_context(connector)
+            async with entered(opened):
                 return await negotiate_intent(vault, intent, policies, opened, reserve=args.reserve,
                                               per_vendor_seconds=args.seconds, context=EvalContext(),
                                               max_vendors=args.max_vendors)

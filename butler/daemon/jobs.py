@@ -140,11 +140,10 @@ def renewal_sweep(ctx: JobContext) -> str:
 def intent_watch(ctx: JobContext) -> str:
     """Cast each open intent to the enabled vendors; the best result waits for the person (or a mandate)."""
     import asyncio
-    import contextlib
 
     from butler.negotiate import intents
     from butler.negotiate.fanout import negotiate_intent
-    from butler.negotiate.vendors import open_enabled
+    from butler.negotiate.vendors import entered, open_enabled
 
     vault = ctx.need_vault()
     waiting = [i for i in intents.all_intents(vault) if i.status.value == "open"]
@@ -156,9 +155,7 @@ def intent_watch(ctx: JobContext) -> str:
     policies = _policies(ctx)
 
     async def cast() -> int:
-        async with contextlib.AsyncExitStack() as stack:
-            for _, connector in opened:
-                await stack.enter_async_context(connector)
+        async with entered(opened):
             done = 0
             for intent in waiting:
                 if ctx.stopping.is_set():

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,10 +236,10 @@ def _enable_vendors(vault: Any, urls: dict[str, str], say: Say) -> None:
 @asynccontextmanager
 async def _example_vendors(vault: Any) -> AsyncIterator[list[tuple[str, Any]]]:
     """Every enabled connector, opened as `butler negotiate` opens them: (connector id, connector) pairs."""
-    from butler.negotiate.vendors import open_enabled
+    from butler.negotiate.vendors import entered, open_enabled
 
-    async with AsyncExitStack() as stack:
-        yield [(cid, await stack.enter_async_context(connector)) for cid, connector in open_enabled(vault)]
+    async with entered(open_enabled(vault)) as opened:
+        yield opened
 
 
 async def _negotiate(vault: Any, policies: Any, context: Any, say: Say) -> tuple[int, int]:

@@ -10,7 +10,6 @@ renew, switch or cancel, with the saving per year. Nothing is renewed, switched 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -208,13 +207,10 @@ async def _collect(vault: Vault, connectors: Sequence[tuple[str, Connector]], qu
 def sweep(vault: Vault, policies: PolicySet, *, today: dt.date | None = None, within_days: int = 45,
           reserve: float = 0.2, per_vendor_seconds: float = 30.0) -> list[RenewalProposal]:
     """The sweep over the enabled connectors, for the daemon and `butler renewals`."""
-    from butler.negotiate.vendors import open_enabled
+    from butler.negotiate.vendors import entered, open_enabled
 
     async def run() -> list[RenewalProposal]:
-        opened = open_enabled(vault)
-        async with contextlib.AsyncExitStack() as stack:
-            for _, connector in opened:
-                await stack.enter_async_context(connector)
+        async with entered(open_enabled(vault)) as opened:
             return await sweep_renewals(vault, policies, opened, today=today, within_days=within_days,
                                         reserve=reserve, per_vendor_seconds=per_vendor_seconds)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from butler import registry
 from butler.errors import ButlerError
@@ -10,7 +12,7 @@ from butler.negotiate.limits import BoundedTransport
 from butler.sdk import Capability, Connector
 from butler.vault import Vault
 
-__all__ = ["open_enabled", "open_one"]
+__all__ = ["entered", "open_enabled", "open_one"]
 
 log = logging.getLogger("butler.negotiate")
 
@@ -33,3 +35,12 @@ def open_enabled(vault: Vault, capability: Capability = Capability.LIST_OFFERS) 
         except ButlerError as exc:
             log.warning("%s: %s", connector_id, exc.message)
     return opened
+
+
+@contextlib.asynccontextmanager
+async def entered(opened: list[tuple[str, Connector]]) -> AsyncIterator[list[tuple[str, Connector]]]:
+    """Enter every connector of `opened` (as `open_enabled` returns them); all are closed on the way out."""
+    async with contextlib.AsyncExitStack() as stack:
+        for _, connector in opened:
+            await stack.enter_async_context(connector)
+        yield opened
