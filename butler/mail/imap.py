@@ -44,7 +44,7 @@ class ImapSource:
         if not settings.tls and not (settings.allow_plaintext or is_loopback(settings.host)):
             raise MailConfigError(f"refusing plain IMAP to {settings.host}: the password would travel in clear")
         register_secret(password)
-        self.account = f"imap:{settings.username}@{settings.host}:{settings.imap_port}"
+        self.account = settings.imap_account
         self._selected: str | None = None
         self._modseq: dict[str, int] = {}
         self._flags: dict[str, dict[str, bool]] = {}

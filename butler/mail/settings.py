@@ -66,6 +66,11 @@ class MailSettings(BaseModel):
         return self.port or (993 if self.tls else 143)
 
     @property
+    def imap_account(self) -> str:
+        """The mailbox's account name (`imap:user@host:port`), which names its sweep state directory."""
+        return f"imap:{self.username}@{self.host}:{self.imap_port}"
+
+    @property
     def smtp_configured(self) -> bool:
         return bool(self.smtp_host)
 

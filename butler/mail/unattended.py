@@ -12,15 +12,20 @@ if TYPE_CHECKING:
     from butler.mail.imap import ImapSource
     from butler.mail.settings import MailSettings
 
-__all__ = ["open_imap", "propose_unsubscribes", "run_unattended"]
+__all__ = ["connect_imap", "open_imap", "propose_unsubscribes", "run_unattended"]
 
 
 def open_imap(vault: Vault, settings: MailSettings) -> ImapSource:
     """The mailbox set up with `butler mail setup`, logged in with the password kept in the vault."""
+    return connect_imap(settings, load_password(vault))
+
+
+def connect_imap(settings: MailSettings, password: str) -> ImapSource:
+    """`open_imap` with the password already read from the vault (by a caller that must not hold the vault
+    while connecting)."""
     from butler.mail.imap import ImapSource
 
-    return ImapSource(settings, load_password(vault),
-                      force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
+    return ImapSource(settings, password, force_copy_fallback=os.environ.get("BUTLER_MAIL_NO_MOVE") == "1")
 
 
 def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[dict[str, Any]]:

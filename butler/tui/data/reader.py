@@ -120,14 +120,14 @@ class VaultReader:
 
     def _imap_sources(self) -> list[MailSource]:
         from butler.mail.account import load_password, load_settings
-        from butler.mail.imap import ImapSource
+        from butler.mail.unattended import connect_imap
 
         with self.locked() as vault:
             settings = load_settings(vault)
             if not settings.host or not settings.username:
                 return []
             password = load_password(vault)
-        return [ImapSource(settings, password)]
+        return [connect_imap(settings, password)]  # connected outside the lock: other screens keep reading
 
     def _known_accounts(self) -> set[str]:
         """Account directory names whose source is known, without connecting to anything."""
@@ -140,8 +140,7 @@ class VaultReader:
             settings = load_settings(vault)
         if not settings.host or not settings.username:
             return set()
-        port = settings.imap_port
-        return {account_dir(f"imap:{settings.username}@{settings.host}:{port}", self.home).name}
+        return {account_dir(settings.imap_account, self.home).name}
 
     def mail(self) -> list[AccountView]:
         from butler.mail.state import Journal, MailboxState
