@@ -25,7 +25,7 @@ from pathlib import Path
 from butler.errors import VaultCorrupt, VaultVersionError
 from butler.vault import crypto
 
-__all__ = ["FrameLog", "Recovery", "create_log", "write_log"]
+__all__ = ["FrameLog", "Recovery", "create_log", "header_key_id", "staging_path", "write_log"]
 
 VERSION = 1
 HEADER = struct.Struct(">8sH16s8s16s")
@@ -35,6 +35,7 @@ SLOT_OFFSETS = (64, 96)
 DATA_START = 128
 FRAME_LEN = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+_KEY_ID_AT = slice(26, 34)  # where the header names its data key
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,20 @@ class Recovery:
 
 def _slot_mac(meta_key: bytes, header: bytes, index: int, seq: int, length: int) -> bytes:
     return crypto.mac(meta_key, header + struct.pack(">BQQ", index, seq, length))
+
+
+def staging_path(target: Path) -> Path:
+    """Where a new copy of the log `target` is written before it replaces it (compaction, rotation)."""
+    return target.with_name(target.name + ".new")
+
+
+def header_key_id(path: Path) -> bytes | None:
+    """The data-key id named in the header of the log at `path`, or None when there is no such file."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(HEADER_LEN)[_KEY_ID_AT]
+    except FileNotFoundError:
+        return None
 
 
 def create_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes) -> None:

@@ -26,8 +26,9 @@ from butler import paths
 from butler.errors import KeyringError, VaultCorrupt, VaultLocked
 from butler.log import register_secret
 from butler.vault import crypto
+from butler.vault.framelog import header_key_id, staging_path
 from butler.vault.keyfile import KeyFile
-from butler.vault.store import _KEY_ID_AT, Vault
+from butler.vault.store import Vault
 
 __all__ = [
     "ENV_KEYRING",
@@ -170,12 +171,9 @@ def _rotation_left_under_another_key(home: Path, data_key: bytes) -> bool:
     """
     wanted = crypto.key_id(data_key)
     for target in (paths.vault_log_path(home), paths.audit_path(home)):
-        try:
-            with open(target.with_name(target.name + ".new"), "rb") as fh:
-                if fh.read(64)[_KEY_ID_AT] != wanted:
-                    return True
-        except FileNotFoundError:
-            continue
+        staged = header_key_id(staging_path(target))
+        if staged is not None and staged != wanted:
+            return True
     return False
 
 

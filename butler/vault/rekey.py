@@ -9,7 +9,7 @@ from butler.atomic import fsync_dir
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.audit import MAGIC as AUDIT_MAGIC
-from butler.vault.framelog import FrameLog, write_log
+from butler.vault.framelog import FrameLog, staging_path, write_log
 from butler.vault.keyfile import KeyFile
 from butler.vault.store import MAGIC as VAULT_MAGIC
 from butler.vault.store import Vault
@@ -50,8 +50,8 @@ def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
         register_secret(new_key.hex())
         vault.collections()  # follow to the end
         live = vault._live_payloads()
-        log_new = paths.vault_log_path(home).with_name("vault.log.new")
-        audit_new = paths.audit_path(home).with_name("audit.log.new")
+        log_new = staging_path(paths.vault_log_path(home))
+        audit_new = staging_path(paths.audit_path(home))
         for temp in (log_new, audit_new):
             if temp.exists():
                 temp.unlink()

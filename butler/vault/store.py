@@ -22,14 +22,13 @@ from butler.errors import RecordConflict, UsageError, VaultCorrupt, VaultExists,
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.audit import AuditLog
-from butler.vault.framelog import FrameLog, create_log, write_log
+from butler.vault.framelog import FrameLog, create_log, header_key_id, staging_path, write_log
 from butler.vault.keyfile import KeyFile
 from butler.vault.lock import HomeLock
 
 __all__ = ["Record", "Vault", "VaultStatus"]
 
 MAGIC = b"BTLRVLT\x00"
-_KEY_ID_AT = slice(26, 34)  # where a log header names its data key
 COMPACT_MIN_BYTES = 1 << 20
 
 
@@ -242,7 +241,7 @@ class Vault:
 
     def _rewrite(self) -> None:
         target = paths.vault_log_path(self.home)
-        temp = target.with_name(target.name + ".new")
+        temp = staging_path(target)
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         write_log(temp, MAGIC, self._log.vault_id, self._key, b"records", self._live_payloads())
@@ -278,15 +277,13 @@ def _finish_interrupted_replacements(home: Path, data_key: bytes) -> None:
     """Complete a rotation whose key file was switched, or drop a rewrite that never got that far."""
     wanted = crypto.key_id(data_key)
     for target in (paths.vault_log_path(home), paths.audit_path(home)):
-        temp = target.with_name(target.name + ".new")
-        if not temp.exists():
+        temp = staging_path(target)
+        staged = header_key_id(temp)
+        if staged is None:
             continue
-        with open(temp, "rb") as fh:
-            header = fh.read(64)
-        if header[_KEY_ID_AT] == wanted and target.exists():
-            with open(target, "rb") as fh:
-                current = fh.read(64)[_KEY_ID_AT]
-            if current != wanted:  # the key file already names the new key: finish the switch
+        if staged == wanted:
+            current = header_key_id(target)  # None: there is no `target`
+            if current is not None and current != wanted:  # the key file already names the new key: finish the switch
                 os.replace(temp, target)
                 continue
         temp.unlink()  # an unfinished copy of data that is still in `target`
