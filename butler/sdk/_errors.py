@@ -1,7 +1,7 @@
 """What can go wrong when butler talks to a vendor, sorted by what the caller does about it.
 
     ButlerError                                    -- butler.errors: message + hint
-    └── ConnectorError                             -- anything a connector raises
+    └── ConnectorError(status)                     -- anything a connector raises (`status`: the HTTP status, if any)
         ├── AuthError                              -- credentials refused or missing: ask the person to re-auth
         │   └── MissingSecret                      -- a declared secret has no value yet: `butler connectors enable`
         ├── RetriableError(retry_after)            -- try again later (after `retry_after` seconds, if given)
@@ -39,9 +39,13 @@ __all__ = [
 
 
 class ConnectorError(ButlerError):
-    """Root of every error a connector raises."""
+    """Root of every error a connector raises. `status` is the vendor's HTTP status, when an answer meant it."""
 
     exit_code = 6
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
 
 
 class AuthError(ConnectorError):
@@ -58,8 +62,9 @@ class RetriableError(ConnectorError):
     exit_code = 75
     default_hint = "The vendor is busy or unreachable; butler will try again later."
 
-    def __init__(self, message: str, hint: str | None = None, *, retry_after: float | None = None) -> None:
-        super().__init__(message, hint)
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: float | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message, hint, status=status)
         self.retry_after = retry_after
 
 
@@ -110,18 +115,19 @@ def error_for_response(response: httpx.Response, *, offer_id: str | None = None)
     """The error a vendor's answer means, or None for a success (2xx/3xx).
 
     401/403 → AuthError; 408/425/429/502/503/504 → RetriableError with Retry-After; 404/409/410 about an offer
-    (when `offer_id` is given) → OfferUnavailable; any other 4xx/5xx → FatalError. Never quotes the body.
+    (when `offer_id` is given) → OfferUnavailable; any other 4xx/5xx → FatalError. Each carries the status in
+    `status`. Never quotes the body.
     """
     status = response.status_code
     if status < 400:
         return None
     where = f"{response.request.method} {response.request.url.copy_with(query=None)}"
     if status in (401, 403):
-        return AuthError(f"{where} was refused with HTTP {status}")
+        return AuthError(f"{where} was refused with HTTP {status}", status=status)
     if status in _RETRIABLE:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         later = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
-        return RetriableError(f"{where} answered HTTP {status}{later}", retry_after=retry_after)
+        return RetriableError(f"{where} answered HTTP {status}{later}", retry_after=retry_after, status=status)
     if offer_id is not None and status in (404, 409, 410):
-        return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status})")
-    return FatalError(f"{where} failed with HTTP {status}")
+        return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status})", status=status)
+    return FatalError(f"{where} failed with HTTP {status}", status=status)

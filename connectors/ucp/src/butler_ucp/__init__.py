@@ -226,7 +226,7 @@ class UcpConnector(Connector):
         try:
             wire = await self._call("POST", "/checkout-sessions", json=body, idempotency_key=idempotency_key)
         except FatalError as exc:
-            if "HTTP 400" in str(exc):
+            if exc.status == 400:
                 raise OfferUnavailable(f"the merchant refused items {[i for i, _ in pairs]}") from None
             raise
         return self._session(wire)
