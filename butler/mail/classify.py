@@ -133,12 +133,27 @@ def _settled(g: dict[str, float], rules: float, reach: float, signals: list[Sign
     consulted (it costs as much as the rules)."""
     if "spam-flag" in names:
         return True
+    if _through_list(g, names):
+        return _list_mail_stays(g, names, rules + reach, threshold)
+    return _transactional_wins(g, signals)
+
+
+def _through_list(g: dict[str, float], names: set[str]) -> bool:
+    """Whether it came through a list, and not from a seller offering one-click unsubscribes."""
     one_click_seller = "one-click-unsubscribe" in names and g["offer"] >= 5
-    if g["list"] >= 3 and not one_click_seller:
-        discussion = bool(names & _DISCUSSION) and "html-only" not in names and "random-sender" not in names
-        if discussion:
-            return rules + reach < LIST_OVERRIDE
-        return rules + reach < threshold or g["offer"] + g["spam"] < 3
+    return g["list"] >= 3 and not one_click_seller
+
+
+def _list_mail_stays(g: dict[str, float], names: set[str], evidence: float, threshold: float) -> bool:
+    """A list message that reads like discussion (a reply, quoted text, plain text from a person) stays list mail;
+    one that merely passed a list is judged on its evidence like any other, and selling there makes it spam."""
+    discussion = bool(names & _DISCUSSION) and "html-only" not in names and "random-sender" not in names
+    return evidence < LIST_OVERRIDE if discussion else evidence < threshold or g["offer"] + g["spam"] < 3
+
+
+def _transactional_wins(g: dict[str, float], signals: list[Signal]) -> bool:
+    """The subject says receipt/reset/notice (it stays even with an upsell in the footer), or the text does and
+    sells little."""
     strong_offer = any(s.name in _STRONG_OFFER for s in signals)
     subject_trans = any(s.name.startswith("subject:") for s in signals)
     return (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
@@ -150,19 +165,10 @@ def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[S
     if "spam-flag" in names:
         reasons.append("a spam filter upstream flagged it")
         return Category.SPAM, 0.95
-    one_click_seller = "one-click-unsubscribe" in names and g["offer"] >= 5
-    # a list message that reads like discussion (a reply, quoted text, plain text from a person) stays list mail;
-    # one that merely passed a list is judged on its evidence like any other, and selling there makes it spam
-    discussion = bool(names & _DISCUSSION) and "html-only" not in names and "random-sender" not in names
-    if g["list"] >= 3 and not one_click_seller and (
-            evidence < LIST_OVERRIDE if discussion else evidence < threshold or g["offer"] + g["spam"] < 3):
+    if _through_list(g, names) and _list_mail_stays(g, names, evidence, threshold):
         reasons.append("it comes through a discussion list, which is not a promotion")
         return Category.LIST, _sigmoid(g["list"] - 1)
-    strong_offer = any(s.name in _STRONG_OFFER for s in signals)
-    subject_trans = any(s.name.startswith("subject:") for s in signals)
-    # the subject says receipt/reset/notice: it stays even with an upsell in the footer
-    if (subject_trans and (not strong_offer or g["transactional"] >= g["offer"] - 3)) or (
-            g["transactional"] >= 2 and g["offer"] < max(3.0, g["transactional"] + 1)):
+    if _transactional_wins(g, signals):
         reasons.append("it is a receipt, delivery, security or account message, which stays")
         return Category.TRANSACTIONAL, _sigmoid(g["transactional"])
     bulk_infra = g["bulk"] >= 1.0
