@@ -146,12 +146,11 @@ def _still_writing(opened: _Opened, senders: Any) -> None:
     """Senders whose mail keeps coming more than two days after a one-click unsubscribe was sent."""
     import datetime as dt
 
-    from butler.mail.unsubscribe import APPROVALS, KIND
+    from butler.mail.unsubscribe import requests
 
     cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")
-    for record in opened.vault.records(APPROVALS):
-        data = record.data
-        if data.get("kind") == KIND and data.get("state") == "done" and str(data.get("sent_at", "9")) < cutoff:
+    for data in requests(opened.vault, state="done"):
+        if str(data.get("sent_at", "9")) < cutoff:
             count = senders.get(data.get("sender"), 0)
             if count:
                 print(f"{data['sender']} sent {count} more message(s) after you unsubscribed on "
@@ -272,9 +271,7 @@ def _letter(vault: Any, sender: str) -> str:
     the person's profile; placeholders where the vault does not know."""
     from butler.mail import unsubscribe
 
-    sent = sorted((r.data for r in vault.records(unsubscribe.APPROVALS) if r.data.get("kind") == unsubscribe.KIND
-                   and r.data.get("sender") == sender and r.data.get("state") == "done"),
-                  key=lambda d: str(d.get("sent_at", "")))
+    sent = sorted(unsubscribe.requests(vault, state="done", sender=sender), key=lambda d: str(d.get("sent_at", "")))
     profile = vault.get("profile", "me")
     person = str(profile.data.get("name", "")) if profile is not None else ""
     if not sent:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from butler.mail.smtp import SmtpSender
 
 __all__ = ["APPROVALS", "KIND", "MailtoRequest", "approve", "mailto_request", "objection_letter", "one_click_url",
-           "pending", "propose", "send_approved"]
+           "pending", "propose", "requests", "send_approved"]
 
 APPROVALS = "approvals"
 KIND = "unsubscribe"
@@ -107,12 +107,14 @@ def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
         raise UnsubscribeRefused("only https unsubscribe URIs are used")
 
 
-def _items(vault: Vault) -> list[tuple[str, dict[str, Any]]]:
-    return [(r.id, r.data) for r in vault.records(APPROVALS) if r.data.get("kind") == KIND]
+def requests(vault: Vault, *, state: str | None = None, sender: str | None = None) -> list[dict[str, Any]]:
+    """The unsubscribe requests in the approvals queue, only those in `state` or to `sender` when given."""
+    return [r.data for r in vault.records(APPROVALS) if r.data.get("kind") == KIND
+            and (state is None or r.data.get("state") == state) and (sender is None or r.data.get("sender") == sender)]
 
 
 def pending(vault: Vault) -> list[dict[str, Any]]:
-    return [data for _, data in _items(vault) if data.get("state") == "pending"]
+    return requests(vault, state="pending")
 
 
 def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: PolicySet | None = None,
@@ -122,7 +124,7 @@ def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: Pol
 
     One-click comes first; a `mailto:` request only when `by_mail` (an SMTP server is set up).
     """
-    if any(d.get("sender") == sender and d.get("state") in ("pending", "approved", "done") for _, d in _items(vault)):
+    if any(d.get("state") in ("pending", "approved", "done") for d in requests(vault, sender=sender)):
         return None
     target: dict[str, Any]
     try:
@@ -167,9 +169,10 @@ def send_approved(vault: Vault, *, allow_loopback: bool = False, transport: http
     marked done before sending: at most once, never twice. A `mailto:` request waits, approved, while no SMTP
     server is set up."""
     sent = []
-    for item_id, data in _items(vault):
-        if data.get("state") != "approved" or (data.get("method") == "mailto" and smtp is None):
+    for data in requests(vault, state="approved"):
+        if data.get("method") == "mailto" and smtp is None:
             continue
+        item_id = str(data["id"])
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
         def claim(current: dict[str, Any] | None, now: str = now) -> dict[str, Any]:
