@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from butler.models import DataUse, Money
+from butler.models import DataUse, Money, Offer
 
 __all__ = ["DataRequestReceipt", "NegotiationRound", "OfferQuery", "Terms"]
 
@@ -25,6 +26,13 @@ class OfferQuery(_Frozen):
     max_price: Money | None = None
     kwh_per_year: Decimal | None = None
     gb_per_month: Decimal | None = None
+
+    def within_max_price(self, offers: Iterable[Offer]) -> list[Offer]:
+        """The offers `max_price` admits: all when it is unset; one in another currency is kept, not compared."""
+        limit = self.max_price
+        if limit is None:
+            return list(offers)
+        return [o for o in offers if o.price.currency != limit.currency or o.price <= limit]
 
 
 class Terms(_Frozen):

@@ -68,9 +68,7 @@ class ExampleVendorConnector(Connector):
             params["kwh_per_year"] = str(query.kwh_per_year)
         answer = await self._call("GET", "/v1/offers", params=params)
         offers = [self._offer(answer["vendor_id"], wire) for wire in answer["offers"]]
-        if query.max_price is not None:
-            offers = [o for o in offers if o.price.currency != query.max_price.currency or o.price <= query.max_price]
-        return offers
+        return query.within_max_price(offers)
 
     @staticmethod
     def _offer(vendor_id: str, wire: dict[str, Any]) -> Offer:

@@ -171,9 +171,7 @@ class UcpConnector(Connector):
         if query.keywords:
             words = [w.lower() for w in query.keywords]
             offers = [o for o in offers if any(w in o.product.lower() for w in words)]
-        if query.max_price is not None:
-            offers = [o for o in offers if o.price.currency != query.max_price.currency or o.price <= query.max_price]
-        return offers
+        return query.within_max_price(offers)
 
     # -- checkout sessions ------------------------------------------------------------------------------
     def _body(self, negotiated: _Negotiated, items: Sequence[tuple[str, int]], *, buyer: Buyer | None,
