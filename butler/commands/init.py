@@ -9,7 +9,6 @@ from butler import paths
 from butler.commands.common import apply_config_env, ask_new_passphrase
 from butler.errors import KeyringError
 from butler.vault import crypto
-from butler.vault.keyfile import KeyFile
 from butler.vault.keys import ENV_PASSPHRASE_FILE, keyring_store
 from butler.vault.store import Vault
 
@@ -43,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
         if store is None:
             print(f"no OS keyring here: butler will ask for the passphrase (or read {ENV_PASSPHRASE_FILE})")
             return 0
-        vault_id = KeyFile.read(paths.vault_key_path(home)).vault_id
         try:
-            store.put(vault_id, vault.data_key)
+            store.remember(vault)
             print(f"vault key kept in the OS keyring ({store.name})")
         except KeyringError as exc:
             print(f"note: {exc.message}; butler will ask for the passphrase instead")

@@ -127,9 +127,7 @@ def rotate(args: argparse.Namespace) -> int:
     try:
         store = keyring_store(vault.home)
         if store is not None:
-            from butler.vault.keyfile import KeyFile
-
-            store.put(KeyFile.read(paths.vault_key_path(vault.home)).vault_id, vault.data_key)
+            store.remember(vault)
         print(f"rotated: {sum(vault.collections().values())} records re-encrypted under a new data key")
     finally:
         vault.close()

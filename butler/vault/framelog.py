@@ -108,6 +108,8 @@ def write_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes, purpos
 class FrameLog:
     """An open log. Callers hold the home lock: shared to read, exclusive to append."""
 
+    vault_id: bytes  # as its header names it
+
     def __init__(self, path: Path, magic: bytes, data_key: bytes, purpose: bytes) -> None:
         self.path = path
         self.magic = magic

@@ -123,6 +123,10 @@ class KeyringStore:
         if self.get(vault_id) != data_key:  # some backends accept a write and keep nothing
             raise KeyringError("the keyring did not keep the vault key")
 
+    def remember(self, vault: Vault) -> None:
+        """Keep the open vault's data key under its id, so that it opens without a passphrase next time."""
+        self.put(vault.vault_id, vault.data_key)
+
     def delete(self, vault_id: bytes) -> None:
         def _delete() -> None:
             if self.backend.get_password(SERVICE, vault_id.hex()) is not None:
@@ -231,7 +235,7 @@ def open_vault(home: Path | None = None, *, interactive: bool | None = None,
     vault = Vault(home, data_key)
     if store is not None and remember:
         try:
-            store.put(key_file.vault_id, data_key)
+            store.remember(vault)
             notes.append(f"vault key stored in the keyring ({store.name})")
         except KeyringError as exc:
             notes.append(f"could not store the key in the keyring: {exc.message}")

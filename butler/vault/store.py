@@ -96,6 +96,11 @@ class Vault:
         """The data key, for the keyring only; never log or print it."""
         return self._key
 
+    @property
+    def vault_id(self) -> bytes:
+        """The vault's id, as its log's header names it (and its key file)."""
+        return self._log.vault_id
+
     # -- creation --------------------------------------------------------------------------------------
     @classmethod
     def create(cls, home: Path, passphrase: str, kdf: crypto.KdfParams | None = None) -> Vault:

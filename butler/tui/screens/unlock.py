@@ -11,10 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from butler import paths
 from butler.errors import ButlerError, WrongPassphrase
 from butler.vault import Unlocked, Vault
-from butler.vault.keyfile import KeyFile
 from butler.vault.keys import keyring_store
 
 if TYPE_CHECKING:
@@ -67,7 +65,7 @@ class PassphraseScreen(Screen[None]):
         try:  # like `butler` on the command line: keep the key in the keyring for unattended runs
             store = keyring_store(app.home)
             if store is not None:
-                store.put(KeyFile.read(paths.vault_key_path(app.home)).vault_id, key)
+                store.remember(vault)
                 notes.append(f"vault key stored in the keyring ({store.name})")
         except ButlerError as exc:
             notes.append(f"could not store the key in the keyring: {exc.message}")
