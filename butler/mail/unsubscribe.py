@@ -13,7 +13,6 @@ approves it, unless they set a standing rule; it is sent at most once.
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 import secrets
@@ -26,6 +25,7 @@ import httpx
 
 from butler.errors import ButlerError
 from butler.mail.errors import UnsubscribeRefused
+from butler.mail.state import now_iso
 from butler.policy import PolicySet, UnsubscribeAction, Verdict, evaluate
 from butler.vault import Vault
 
@@ -148,7 +148,7 @@ def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: Pol
     state = "approved" if standing_rule and verdict is not Verdict.DENY else "pending"
     item_id = f"unsub-{secrets.token_hex(4)}"
     item: dict[str, Any] = {"id": item_id, "kind": KIND, "sender": sender, **target, "state": state,
-                            "reasons": reasons, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                            "reasons": reasons, "created": now_iso()}
     vault.put(APPROVALS, item_id, item, expected_version=0)
     vault.audit.append("mail.unsubscribe.proposed", sender, {"id": item_id, "state": state})
     return item
@@ -173,7 +173,7 @@ def send_approved(vault: Vault, *, allow_loopback: bool = False, transport: http
         if data.get("method") == "mailto" and smtp is None:
             continue
         item_id = str(data["id"])
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = now_iso()
 
         def claim(current: dict[str, Any] | None, now: str = now) -> dict[str, Any]:
             if not current or current.get("state") != "approved":
