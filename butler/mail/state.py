@@ -72,6 +72,11 @@ class MailboxState:
     def sender(self, sender: str) -> dict[str, Any]:
         return self.senders.setdefault(sender, {"moved": 0, "read": 0})
 
+    def record_move(self, entry: dict[str, Any]) -> None:
+        """Remember a finished move from its journal entry (`key`, `to`, `new_uid`, `sender`, `category`, `at`)."""
+        self.moved[entry["key"]] = {"folder": entry["to"], "uid": entry["new_uid"], "sender": entry["sender"],
+                                    "category": entry["category"], "at": entry["at"]}
+
 
 class Journal:
     """An append-only JSON-lines log of moves. Each `append` is one fsynced write."""

@@ -152,8 +152,7 @@ class MailSweep:
         for item in items:
             entry = {**base, **item, "op": "move", "at": now_iso(), "new_uid": new_uids.get(item["uid"])}
             done.append(entry)
-            self.state.moved[item["key"]] = {"folder": target, "uid": entry["new_uid"], "sender": item["sender"],
-                                             "category": item["category"], "at": entry["at"]}
+            self.state.record_move(entry)
             self.state.sender(item["sender"])["moved"] += 1
             report.senders[item["sender"]] += 1
         self.journal.append(done)
@@ -193,9 +192,7 @@ class MailSweep:
             found = self.source.locate(entry["to"], [entry["key"]]).get(entry["key"])
             moved = {**entry, "op": "move", "at": now_iso(), "new_uid": found}
             done.append(moved)
-            self.state.moved[entry["key"]] = {"folder": entry["to"], "uid": moved["new_uid"],
-                                              "sender": entry["sender"], "category": entry["category"],
-                                              "at": moved["at"]}
+            self.state.record_move(moved)
         self.journal.append(done)
         self.state.save()
         return sum(1 for e in done if e["op"] == "move")
