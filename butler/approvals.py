@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from butler.errors import UsageError
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "Approval", "KindHandler", "decide", "get", "pending", "summarize"]
+__all__ = ["COLLECTION", "Approval", "KindHandler", "decide", "get", "mark", "pending", "summarize"]
 
 COLLECTION = "approvals"
 
@@ -102,13 +102,19 @@ def _handler(kind: str) -> KindHandler | None:
     return handler
 
 
-def _mark(vault: Vault, item_id: str, state: str) -> None:
+def mark(vault: Vault, item_id: str, state: str, **extra: Any) -> dict[str, Any]:
+    """Mark a waiting item decided (`state`, `resolved_at` and any `extra` fields); returns the item as stored.
+
+    Raises UsageError when the item is gone or no longer pending.
+    """
     def change(data: dict[str, Any] | None) -> dict[str, Any]:
         if not data or data.get("state", "pending") != "pending":
             raise UsageError(f"{item_id} no longer waits for approval")
-        return {**data, "state": state, "resolved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        return {**data, "state": state, "resolved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                **extra}
 
-    vault.update(COLLECTION, item_id, change)
+    data: dict[str, Any] = vault.update(COLLECTION, item_id, change).data
+    return data
 
 
 def decide(vault: Vault, item_id: str, *, approve: bool) -> str:
@@ -120,7 +126,7 @@ def decide(vault: Vault, item_id: str, *, approve: bool) -> str:
     vault.audit.append("approval.approved" if approve else "approval.rejected", item_id, {"kind": item.kind},
                        actor="person")
     if handler is None:
-        _mark(vault, item_id, "approved" if approve else "rejected")
+        mark(vault, item_id, "approved" if approve else "rejected")
         return f"{item.summary}: {'approved' if approve else 'rejected'}"
     action: Callable[[Vault, str], str | Awaitable[str]] = handler.approve if approve else handler.reject
     outcome = action(vault, item_id)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
+from butler import approvals
 from butler.errors import UsageError
 from butler.models import IntentStatus
 from butler.negotiate import intents
@@ -18,7 +17,7 @@ class PurchaseHandler:
     """Carries out the person's answer on a negotiated purchase (see `butler.approvals.KindHandler`)."""
 
     async def approve(self, vault: Vault, item_id: str) -> str:
-        record = vault.get("approvals", item_id)
+        record = vault.get(approvals.COLLECTION, item_id)
         if record is None:
             raise UsageError(f"nothing waits under {item_id!r}")
         item = record.data
@@ -31,12 +30,7 @@ class PurchaseHandler:
                 f"(order {purchase.id}); receipt stored")
 
     def reject(self, vault: Vault, item_id: str) -> str:
-        def change(data: dict[str, object] | None) -> dict[str, object]:
-            if not data or data.get("state") != "pending":
-                raise UsageError(f"{item_id} no longer waits for approval")
-            return {**data, "state": "rejected", "resolved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-
-        item = vault.update("approvals", item_id, change).data
+        item = approvals.mark(vault, item_id, "rejected")
         intent_id = item.get("intent")
         if isinstance(intent_id, str) and vault.get(intents.COLLECTION, intent_id) is not None:
             intents.set_status(vault, intent_id, IntentStatus.OPEN)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from butler.approvals import COLLECTION as APPROVALS
+from butler.approvals import mark
 from butler.errors import UsageError
 from butler.negotiate.checkout import checkout_item
 from butler.negotiate.vendors import open_one
@@ -19,8 +21,6 @@ from butler.sdk import ConnectorError
 from butler.vault import Vault
 
 __all__ = ["HANDLER", "RenewalHandler"]
-
-APPROVALS = "approvals"
 
 
 def _now() -> str:
@@ -36,7 +36,7 @@ class RenewalHandler:
         quote = (item.get("alternatives") or [None])[0] if action == "switch" else item.get("retention")
         purchase: dict[str, Any] | None = quote.get("purchase") if isinstance(quote, dict) else None
         if not purchase or not purchase.get("connector"):
-            self._resolve(vault, item_id, "approved", note="no negotiated deal to buy")
+            mark(vault, item_id, "approved", note="no negotiated deal to buy")
             return (f"{item.get('summary')}: approved, but the sweep found no negotiated deal to buy; "
                     "cast an intent (`butler intent add`) to negotiate one")
         buy_id = f"{item_id}-buy"
@@ -44,7 +44,7 @@ class RenewalHandler:
             vault.put(APPROVALS, buy_id, {**purchase, "renewal": item_id, "created": _now()})
         async with open_one(vault, str(purchase["connector"])) as connector:
             bought = await checkout_item(vault, buy_id, connector, actor="person")
-        self._resolve(vault, item_id, "approved", purchase=bought.id)
+        mark(vault, item_id, "approved", purchase=bought.id)
         contract_id = str(item.get("contract"))
         if action == "switch" and vault.get("contracts", contract_id) is not None:
             vault.update("contracts", contract_id,
@@ -58,7 +58,7 @@ class RenewalHandler:
         connector_id = retention.get("connector") if isinstance(retention, dict) else None
         contract_id = str(item.get("contract"))
         if not connector_id:
-            self._resolve(vault, item_id, "approved", note="cancel by hand")
+            mark(vault, item_id, "approved", note="cancel by hand")
             return (f"approved: no connector speaks for {item.get('vendor')}; cancel contract {contract_id} "
                     f"yourself before {item.get('renewal_date')}")
         try:
@@ -67,7 +67,7 @@ class RenewalHandler:
         except ConnectorError as exc:
             raise UsageError(f"{item.get('vendor')} did not cancel: {exc.message}",
                              "The item still waits; approve it again later or cancel by hand.") from None
-        self._resolve(vault, item_id, "approved", note="cancelled")
+        mark(vault, item_id, "approved", note="cancelled")
         if vault.get("contracts", contract_id) is not None:
             vault.update("contracts", contract_id, lambda d: {**(d or {}), "auto_renew": False,
                                                               "cancelled": _now()})
@@ -76,7 +76,7 @@ class RenewalHandler:
 
     def reject(self, vault: Vault, item_id: str) -> str:
         item = self._pending(vault, item_id)
-        self._resolve(vault, item_id, "rejected")
+        mark(vault, item_id, "rejected")
         return f"rejected: {item.get('summary')}; nothing changes"
 
     @staticmethod
@@ -85,10 +85,6 @@ class RenewalHandler:
         if record is None or record.data.get("kind") != "renewal" or record.data.get("state") != "pending":
             raise UsageError(f"no renewal waits under {item_id!r}")
         return record.data
-
-    @staticmethod
-    def _resolve(vault: Vault, item_id: str, state: str, **extra: str) -> None:
-        vault.update(APPROVALS, item_id, lambda d: {**(d or {}), "state": state, "resolved_at": _now(), **extra})
 
 
 HANDLER = RenewalHandler()
