@@ -168,7 +168,8 @@ class ImapSource:
         flags = dict(cached or {})
         uids = self.client.search(["ALL"]) if info.get(b"EXISTS") else []
         if cached is not None:
-            flags = {u: v for u, v in flags.items() if int(u) in set(uids)}  # expunged or moved away meanwhile
+            present = set(uids)
+            flags = {u: v for u, v in flags.items() if int(u) in present}  # expunged or moved away meanwhile
         response: dict[int, Any] = {}
         for chunk in _chunks(uids, 1000):
             response.update(self.client.fetch(chunk, [b"FLAGS"], modifiers=modifiers))

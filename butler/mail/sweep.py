@@ -208,7 +208,8 @@ class MailSweep:
         if cursor.get("validity") not in (None, view.validity):
             cursor.clear()
         known = {str(v.get("uid")) for v in self.state.moved.values() if v.get("folder") == folder}
-        fresh = [u for u in view.uids if u not in known and u not in set(cursor.get("decided", []))]
+        known |= set(cursor.get("decided", []))
+        fresh = [u for u in view.uids if u not in known]
         for msg in self.source.fetch(folder, fresh[:500]):
             facts = read_facts(msg.raw)
             key = message_key(facts.message_id, facts.fingerprint)
