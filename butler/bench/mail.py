@@ -176,9 +176,7 @@ def _threshold_curve(train: list[Labelled], say: Callable[[str], None]) -> None:
     first, second = folds
     judged: list[tuple[Labelled, dict[float, bool]]] = []
     for fit, held in ((first, second), (second, first)):
-        memory = Memory()
-        for item in fit:
-            memory.tokens.learn(classify_facts(read_facts(item.raw)).tokens, item.label in POSITIVE)
+        memory = _trained(fit)
         for item in held:
             facts = read_facts(item.raw)
             judged.append((item, {t: classify_facts(facts, memory, threshold=t).category.value in POSITIVE
