@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from butler import paths
 from butler.errors import ConfigError
 
-__all__ = ["Config", "DaemonConfig", "VaultConfig", "load_config", "locate_key"]
+__all__ = ["Config", "DaemonConfig", "VaultConfig", "load_config"]
 
 
 class _Section(BaseModel):
@@ -37,27 +37,6 @@ class Config(_Section):
     daemon: DaemonConfig = DaemonConfig()
 
 
-def locate_key(source: str, loc: tuple[str | int, ...]) -> int | None:
-    """The 1-based line where the dotted key `loc` is set in TOML `source`, else where its closest table starts."""
-    names = [str(part) for part in loc if isinstance(part, str)]
-    table: list[str] = []
-    best: tuple[int, int] | None = None  # (depth matched, line)
-    for number, line in enumerate(source.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", stripped)
-        if header:
-            table = [part.strip().strip('"') for part in header.group(1).split(".")]
-            if table == names[: len(table)] and (best is None or len(table) > best[0]):
-                best = (len(table), number)
-            continue
-        key = re.match(r'^("?)([A-Za-z0-9_.\-]+)\1\s*=', stripped)
-        if key:
-            full = table + [part.strip() for part in key.group(2).split(".")]
-            if full == names[: len(full)]:
-                return number
-    return best[1] if best else None
-
-
 def load_config(path: Path | None = None) -> Config:
     """Read and validate the config file; a missing file means every default."""
     path = path or paths.config_path()
@@ -77,10 +56,12 @@ def load_config(path: Path | None = None) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
+        from butler.policy.locate import SourceMap  # only when there is an error to place
+
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        line = locate_key(source, first["loc"])
-        where = f"{path}:{line}" if line else str(path)
+        written = SourceMap(source).lookup(first["loc"])  # None: no part of it is written in the file
+        where = f"{path}:{written.line}" if written else str(path)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{field}: {first['msg']}{more}", "Fix the field, or delete it to use the default.",
                           location=where) from None

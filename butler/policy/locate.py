@@ -97,8 +97,13 @@ class SourceMap:
         Parts that are not in the file (pydantic adds union tags, inline-table keys are not mapped) are
         skipped, so `("rule", 0, "budget", "max_per_month")` finds the `max_per_month` key of the first rule.
         """
+        found = self.lookup(path)
+        return Position(1, 1, 0) if found is None else found
+
+    def lookup(self, path: Sequence[PathPart]) -> Position | None:
+        """Like `find`, but None when no part of `path` is written in the file."""
         matched: tuple[PathPart, ...] = ()
-        best = Position(1, 1, 0)
+        best: Position | None = None
         for part in path:
             candidate = (*matched, part)
             if candidate in self._prefixes:
