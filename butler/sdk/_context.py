@@ -17,6 +17,7 @@ from butler.sdk._errors import (
     RetriableError,
     SecretNotDeclared,
     error_for_response,
+    validation_problems,
 )
 from butler.sdk._manifest import Manifest
 from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed
@@ -97,7 +98,7 @@ class ConnectorContext:
         try:
             return manifest.settings.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = validation_problems(exc)
             raise FatalError(f"settings for {manifest.id!r} are invalid: {problems}",
                              f"See `butler connectors about {manifest.id}` for its settings.") from None
 

@@ -19,6 +19,7 @@ import datetime as dt
 import email.utils
 
 import httpx
+from pydantic import ValidationError
 
 from butler.errors import ButlerError
 
@@ -131,3 +132,8 @@ def error_for_response(response: httpx.Response, *, offer_id: str | None = None)
     if offer_id is not None and status in (404, 409, 410):
         return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status})", status=status)
     return FatalError(f"{where} failed with HTTP {status}", status=status)
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: `field.path: message` for each problem, joined by "; "."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

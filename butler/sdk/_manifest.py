@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from butler.sdk._errors import ManifestError
+from butler.sdk._errors import ManifestError, validation_problems
 
 __all__ = ["API_VERSION", "Capability", "Manifest", "NoSettings", "SecretSpec", "parse_host_entry"]
 
@@ -130,5 +130,5 @@ class Manifest(BaseModel):
         try:
             return cls(**fields)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = validation_problems(exc)
             raise ManifestError(f"invalid manifest {fields.get('id', '?')!r}: {problems}") from None
