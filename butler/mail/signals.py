@@ -13,10 +13,11 @@ must keep up with a C spam filter.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from butler.mail.message import MailFacts
-from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL
+from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL, Phrases
 
 __all__ = ["GROUPS", "Signal", "extra_tokens", "read_signals", "tokens"]
 
@@ -110,6 +111,16 @@ def _phrases(f: MailFacts) -> dict[str, str]:
     return BOOK.search(f.words, f.joined)
 
 
+def _phrase_signals(group: str, phrases: Iterable[Phrases], phrase_hits: dict[str, str]) -> list[Signal]:
+    """A `group` signal for each of `phrases` found in the message, in their order, naming the words found."""
+    out: list[Signal] = []
+    for phrase in phrases:
+        found = phrase_hits.get(phrase.name)
+        if found:
+            out.append(Signal(group, phrase.name, phrase.weight, f"{phrase.note} ({found!r})"))
+    return out
+
+
 def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     out: list[Signal] = []
     post = f.header("list-unsubscribe-post").lower().replace(" ", "")
@@ -141,17 +152,12 @@ def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
         out.append(Signal("bulk", "bulk-address", 0.5, f"sent from a mass-mail address ({f.sender})"))
     if f.tracking_pixels:
         out.append(Signal("bulk", "tracking-pixel", 1.0, "contains a tracking pixel"))
-    found = phrase_hits.get(FOOTER.name)
-    if found:
-        out.append(Signal("bulk", FOOTER.name, FOOTER.weight, f"{FOOTER.note} ({found!r})"))
+    out += _phrase_signals("bulk", (FOOTER,), phrase_hits)
     return out
 
 
 def _editorial(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
-    out: list[Signal] = []
-    found = phrase_hits.get(EDITORIAL.name)
-    if found:
-        out.append(Signal("editorial", EDITORIAL.name, EDITORIAL.weight, f"{EDITORIAL.note} ({found!r})"))
+    out = _phrase_signals("editorial", (EDITORIAL,), phrase_hits)
     subject = f.subject
     # the regex runs only when one of its words is among the message's words (they include the subject's)
     if subject and (not _ISSUE_WORDS.isdisjoint(f.words) or "o." in subject) and _ISSUE_SUBJECT.search(subject):
@@ -196,12 +202,8 @@ def _percent_discount(content: str) -> bool:
 
 
 def _offer(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
-    out: list[Signal] = []
+    out = _phrase_signals("offer", OFFER, phrase_hits)
     words, content = f.words, f.content
-    for phrases in OFFER:
-        found = phrase_hits.get(phrases.name)
-        if found:
-            out.append(Signal("offer", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
     if "%" in content and _percent_discount(content):
         out.append(Signal("offer", "a-percentage-discount", 2.0, "a percentage discount"))
     if _AD_MARK.search(f.subject):
@@ -273,10 +275,7 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     flag = f.header("x-spam-flag").lower() + " " + f.header("x-spam-status")[:4].lower()
     if "yes" in flag:
         out.append(Signal("spam", "spam-flag", 5.0, "a spam filter upstream flagged it"))
-    for phrases in SPAM:
-        found = phrase_hits.get(phrases.name)
-        if found:
-            out.append(Signal("spam", phrases.name, phrases.weight, f"{phrases.note} ({found!r})"))
+    out += _phrase_signals("spam", SPAM, phrase_hits)
     content = f.content
     if (("$" in content or "€" in content or "£" in content) and _BIG_SUM.search(content)) or (
             ("million" in f.words or "billion" in f.words) and _BIG_AMOUNT.search(content)):
