@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from butler.policy.agreements import AGREEMENT_DATA_USE
-from butler.policy.constraints import normalise_name
+from butler.policy.expr import normalise_names
 from butler.policy.rules import (
     BanRule,
     BudgetRule,
@@ -108,7 +108,7 @@ def _overlap(a: Rule, b: Rule) -> bool:
         (a.applies_to.vendors, b.applies_to.vendors),
         (a.applies_to.subjects, b.applies_to.subjects),
     ):
-        if left and right and not ({normalise_name(x) for x in left} & {normalise_name(x) for x in right}):
+        if left and right and not (normalise_names(left) & normalise_names(right)):
             return False
     return True
 
@@ -116,11 +116,11 @@ def _overlap(a: Rule, b: Rule) -> bool:
 def _pair_problem(a: Rule, b: Rule) -> tuple[str, str] | None:
     """A contradiction between two rules, reported on b: (field of b, message)."""
     if isinstance(a, BanRule) and isinstance(b, OnlyVendorsRule):
-        both = sorted({normalise_name(v) for v in a.vendors} & {normalise_name(v) for v in b.vendors})
+        both = sorted(normalise_names(a.vendors) & normalise_names(b.vendors))
         if both:
             return "vendors", f"vendor {both[0]!r} is both banned (rule {a.id!r}) and required here"
     if isinstance(a, OnlyVendorsRule) and isinstance(b, BanRule):
-        both = sorted({normalise_name(v) for v in a.vendors} & {normalise_name(v) for v in b.vendors})
+        both = sorted(normalise_names(a.vendors) & normalise_names(b.vendors))
         if both:
             return "vendors", f"vendor {both[0]!r} is both required (rule {a.id!r}) and banned here"
     if isinstance(a, OriginRule) and isinstance(b, OriginRule):

@@ -6,7 +6,6 @@ A check returns None when its rule says nothing about that kind of subject, othe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -15,7 +14,7 @@ from butler.models import DataUse, Offer, Vendor
 from butler.policy.agreements import AGREEMENT_DATA_USE
 from butler.policy.context import EvalContext
 from butler.policy.decision import Verdict
-from butler.policy.expr import UNKNOWN
+from butler.policy.expr import UNKNOWN, normalise_name, normalise_names
 from butler.policy.facts import foreign_names, increase_percent, sender_domain
 from butler.policy.rules import (
     BanRule,
@@ -45,15 +44,6 @@ class Finding(NamedTuple):
 
 
 ALLOW, ASK = Verdict.ALLOW, Verdict.ASK
-
-
-def normalise_name(name: str) -> str:
-    """Names compare without case, spaces or punctuation: "B Corp" == "b-corp" == "BCORP"."""
-    return re.sub(r"[\W_]+", "", name.casefold())
-
-
-def _names(values: Iterable[str]) -> set[str]:
-    return {normalise_name(v) for v in values}
 
 
 def _broken(rule: Rule, text: str) -> Finding:
@@ -118,13 +108,13 @@ def _ban(rule: BanRule, subject: Subject, context: EvalContext, facts: dict[str,
         return None
     out: list[Finding] = []
     vendor_names = {normalise_name(vendor_id)} | ({normalise_name(vendor.name)} if vendor else set())
-    if vendor_names & _names(rule.vendors):
+    if vendor_names & normalise_names(rule.vendors):
         out.append(_broken(rule, f"vendor {vendor_id!r} is on your banned list"))
     if rule.brands:
         brands = list(vendor.brands) if vendor else []
         if isinstance(subject, Offer) and isinstance(subject.attributes.get("brand"), str):
             brands.append(subject.attributes["brand"])
-        hit = sorted(b for b in brands if normalise_name(b) in _names(rule.brands))
+        hit = sorted(b for b in brands if normalise_name(b) in normalise_names(rule.brands))
         if hit:
             out.append(_broken(rule, f"brand {hit[0]!r} is on your banned list"))
     if rule.owners:
@@ -132,7 +122,7 @@ def _ban(rule: BanRule, subject: Subject, context: EvalContext, facts: dict[str,
         if owner is None:
             out.append(Finding(ASK, f"who owns {vendor_id!r} is not known, so your list of banned owners "
                                     "cannot be checked"))
-        elif normalise_name(owner) in _names(rule.owners):
+        elif normalise_name(owner) in normalise_names(rule.owners):
             out.append(_broken(rule, f"{vendor_id!r} is owned by {owner!r}, which is on your banned list"))
     return _join(out) or Finding(ALLOW, f"{vendor_id!r} is not on your banned list")
 
@@ -145,7 +135,7 @@ def _only_vendors(rule: OnlyVendorsRule, subject: Subject, context: EvalContext,
     if vendor_id is None:
         return None
     names = {normalise_name(vendor_id)} | ({normalise_name(vendor.name)} if vendor else set())
-    if names & _names(rule.vendors):
+    if names & normalise_names(rule.vendors):
         return Finding(ALLOW, f"{vendor_id!r} is one of the vendors you buy from")
     return _broken(rule, f"{vendor_id!r} is not one of the vendors you chose ({', '.join(rule.vendors)})")
 
@@ -154,12 +144,12 @@ def _certifications(rule: CertificationRule, subject: Subject, context: EvalCont
                     facts: dict[str, Any]) -> Finding | None:
     if not isinstance(subject, Offer | Vendor):
         return None
-    have = _names(facts.get("certifications") or ())
+    have = normalise_names(facts.get("certifications") or ())
     out: list[Finding] = []
     missing = [c for c in rule.all_of if normalise_name(c) not in have]
     if missing:
         out.append(_broken(rule, f"missing required certification {', '.join(missing)}"))
-    if rule.any_of and not (_names(rule.any_of) & have):
+    if rule.any_of and not (normalise_names(rule.any_of) & have):
         out.append(_broken(rule, f"has none of the certifications {' / '.join(rule.any_of)}"))
     return _join(out) or Finding(ALLOW, "has the required certifications")
 
@@ -302,7 +292,7 @@ def _promotions(rule: PromotionsRule, subject: Subject, context: EvalContext,
     kept = _sender_matches(subject.sender, rule.keep_senders)
     if kept:
         return Finding(ALLOW, f"you keep mail from {kept}")
-    if subject.category and normalise_name(subject.category) in _names(rule.block_categories):
+    if subject.category and normalise_name(subject.category) in normalise_names(rule.block_categories):
         return _broken(rule, f"you do not want promotions about {subject.category}")
     if rule.require_matched_intent and not subject.matched_intent:
         return _broken(rule, "it matches nothing you are looking for")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from butler.policy.constraints import check, normalise_name
+from butler.policy.constraints import check
 from butler.policy.context import EvalContext
 from butler.policy.decision import Decision, Reason, Verdict
-from butler.policy.expr import UNKNOWN
+from butler.policy.expr import UNKNOWN, normalise_name, normalise_names
 from butler.policy.facts import foreign_names, subject_facts
 from butler.policy.policyset import PolicySet
 from butler.policy.rules import AppliesTo
@@ -27,7 +27,7 @@ def in_scope(applies_to: AppliesTo, facts: dict[str, Any]) -> bool:
     for key, wanted in (("category", applies_to.categories), ("vendor", applies_to.vendors)):
         if wanted:
             value = facts.get(key)
-            if not isinstance(value, str) or normalise_name(value) not in {normalise_name(w) for w in wanted}:
+            if not isinstance(value, str) or normalise_name(value) not in normalise_names(wanted):
                 return False
     return True
 

@@ -26,7 +26,7 @@ certifications and brands are written in many ways. `x in list` tests membership
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -58,6 +58,8 @@ __all__ = [
     "ExpressionError",
     "Outcome",
     "Unknown",
+    "normalise_name",
+    "normalise_names",
     "parse",
 ]
 
@@ -73,13 +75,19 @@ Outcome = Union[bool, Unknown]  # noqa: UP007 -- a runtime alias, kept readable
 # ---------------------------------------------------------------------------------------------- evaluator
 
 
-def _fold_text(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
+def normalise_name(name: str) -> str:
+    """Names compare without case, spaces or punctuation: "B Corp" == "b-corp" == "BCORP"."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def normalise_names(values: Iterable[str]) -> set[str]:
+    """The set of `normalise_name` of each value."""
+    return {normalise_name(v) for v in values}
 
 
 def _fold(value: Any) -> Any:
     if isinstance(value, str):
-        return _fold_text(value)
+        return normalise_name(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -177,7 +185,7 @@ def _contains(container: Any, item: Any) -> Outcome:
     if isinstance(container, str):
         if not isinstance(item, str):
             return UNKNOWN
-        return _fold_text(item) in _fold_text(container)
+        return normalise_name(item) in normalise_name(container)
     if isinstance(container, Sequence):
         return any(_equal(item, element) for element in container)
     return UNKNOWN

@@ -15,8 +15,8 @@ from typing import Any
 
 from butler.models import DataUse, Money, Offer
 from butler.policy.consistency import BUILTIN_ATTRIBUTES
-from butler.policy.constraints import normalise_name
 from butler.policy.engine import in_scope
+from butler.policy.expr import normalise_name, normalise_names
 from butler.policy.policyset import PolicySet
 from butler.policy.rules import BudgetRule, Preference
 
@@ -74,7 +74,7 @@ def _wanted_score(value: Any, wanted: tuple[str, ...]) -> float:
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
         return 0.0
     have = {normalise_name(str(v)) for v in value}
-    want = {normalise_name(w) for w in wanted}
+    want = normalise_names(wanted)
     return len(want & have) / len(want)
 
 
