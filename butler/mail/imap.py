@@ -146,10 +146,6 @@ class ImapSource:
                 found.setdefault(mid, str(uid))
         return found
 
-    def find(self, folder: str, message_id: str) -> list[str]:
-        hit = self.locate(folder, [message_id]).get(message_id)
-        return [hit] if hit else []
-
     def exists(self, folder: str, uids: list[str]) -> set[str]:
         if not uids or not self.client.folder_exists(folder):
             return set()
