@@ -18,7 +18,7 @@ from butler.negotiate import intents
 from butler.sdk import Connector, ConnectorError, Terms
 from butler.vault import Vault
 
-__all__ = ["CheckoutRefused", "checkout_item", "idempotency_key"]
+__all__ = ["CheckoutRefused", "cancel_key", "checkout_item", "idempotency_key"]
 
 
 class CheckoutRefused(ButlerError):
@@ -30,6 +30,11 @@ class CheckoutRefused(ButlerError):
 
 def idempotency_key(item_id: str) -> str:
     return f"butler-{item_id}"
+
+
+def cancel_key(item_id: str) -> str:
+    """The idempotency key of a cancel butler asks for on behalf of `item_id`."""
+    return f"{idempotency_key(item_id)}-cancel"
 
 
 def _same_price(wire: dict[str, Any], agreed: Terms) -> bool:
@@ -88,7 +93,7 @@ async def checkout_item(vault: Vault, item_id: str, connector: Connector, *, act
         cancelled = False
         if contract_id:
             with contextlib.suppress(ConnectorError):
-                await connector.cancel(str(contract_id), idempotency_key=f"{key}-cancel")
+                await connector.cancel(str(contract_id), idempotency_key=cancel_key(item_id))
                 cancelled = True
         why = "; ".join(problems)
         vault.update("approvals", item_id, lambda d: {**(d or {}), "state": "refused", "refused_because": why,

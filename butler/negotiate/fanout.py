@@ -22,7 +22,13 @@ from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
 from butler.negotiate import intents, mandate
 from butler.negotiate.checkout import checkout_item
-from butler.negotiate.session import COLLECTION, NegotiationResult, negotiate_all, result_from_record
+from butler.negotiate.session import (
+    COLLECTION,
+    NegotiationResult,
+    negotiate_all,
+    purchase_item_id,
+    result_from_record,
+)
 from butler.policy import EvalContext, PolicySet, evaluate, offer_utility
 from butler.policy.decision import Verdict
 from butler.sdk import Connector, OfferQuery
@@ -129,7 +135,7 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
     if winner is None or winner.agreed is None:
         intents.set_status(vault, intent.id, IntentStatus.OPEN)
         return outcome
-    outcome.approval_id = f"purchase-{intent.id}"
+    outcome.approval_id = purchase_item_id(intent.id)
     intents.set_status(vault, intent.id, IntentStatus.AWAITING_APPROVAL)
     outcome.purchase, outcome.mandate_note = await _within_mandate(vault, outcome.approval_id, winner, policies,
                                                                    context, connectors, now)

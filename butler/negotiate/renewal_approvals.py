@@ -15,7 +15,7 @@ from typing import Any
 from butler.approvals import COLLECTION as APPROVALS
 from butler.approvals import mark
 from butler.errors import UsageError
-from butler.negotiate.checkout import checkout_item
+from butler.negotiate.checkout import cancel_key, checkout_item
 from butler.negotiate.vendors import open_one
 from butler.sdk import ConnectorError
 from butler.vault import Vault
@@ -63,7 +63,7 @@ class RenewalHandler:
                     f"yourself before {item.get('renewal_date')}")
         try:
             async with open_one(vault, str(connector_id)) as connector:
-                await connector.cancel(contract_id, idempotency_key=f"butler-{item_id}-cancel")
+                await connector.cancel(contract_id, idempotency_key=cancel_key(item_id))
         except ConnectorError as exc:
             raise UsageError(f"{item.get('vendor')} did not cancel: {exc.message}",
                              "The item still waits; approve it again later or cancel by hand.") from None

@@ -35,8 +35,10 @@ __all__ = [
     "issue_space",
     "negotiate_all",
     "negotiate_offer",
+    "negotiation_record_id",
     "outcome_utility",
     "purchase_item",
+    "purchase_item_id",
     "result_from_record",
     "wire_terms",
 ]
@@ -143,6 +145,16 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def negotiation_record_id(intent_id: str, vendor_id: str) -> str:
+    """The id of an intent's negotiation with one vendor in `negotiations`."""
+    return f"{intent_id}--{vendor_id}"
+
+
+def purchase_item_id(key: str) -> str:
+    """The id of the purchase waiting for approval, keyed by its intent (or, without one, its session)."""
+    return f"purchase-{key}"
+
+
 class _WalkAway(Exception):
     """The vendor broke a guard rail; the negotiation ends without agreement."""
 
@@ -160,7 +172,7 @@ async def negotiate_offer(connector: Connector, offer: Offer, policies: PolicySe
     issues = issue_space(offer)
     subject = f"{offer.vendor_id}/{offer.id}"
     if intent_id is not None:
-        result.record_id = f"{intent_id}--{offer.vendor_id}"
+        result.record_id = negotiation_record_id(intent_id, offer.vendor_id)
         if vault is not None:
             vault.put(COLLECTION, result.record_id, {
                 "state": "open", "intent": intent_id, "connector": connector_id, "vendor": offer.vendor_id,
@@ -283,7 +295,7 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
         except Exception as exc:  # a connector's own bug must not end the other negotiations
             reason = f"the connector failed: {type(exc).__name__}"
         failed = NegotiationResult(offer.vendor_id, offer, reserve, reason=reason, connector_id=cid,
-                                   record_id=f"{intent_id}--{offer.vendor_id}" if intent_id else None)
+                                   record_id=negotiation_record_id(intent_id, offer.vendor_id) if intent_id else None)
         if vault is not None:
             vault.audit.append("negotiate.vendor-failed", f"{offer.vendor_id}/{offer.id}",
                                {"reason": reason, "intent": intent_id})
@@ -295,7 +307,7 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
     ranked = sorted(results, key=lambda r: (r.agreed is not None, r.utility), reverse=True)
     winner = ranked[0] if ranked and ranked[0].agreed else None
     if vault is not None and winner is not None and winner.agreed is not None:
-        item_id = f"purchase-{intent_id}" if intent_id else f"purchase-{winner.session_id}"
+        item_id = purchase_item_id(intent_id or str(winner.session_id))
         existing = vault.get("approvals", item_id)
         if existing is None or existing.data.get("state") == "pending":
             vault.put("approvals", item_id, purchase_item(
