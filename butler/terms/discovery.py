@@ -14,7 +14,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from butler.terms.errors import VendorAnswerInvalid
-from butler.terms.web import Fetched, fetch, gpc_client, normalise_url, vendor_key
+from butler.terms.web import Fetched, client_or_new, fetch, normalise_url, vendor_key
 from butler.terms.wire import GpcDocument, MyTermsDocument, parse_vendor_json
 from butler.vault import Vault
 
@@ -86,9 +86,7 @@ async def discover(vault: Vault, url: str, *, client: httpx.AsyncClient | None =
     cached = cached_discovery(vault, key)
     if cached is not None and not refresh and cached.fresh(now):
         return cached
-    own = client is None
-    http = client or gpc_client()
-    try:
+    async with client_or_new(client) as http:
         myterms_url = f"{base}/.well-known/myterms.json"
         conditional = {"If-None-Match": cached.etag} if cached and cached.etag and cached.myterms else {}
         answer = await fetch(http, "GET", myterms_url, headers=conditional)
@@ -101,9 +99,6 @@ async def discover(vault: Vault, url: str, *, client: httpx.AsyncClient | None =
         gpc_url = f"{base}/.well-known/gpc.json"
         gpc_body = _document_or_none(await fetch(http, "GET", gpc_url), gpc_url)
         gpc = None if gpc_body is None else parse_vendor_json(GpcDocument, gpc_body, gpc_url)
-    finally:
-        if own:
-            await http.aclose()
     found = Discovery(vendor=key, url=base, fetched_at=now, myterms=myterms, gpc=gpc,
                       etag=_etag(answer.headers) or (cached.etag if answer.status == 304 and cached else None),
                       max_age=_max_age(answer.headers))

@@ -23,7 +23,7 @@ from butler.terms.errors import TermsError, VendorAnswerInvalid
 from butler.terms.pending import add_item, get_item, resolve_item
 from butler.terms.records import append_record, public_key_b64, signing_key
 from butler.terms.roster import ROSTER, Status, agreement
-from butler.terms.web import fetch, gpc_client, normalise_url, vendor_key
+from butler.terms.web import client_or_new, fetch, normalise_url, vendor_key
 from butler.terms.wire import ProfferAnswer, ProfferRequest, parse_vendor_json
 from butler.vault import Vault
 
@@ -139,10 +139,8 @@ async def proffer(vault: Vault, url: str, *, policies: PolicySet | None = None, 
     vendor = vendor_key(base)
     choice = load_choices(vault).for_vendor(vendor, category)
     term = agreement(term_id or choice.proffer).id
-    own = client is None
-    http = client or gpc_client()
     records: list[AgreementRecord] = []
-    try:
+    async with client_or_new(client) as http:
         answer = await _exchange(vault, http, base, vendor, term, records)
         if answer.status != Status.COUNTER_OFFER_MADE:
             return _final(vault, base, vendor, term, answer, records, by="vendor")
@@ -162,22 +160,14 @@ async def proffer(vault: Vault, url: str, *, policies: PolicySet | None = None, 
         records.append(append_record(vault, vendor, term_id=alternative, status=Status.CONFIRMATION_REQUIRED,
                                      place=base, details={"approval": item.id}))
         return Outcome(vendor, Status.CONFIRMATION_REQUIRED, alternative, tuple(records), item.id, reasons)
-    finally:
-        if own:
-            await http.aclose()
 
 
 async def approve(vault: Vault, approval_id: str, *, client: httpx.AsyncClient | None = None) -> Outcome:
     """The person accepts a waiting alternative: butler proffers it to the vendor, who should accept it."""
     item = get_item(vault, approval_id)
-    own = client is None
-    http = client or gpc_client()
     records: list[AgreementRecord] = []
-    try:
+    async with client_or_new(client) as http:
         outcome = await _settle(vault, http, item.place, item.vendor, item.term_id, records, by="you")
-    finally:
-        if own:
-            await http.aclose()
     resolve_item(vault, approval_id, "approved")
     return outcome
 

@@ -7,6 +7,8 @@ hostile vendor cannot make butler hold an endless answer in memory.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +18,9 @@ import httpx
 from butler.errors import UsageError
 from butler.terms.errors import VendorAnswerInvalid, VendorUnavailable
 
-__all__ = ["GPC_HEADERS", "MAX_BODY_BYTES", "Fetched", "fetch", "gpc_client", "normalise_url", "vendor_key"]
+__all__ = [
+    "GPC_HEADERS", "MAX_BODY_BYTES", "Fetched", "client_or_new", "fetch", "gpc_client", "normalise_url", "vendor_key",
+]
 
 GPC_HEADERS: dict[str, str] = {"Sec-GPC": "1"}
 MAX_BODY_BYTES = 1_000_000
@@ -27,6 +31,19 @@ def gpc_client(transport: httpx.AsyncBaseTransport | None = None,
                timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """A new AsyncClient that sends `Sec-GPC: 1` by default and never follows redirects; the caller closes it."""
     return httpx.AsyncClient(transport=transport, headers=GPC_HEADERS, timeout=timeout, follow_redirects=False)
+
+
+@asynccontextmanager
+async def client_or_new(client: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClient]:
+    """The caller's `client` (the caller closes it), or a new `gpc_client()` that is closed on leaving."""
+    if client is not None:
+        yield client
+        return
+    own = gpc_client()
+    try:
+        yield own
+    finally:
+        await own.aclose()
 
 
 def normalise_url(url: str) -> str:
