@@ -1,8 +1,8 @@
-"""Mail fixtures: a real Dovecot on 127.0.0.1 for the session (a missing binary fails, never skips)."""
+"""Mail fixtures: a real Dovecot on 127.0.0.1 for the session (a missing binary fails, never skips), and a vault."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,8 @@ from imapclient import IMAPClient
 
 from butler.mail.settings import MailSettings
 from butler.testing.dovecot import DovecotNotInstalled, start_dovecot
+from butler.vault import Vault
+from tests.helpers.vaultkit import make_vault
 
 IMAP_USER = "butler"
 IMAP_PASS = "imap-test-secret"
@@ -40,6 +42,15 @@ class Dovecot:
         client.login(self.user, IMAP_PASS)
         return client
 
+    def append(self, *raws: bytes, folder: str = "INBOX", flags: Sequence[bytes] = ()) -> None:
+        """Deliver `raws` to `folder` of the current user's mailbox, over one connection."""
+        client = self.client()
+        try:
+            for raw in raws:
+                client.append(folder, raw, flags=flags)
+        finally:
+            client.logout()
+
 
 @pytest.fixture(scope="session")
 def dovecot_server() -> Iterator[Dovecot]:
@@ -59,3 +70,10 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
     """The session's Dovecot, logged in as a user whose mailbox no other test touched."""
     dovecot_server.new_user()
     return dovecot_server
+
+
+@pytest.fixture
+def vault(butler_env: Path) -> Iterator[Vault]:
+    v = make_vault(butler_env)
+    yield v
+    v.close()

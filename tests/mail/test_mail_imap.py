@@ -94,9 +94,7 @@ def test_undo_restores_every_message(dovecot: Dovecot) -> None:
 
 
 def test_message_moved_back_by_another_client_is_learned(dovecot: Dovecot) -> None:
-    client = dovecot.client()
-    client.append("INBOX", promotion("keepme.example"))
-    client.logout()
+    dovecot.append(promotion("keepme.example"))
     _sweep(dovecot)
     other = dovecot.client()  # the person's own mail client
     other.select_folder("Promotions")
@@ -113,10 +111,7 @@ def test_message_moved_back_by_another_client_is_learned(dovecot: Dovecot) -> No
 
 @pytest.mark.parametrize("point", ["before-move", "after-move", "copied-not-expunged"])
 def test_kill_minus_nine_mid_sweep_then_sweep_again(dovecot: Dovecot, point: str) -> None:
-    client = dovecot.client()
-    for i in range(90):
-        client.append("INBOX", promotion(f"b{i % 40}.example") if i % 3 else personal(subject=f"note {i}"))
-    client.logout()
+    dovecot.append(*(promotion(f"b{i % 40}.example") if i % 3 else personal(subject=f"note {i}") for i in range(90)))
     before = _snapshot(dovecot)
     # the child kills itself with SIGKILL at a fixed point of its third batch
     script = textwrap.dedent(f"""
@@ -163,13 +158,9 @@ def test_hostile_mail_through_a_real_sweep(dovecot: Dovecot, butler_env: Path) -
     from tests.helpers.vaultkit import make_vault
     from tests.mail.test_mail_classify import HOSTILE
 
-    client = dovecot.client()
-    for raw in HOSTILE.values():
-        client.append("INBOX", raw or b"X-Empty: 1\r\n\r\n")
-    for uri in ("https://10.1.2.3/u", "http://shop.example/u", "https://127.0.0.1/u"):
-        for _ in range(6):
-            client.append("INBOX", promotion("shop.example", one_click=uri))
-    client.logout()
+    unsafe = ("https://10.1.2.3/u", "http://shop.example/u", "https://127.0.0.1/u")
+    dovecot.append(*(raw or b"X-Empty: 1\r\n\r\n" for raw in HOSTILE.values()),
+                   *(promotion("shop.example", one_click=uri) for uri in unsafe for _ in range(6)))
     before = _count(dovecot)
     source = ImapSource(dovecot.settings(), IMAP_PASS)
     try:

@@ -13,9 +13,7 @@ from tests.mail.mailfactory import personal, promotion
 
 def test_daemon_job_sweeps_the_configured_mailbox(dovecot: Dovecot, tmp_path: Path) -> None:
     dovecot.new_user()
-    with dovecot.client() as client:
-        client.append("INBOX", promotion("shoply.example", subject="48 hours only: 30% off everything"))
-        client.append("INBOX", personal())
+    dovecot.append(promotion("shoply.example", subject="48 hours only: 30% off everything"), personal())
     home = tmp_path / "home"
     with Vault.create(home, "pw", KdfParams.fast_for_tests()) as vault:
         assert jobs.mail_sweep(jobs.JobContext(home=home, vault=vault)).startswith("skipped: no mailbox set up")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 
 from butler.errors import ButlerError
 from butler.mail import UnsubscribeRefused
 from butler.mail.unsubscribe import approve, objection_letter, one_click_url, pending, propose, send_approved
+from butler.testing import live_server
 from butler.vault import Vault
-from tests.helpers.vaultkit import make_vault
 
 RECEIVED: list[tuple[str, str, dict[str, str], bytes]] = []
 app = FastAPI()
@@ -30,26 +25,13 @@ async def record(path: str, request: Request) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    with live_server(app) as url:
+        yield url
 
 
-@pytest.fixture
-def vault(butler_env: Path) -> Iterator[Vault]:
+@pytest.fixture(autouse=True)
+def _nothing_received_yet() -> None:
     RECEIVED.clear()
-    v = make_vault(butler_env)
-    yield v
-    v.close()
 
 
 def _headers(uri: str, post: str = "List-Unsubscribe=One-Click") -> dict[str, str]:

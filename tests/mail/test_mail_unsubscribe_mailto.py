@@ -22,7 +22,6 @@ from butler.mail.account import save_password, save_settings, save_smtp_password
 from butler.mail.settings import MailSettings
 from butler.mail.unsubscribe import mailto_request, propose, send_approved
 from butler.vault import Vault
-from tests.helpers.vaultkit import make_vault
 from tests.mail.conftest import IMAP_PASS, Dovecot
 from tests.mail.mailfactory import promotion
 
@@ -64,13 +63,6 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def vault(butler_env: Path) -> Iterator[Vault]:
-    v = make_vault(butler_env)
-    yield v
-    v.close()
 
 
 def _set_up_smtp(vault: Vault, port: int, password: str = SMTP_PASSWORD) -> None:
@@ -183,10 +175,7 @@ def test_a_real_sweep_proposes_mailto_only_senders_only_when_smtp_is_set_up(
     queued: dict[bool, list[dict[str, Any]]] = {}
     for smtp_set_up in (False, True):  # two mailboxes with the same unread promotions: without, then with SMTP
         dovecot.new_user()
-        client = dovecot.client()
-        for _ in range(3):
-            client.append("INBOX", mailto_only)
-        client.logout()
+        dovecot.append(*[mailto_only] * 3)
         settings = dovecot.settings(unsubscribe_after_unread=1, **(smtp_settings if smtp_set_up else {}))
         source = ImapSource(settings, IMAP_PASS)
         try:
