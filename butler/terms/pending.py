@@ -12,13 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from butler.approvals import COLLECTION as APPROVALS_COLLECTION
 from butler.terms.errors import ApprovalNotFound
 from butler.vault import Vault
 
 __all__ = ["APPROVALS_COLLECTION", "PENDING_KIND", "CounterOfferItem", "add_item", "get_item", "pending_items",
            "resolve_item"]
 
-APPROVALS_COLLECTION = "approvals"
 PENDING_KIND = "myterms-counter-offer"
 
 
