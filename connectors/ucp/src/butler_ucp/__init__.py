@@ -77,6 +77,11 @@ class _Negotiated(BaseModel):
     capabilities: frozenset[str]
 
 
+def _totals(wire: dict[str, Any]) -> dict[Any, int]:
+    """A session's or order's totals by type (subtotal, discount, fulfillment, total), in minor units."""
+    return {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
+
+
 class UcpConnector(Connector):
     manifest = Manifest.build(
         id="ucp",
@@ -199,7 +204,7 @@ class UcpConnector(Connector):
     @staticmethod
     def _session(wire: dict[str, Any]) -> CheckoutSession:
         currency = str(wire["currency"])
-        totals = {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
+        totals = _totals(wire)
         discounts = wire.get("discounts") or {}
         return CheckoutSession(
             id=wire["id"], status=wire["status"], currency=currency,
@@ -339,7 +344,7 @@ class UcpConnector(Connector):
         states = {str(line.get("status")) for line in lines}
         status = ("canceled" if "cancellation" in kinds else
                   "fulfilled" if states == {"fulfilled"} else "processing")
-        totals = {t.get("type"): int(t.get("amount", 0)) for t in wire.get("totals", []) if isinstance(t, dict)}
+        totals = _totals(wire)
         currency = self.ucp_settings.currency
         total = money(totals["total"], currency) if "total" in totals else None
         return OrderStatus(id=wire["id"], checkout_id=wire["checkout_id"], permalink_url=wire["permalink_url"],
