@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from butler import paths
@@ -25,13 +26,14 @@ def change_passphrase(vault: Vault, old: str, new: str, kdf: crypto.KdfParams | 
     with vault.lock.exclusive():
         current = KeyFile.read(key_path)
         data_key = current.unwrap(old)
-        fresh_kdf = kdf or crypto.KdfParams(*_fresh(current.kdf))
+        fresh_kdf = kdf or _fresh(current.kdf)
         KeyFile.wrap(current.vault_id, data_key, new, fresh_kdf).write(key_path)
         vault.audit.append("vault.passphrase-changed", "", {"kdf": fresh_kdf.describe()})
 
 
-def _fresh(kdf: crypto.KdfParams) -> tuple[int, int, int, int, bytes]:
-    return kdf.algorithm, kdf.memory_kib, kdf.iterations, kdf.lanes, os.urandom(16)
+def _fresh(kdf: crypto.KdfParams) -> crypto.KdfParams:
+    """The same key derivation with a new salt."""
+    return dataclasses.replace(kdf, salt=os.urandom(16))
 
 
 def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
@@ -62,7 +64,7 @@ def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
             write_log(audit_new, AUDIT_MAGIC, current.vault_id, new_key, b"audit", entries)
         finally:
             audit_src.close()
-        KeyFile.wrap(current.vault_id, new_key, passphrase, crypto.KdfParams(*_fresh(current.kdf))).write(key_path)
+        KeyFile.wrap(current.vault_id, new_key, passphrase, _fresh(current.kdf)).write(key_path)
         os.replace(log_new, paths.vault_log_path(home))
         os.replace(audit_new, paths.audit_path(home))
         fsync_dir(home)
