@@ -166,8 +166,8 @@ def _secrets_for(vault: Vault, manifest: Manifest) -> dict[str, str]:
     return values
 
 
-async def _validate(cls: type[Connector], ctx: ConnectorContext) -> None:
-    async with cls(ctx) as connector:
+async def _validate(connector: Connector) -> None:
+    async with connector:
         await connector.validate()
 
 
@@ -187,7 +187,7 @@ def enable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | 
     merged_secrets = {**_secrets_for(vault, manifest), **(secrets or {})}
     ctx = ConnectorContext(manifest, settings=merged_settings, secrets=merged_secrets, transport=transport,
                            resolver=resolver)
-    asyncio.run(_validate(cls, ctx))
+    asyncio.run(_validate(cls(ctx)))
     for name, value in (secrets or {}).items():
         secret = ConnectorSecret(connector_id=manifest.id, name=name, value=SecretStr(value))
         vault.put(SECRETS_COLLECTION, f"{manifest.id}/{name}", secret.model_dump(mode="json"))
@@ -226,10 +226,4 @@ def open_connector(vault: Vault, connector_id: str, *, cls: type[Connector] | No
 def check(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
           transport: httpx.AsyncBaseTransport | None = None) -> None:
     """Run an enabled connector's `validate()` again with what is stored; raises what it raises."""
-    connector = open_connector(vault, connector_id, cls=cls, transport=transport)
-
-    async def run() -> None:
-        async with connector:
-            await connector.validate()
-
-    asyncio.run(run())
+    asyncio.run(_validate(open_connector(vault, connector_id, cls=cls, transport=transport)))
