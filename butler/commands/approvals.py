@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 
 from butler import approvals
 from butler.commands.common import unlock
@@ -16,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for name, verb in (("approve", "approve"), ("reject", "reject")):
         p = sub.add_parser(name, help=f"{verb} one item")
         p.add_argument("id", help="the item's id (see `butler approvals list`)")
-        p.set_defaults(func=approve_item if name == "approve" else reject_item)
+        p.set_defaults(func=functools.partial(decide_item, approve=name == "approve"))
 
 
 def list_items(args: argparse.Namespace) -> int:
@@ -31,13 +32,7 @@ def list_items(args: argparse.Namespace) -> int:
     return 0
 
 
-def approve_item(args: argparse.Namespace) -> int:
+def decide_item(args: argparse.Namespace, *, approve: bool) -> int:
     with unlock(quiet=True).vault as vault:
-        print(approvals.decide(vault, args.id, approve=True))
-    return 0
-
-
-def reject_item(args: argparse.Namespace) -> int:
-    with unlock(quiet=True).vault as vault:
-        print(approvals.decide(vault, args.id, approve=False))
+        print(approvals.decide(vault, args.id, approve=approve))
     return 0
