@@ -100,10 +100,7 @@ def _describe(loc: Sequence[str | int], data: dict[str, Any]) -> str:
         items = data.get(table)
         item = items[index] if isinstance(items, list) and index < len(items) else None
         rule_id = item.get("id") if isinstance(item, dict) else None
-        rest = list(loc[2:])
-        kind = item.get("kind") if isinstance(item, dict) else None
-        if rest and rest[0] == kind and table == "rule":  # pydantic puts the union tag in the path
-            rest = rest[1:]
+        rest = list(_toml_path(loc, data)[2:])  # without the union tag pydantic puts in the path
         head = f"{table} {rule_id!r} (#{index + 1})" if isinstance(rule_id, str) else f"{table} #{index + 1}"
     else:
         head, rest = "", list(loc)
