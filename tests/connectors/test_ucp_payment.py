@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from butler_ucp import UcpConnector
 from butler_ucp.payment import Card
-from ucp_live import API_KEY, merchant, settings
+from ucp_live import API_KEY, connector, merchant, settings
 
 from butler.log import redact
 from butler.sdk import ConnectorContext, FatalError, Money
@@ -21,9 +21,7 @@ GOOD_CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": f"12/{dt.date.
 
 
 def _connector(url: str, card: dict[str, str] | None, handler: str = "card_tokenizer") -> UcpConnector:
-    ctx = ConnectorContext(UcpConnector.manifest, settings=settings(url, payment_handler=handler),
-                           secrets={"api_key": API_KEY, **(card or {})})
-    return UcpConnector(ctx)
+    return connector(url, payment_handler=handler, secrets=card)
 
 
 async def _buy(ucp: UcpConnector, key: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +36,8 @@ def live_vendor() -> Iterator[LiveVendor]:
         yield LiveVendor(settings=settings(url), secrets={"api_key": API_KEY})
 
 
-def connector(url: str, **extra: Any) -> UcpConnector:
-    ctx = ConnectorContext(UcpConnector.manifest, settings=settings(url, **extra), secrets={"api_key": API_KEY})
+def connector(url: str, *, secrets: Mapping[str, str] | None = None, **extra: Any) -> UcpConnector:
+    """A connector for the merchant at `url`: its API key and any other `secrets`, settings with `extra`."""
+    ctx = ConnectorContext(UcpConnector.manifest, settings=settings(url, **extra),
+                           secrets={"api_key": API_KEY, **(secrets or {})})
     return UcpConnector(ctx)
