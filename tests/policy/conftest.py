@@ -8,14 +8,6 @@ import pytest
 from butler.policy import PolicySet, load_policies
 
 
-@pytest.fixture(autouse=True)
-def butler_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("BUTLER_HOME", str(home))
-    return home
-
-
 @pytest.fixture
 def load_text(tmp_path: Path) -> Callable[..., PolicySet]:
     """Write TOML text to a file and load it."""

@@ -40,10 +40,10 @@ def test_check_example_packs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "rules" in out and "preferences" in out
 
 
-def test_check_defaults_to_butler_home(butler_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_defaults_to_butler_home(butler_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "check"]) == 3
     assert "no policy directory" in capsys.readouterr().err
-    shutil.copytree(PACKS, butler_home / "policies")
+    shutil.copytree(PACKS, butler_env / "policies")
     assert main(["policy", "check"]) == 0
 
 
