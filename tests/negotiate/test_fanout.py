@@ -11,7 +11,7 @@ from typing import Any
 
 from butler_example_vendors import ExampleVendorConnector
 from helpers.vaultkit import make_vault
-from vendorkit import running
+from vendorkit import running, vendor_connector
 
 from butler.models import Money
 from butler.negotiate import intents
@@ -32,19 +32,13 @@ def _specs(n: int) -> dict[str, Any]:
             for i in range(n)}
 
 
-def _connector(url: str, api_key: str) -> ExampleVendorConnector:
-    ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
-                           secrets={"api_key": api_key})
-    return ExampleVendorConnector(ctx)
-
-
 async def test_twenty_vendors_at_once_finish_within_the_per_vendor_deadline(tmp_path: Path) -> None:
     specs = _specs(20)
     with running(specs) as servers, make_vault(tmp_path / "home") as vault:
         async with AsyncExitStack() as stack:
             pairs = []
             for name, (url, _) in servers.items():
-                connector = await stack.enter_async_context(_connector(url, specs[name].api_key))
+                connector = await stack.enter_async_context(vendor_connector(url, specs[name].api_key))
                 pairs.append((connector, (await connector.list_offers(OfferQuery()))[0]))
             started = time.monotonic()
             results = await negotiate_all(pairs, PolicySet(), vault, per_vendor_seconds=DEADLINE)
@@ -84,7 +78,7 @@ async def test_a_crashed_run_resumes_without_negotiating_finished_vendors_again(
             return record is not None and record.data["state"] == "done"
 
         crashing.wait_for = a_done
-        async with _connector(a_url, "parla-demo-key") as a, crashing:
+        async with vendor_connector(a_url, "parla-demo-key") as a, crashing:
             try:
                 await negotiate_intent(vault, intent, PolicySet(), [("ev-a", a), ("ev-b", crashing)])
             except Crash:
@@ -95,7 +89,7 @@ async def test_a_crashed_run_resumes_without_negotiating_finished_vendors_again(
         assert states == {f"{intent.id}--a": "done", f"{intent.id}--b": "open"}
         assert vault.get("approvals", f"purchase-{intent.id}") is None
 
-        async with _connector(a_url, "parla-demo-key") as a, _connector(b_url, "parla-demo-key") as b:
+        async with vendor_connector(a_url, "parla-demo-key") as a, vendor_connector(b_url, "parla-demo-key") as b:
             outcome = await negotiate_intent(vault, intent, PolicySet(), [("ev-a", a), ("ev-b", b)])
         assert len(a_app.state.negotiations) == 1  # a was not negotiated again
         assert len(b_app.state.negotiations) == 1

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AsyncExitStack
 from pathlib import Path
 
-from butler_example_vendors import ExampleVendorConnector
+from vendorkit import running, vendor_connector
 
 from butler.negotiate.session import issue_space, negotiate_all, outcome_utility
 from butler.policy import EvalContext, load_policies
-from butler.sdk import ConnectorContext, OfferQuery
-from butler.testing import live_server
+from butler.sdk import OfferQuery
 from butler.vault import KdfParams, Vault
-from examples.vendors import VENDORS, make_app
+from examples.vendors import VENDORS
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -20,15 +19,12 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 async def test_negotiates_with_all_vendors_at_once_and_queues_the_best(tmp_path: Path) -> None:
     policies = load_policies(POLICIES)
     context = EvalContext(spent_this_month=None)
-    apps = {name: make_app(spec) for name, spec in VENDORS.items()}
-    with ExitStack() as servers, Vault.create(tmp_path / "home", "pw", KdfParams.fast_for_tests()) as vault:
-        urls = {name: servers.enter_context(live_server(app)) for name, app in apps.items()}
+    with running() as servers, Vault.create(tmp_path / "home", "pw", KdfParams.fast_for_tests()) as vault:
+        apps = {name: app for name, (_, app) in servers.items()}
         async with AsyncExitStack() as stack:
             pairs = []
-            for name, url in urls.items():
-                ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
-                                       secrets={"api_key": VENDORS[name].api_key})
-                connector = await stack.enter_async_context(ExampleVendorConnector(ctx))
+            for name, (url, _) in servers.items():
+                connector = await stack.enter_async_context(vendor_connector(url, VENDORS[name].api_key))
                 offer = (await connector.list_offers(OfferQuery()))[0]
                 pairs.append((connector, offer))
             results = await negotiate_all(pairs, policies, vault, reserve=0.2, context=context)

@@ -10,7 +10,7 @@ import pytest
 from butler_example_vendors import ExampleVendorConnector
 
 from butler import registry
-from butler.sdk import Connector
+from butler.sdk import Connector, ConnectorContext
 from butler.testing import live_server
 from butler.vault import Vault
 from examples.vendors import VENDORS, VendorSpec, make_app
@@ -20,6 +20,13 @@ def connector_class(connector_id: str) -> type[ExampleVendorConnector]:
     """The example connector under its own id, so that several example vendors can be enabled at once."""
     manifest = ExampleVendorConnector.manifest.model_copy(update={"id": connector_id})
     return type(f"Connector_{connector_id.replace('-', '_')}", (ExampleVendorConnector,), {"manifest": manifest})
+
+
+def vendor_connector(url: str, api_key: str) -> ExampleVendorConnector:
+    """An example-vendor connector for the vendor at `url`, not enabled in any vault; the caller closes it."""
+    ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
+                           secrets={"api_key": api_key})
+    return ExampleVendorConnector(ctx)
 
 
 def install(monkeypatch: pytest.MonkeyPatch, classes: Mapping[str, type[Connector]]) -> None:
