@@ -60,7 +60,10 @@ def load_config(path: Path | None = None) -> Config:
 
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        written = SourceMap(source).lookup(first["loc"])  # None: no part of it is written in the file
+        written_in = SourceMap(source)
+        # None: no part of it is written in the file; a section written as an array of tables ([[vault]]) is
+        # known by its first element
+        written = written_in.lookup(first["loc"]) or written_in.lookup((*first["loc"][:1], 0))
         where = f"{path}:{written.line}" if written else str(path)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{field}: {first['msg']}{more}", "Fix the field, or delete it to use the default.",

@@ -127,6 +127,12 @@ def test_config_error_for_an_unknown_field(butler_env: Path) -> None:
     assert "vault.keyrnig_timeout" in error.message
 
 
+def test_config_error_for_a_section_written_as_an_array_of_tables(butler_env: Path) -> None:
+    error = _config_error(butler_env, '# butler\n[[vault]]\nkeyring = "none"\n')
+    assert error.location == f"{butler_env / 'config.toml'}:2"
+    assert "config.toml:2: vault: Input should be a valid dictionary" in error.message
+
+
 def test_config_error_for_bad_toml(butler_env: Path) -> None:
     error = _config_error(butler_env, "[vault]\nkeyring = \n")
     # Python 3.11's TOMLDecodeError has no `lineno`: the line is only in the message
