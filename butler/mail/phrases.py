@@ -39,10 +39,12 @@ class Phrases:
                 key = max(phrase.split(), key=len)
                 self.index.setdefault(key, []).append((frozenset(phrase.split()), f" {phrase} "))
         self.keys = frozenset(self.index)
+        self.rank = {key: n for n, key in enumerate(self.index)}
 
     def search(self, words: frozenset[str], joined: str) -> str | None:
-        """The first phrase found in `joined` (the words, space-separated, with spaces at both ends)."""
-        for key in self.keys.intersection(words):
+        """The first phrase, in the order they are listed, found in `joined` (the words, space-separated, with
+        spaces at both ends). Keys are tried in that order, not a set's: the phrase quoted never varies."""
+        for key in sorted(self.keys.intersection(words), key=self.rank.__getitem__):
             for needed, phrase in self.index[key]:
                 if needed <= words and phrase in joined:
                     return phrase.strip()
@@ -140,11 +142,12 @@ class PhraseBook:
             for key, entries in phrases.index.items():
                 self.index.setdefault(key, []).extend((phrases, needed, phrase) for needed, phrase in entries)
         self.keys = frozenset(self.index)
+        self.rank = {key: n for n, key in enumerate(self.index)}
 
     def search(self, words: frozenset[str], joined: str) -> dict[str, str]:
         """Phrase-signal name → the first of its phrases found (as `Phrases.search` finds it)."""
         found: dict[str, str] = {}
-        for key in self.keys.intersection(words):
+        for key in sorted(self.keys.intersection(words), key=self.rank.__getitem__):
             for phrases, needed, phrase in self.index[key]:
                 if phrases.name not in found and needed <= words and phrase in joined:
                     found[phrases.name] = phrase.strip()
