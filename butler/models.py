@@ -20,6 +20,7 @@ from pydantic import (
 
 __all__ = [
     "CURRENCY_DIGITS",
+    "MAX_AMOUNT",
     "SCHEMA_VERSION",
     "AgreementRecord",
     "ConnectorSecret",
@@ -30,10 +31,12 @@ __all__ = [
     "IntentStatus",
     "Money",
     "Offer",
+    "Price",
     "Profile",
     "Purchase",
     "Usage",
     "Vendor",
+    "amount_problem",
 ]
 
 SCHEMA_VERSION = 1
@@ -44,6 +47,10 @@ CURRENCY_DIGITS: dict[str, int] = {
     "AUD": 2, "NZD": 2, "JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "INR": 2, "CNY": 2, "BRL": 2, "MXN": 2,
     "KWD": 3, "BHD": 3, "TND": 3,
 }
+
+
+MAX_AMOUNT = Decimal(1_000_000_000)
+"""The most a price, budget or limit may be, in any currency: anything above is a typing or a vendor's error."""
 
 
 class CurrencyMismatch(ValueError):
@@ -139,7 +146,32 @@ class Money(_Frozen):
         return Money(amount=self.amount.quantize(quantum, rounding=ROUND_HALF_EVEN), currency=self.currency)
 
     def __str__(self) -> str:
+        if abs(self.amount) > MAX_AMOUNT:  # as given: rounding 1E+26 to cents needs more digits than Decimal keeps
+            return f"{self.amount} {self.currency}"
         return f"{self.rounded().amount} {self.currency}"
+
+
+def amount_problem(money: Money, *, zero: bool = True) -> str | None:
+    """Why `money` cannot be a price (`zero` allowed) or a budget or limit (`zero=False`); None when it can.
+
+    A price is at least 0, a budget or limit more than 0, and neither more than MAX_AMOUNT.
+    """
+    low = money.amount >= 0 if zero else money.amount > 0
+    if low and money.amount <= MAX_AMOUNT:
+        return None
+    floor = "at least 0" if zero else "more than 0"
+    return f"{money.amount} {money.currency} is out of range ({floor} and at most {MAX_AMOUNT})"
+
+
+def _price(value: Money) -> Money:
+    problem = amount_problem(value)
+    if problem is not None:
+        raise ValueError(problem)  # pydantic names the field
+    return value
+
+
+Price = Annotated[Money, AfterValidator(_price)]
+"""Money that can be a price: from 0 to MAX_AMOUNT."""
 
 
 class DataUse(StrEnum):
@@ -264,6 +296,13 @@ class Offer(_Frozen):
     extras: tuple[str, ...] = ()
     attributes: dict[str, Any] = Field(default_factory=dict)
     expires_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _priced_in_range(self) -> Offer:
+        problem = amount_problem(self.price)
+        if problem is not None:  # named here, not on the field, so that the refusal says which offer
+            raise ValueError(f"offer {self.id}: price {problem}")
+        return self
 
 
 class AgreementRecord(_Frozen):

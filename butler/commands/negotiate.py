@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import math
 from typing import Any
 
 from butler.commands.common import unlock
 from butler.errors import UsageError
-from butler.models import Money
+from butler.models import Money, amount_problem
 from butler.policy import EvalContext, PolicySet, load_home_policies
 from butler.policy.rules import parse_money
 
@@ -36,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                               description="Collect offers, drop what your policies forbid, negotiate with the "
                                           "promising vendors at once, and queue the best deal for your approval.")
     n.add_argument("intent", help="the intent's id (see `butler intent list`)")
-    n.add_argument("--reserve", type=float, default=0.2, help="the utility of walking away, 0..1 (default 0.2)")
+    n.add_argument("--reserve", type=float, default=0.2, help="the utility of walking away, 0 <= r < 1 (default 0.2)")
     n.add_argument("--seconds", type=float, default=30.0, help="time limit per vendor (default 30)")
     n.add_argument("--max-vendors", type=int, default=8, help="negotiate with at most this many vendors")
     n.set_defaults(func=negotiate)
@@ -67,11 +68,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     msub.add_parser("revoke", help="withdraw the mandate").set_defaults(func=mandate_revoke)
 
 
-def _money(text: str) -> Money:
+def _money(text: str, what: str) -> Money:
+    """`text` as a budget or limit: an amount more than 0 and at most MAX_AMOUNT, with its currency."""
     try:
-        return Money.model_validate(parse_money(text))
+        money = Money.model_validate(parse_money(text))
     except ValueError as exc:
-        raise UsageError(f"not an amount: {text!r}", 'Write it like "900 EUR".') from exc
+        raise UsageError(f"{what}: not an amount: {text!r}", 'Write it like "900 EUR".') from exc
+    problem = amount_problem(money, zero=False)
+    if problem is not None:
+        raise UsageError(f"{what}: {text!r} is out of range: {problem}", 'Write it like "900 EUR".')
+    return money
+
+
+def _reserve(value: float) -> float:
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise UsageError(f"--reserve {value:g} is out of range: it must be at least 0 and below 1",
+                         "The reserve is the utility of walking away; 0.2 is the default.")
+    return value
+
+
+def _seconds(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"--seconds {value:g} is out of range: it must be more than 0", "Give a time like 30.")
+    return value
 
 
 def _when(text: str) -> dt.datetime:
@@ -89,9 +108,11 @@ def _policies() -> PolicySet:
 def intent_add(args: argparse.Namespace) -> int:
     from butler.negotiate import intents
 
+    budget = _money(args.budget, "--budget")
+    deadline = _when(args.deadline) if args.deadline else None
     with unlock(quiet=True).vault as vault:
-        intent = intents.add(vault, args.description, args.category, _money(args.budget),
-                             keywords=tuple(args.keywords), deadline=_when(args.deadline) if args.deadline else None)
+        intent = intents.add(vault, args.description, args.category, budget, keywords=tuple(args.keywords),
+                             deadline=deadline)
     print(f"{intent.id}  {intent.description} ({intent.category}, at most {intent.budget})")
     return 0
 
@@ -123,6 +144,9 @@ def negotiate(args: argparse.Namespace) -> int:
     from butler.negotiate.fanout import IntentOutcome, negotiate_intent
     from butler.negotiate.vendors import entered, open_enabled
 
+    reserve, seconds = _reserve(args.reserve), _seconds(args.seconds)
+    if args.max_vendors < 1:
+        raise UsageError(f"--max-vendors {args.max_vendors} is out of range: it must be at least 1")
     policies = _policies()
     with unlock(quiet=True).vault as vault:
         intent = intents.get(vault, args.intent)
@@ -132,8 +156,8 @@ def negotiate(args: argparse.Namespace) -> int:
 
         async def run() -> IntentOutcome:
             async with entered(opened):
-                return await negotiate_intent(vault, intent, policies, opened, reserve=args.reserve,
-                                              per_vendor_seconds=args.seconds, context=EvalContext(),
+                return await negotiate_intent(vault, intent, policies, opened, reserve=reserve,
+                                              per_vendor_seconds=seconds, context=EvalContext(),
                                               max_vendors=args.max_vendors)
 
         outcome = asyncio.run(run())
@@ -179,9 +203,12 @@ def negotiations(args: argparse.Namespace) -> int:
 def renewals(args: argparse.Namespace) -> int:
     from butler.negotiate.renewal import sweep
 
+    seconds = _seconds(args.seconds)
+    if args.within < 0:
+        raise UsageError(f"--within {args.within} is out of range: it must be at least 0 days")
     policies = _policies()
     with unlock(quiet=True).vault as vault:
-        proposals = sweep(vault, policies, within_days=args.within, per_vendor_seconds=args.seconds)
+        proposals = sweep(vault, policies, within_days=args.within, per_vendor_seconds=seconds)
     if not proposals:
         print(f"no new renewal in the next {args.within} days")
     for proposal in proposals:
@@ -194,7 +221,7 @@ def renewals(args: argparse.Namespace) -> int:
 def mandate_set(args: argparse.Namespace) -> int:
     from butler.negotiate.mandate import Mandate, set_mandate
 
-    given = Mandate(max_amount=_money(args.max_amount), vendors=tuple(args.vendors),
+    given = Mandate(max_amount=_money(args.max_amount, "--max"), vendors=tuple(args.vendors),
                     categories=tuple(args.categories), expires=_when(args.expires))
     if given.expires <= dt.datetime.now(dt.UTC):
         raise UsageError("the mandate would already have expired", "Give an expiry in the future.")

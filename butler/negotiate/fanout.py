@@ -103,6 +103,10 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
             return cid, connector, f"no offers within {per_vendor_seconds:g} s"
         except ButlerError as exc:
             return cid, connector, exc.message
+        except ValueError as exc:  # an offer the models refuse (a price out of range…): that vendor only
+            from butler.negotiate.session import answer_problem
+
+            return cid, connector, answer_problem(exc)
         except Exception as exc:  # a connector's own bug must not end the run
             return cid, connector, f"the connector failed: {type(exc).__name__}"
 

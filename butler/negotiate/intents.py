@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 
 from butler.errors import UsageError
-from butler.models import Intent, IntentStatus, Money
+from butler.models import Intent, IntentStatus, Money, amount_problem
 from butler.vault import Vault
 
 __all__ = ["COLLECTION", "add", "all_intents", "cancel", "get", "set_status"]
@@ -16,6 +16,10 @@ COLLECTION = "intents"
 
 def add(vault: Vault, description: str, category: str, budget: Money, *, keywords: tuple[str, ...] = (),
         deadline: dt.datetime | None = None) -> Intent:
+    """Store a new open intent. UsageError when the budget is not more than 0 or above MAX_AMOUNT."""
+    problem = amount_problem(budget, zero=False)
+    if problem is not None:
+        raise UsageError(f"the budget {problem}", 'Give what you would pay at most, like "900 EUR".')
     intent = Intent(id=f"i-{secrets.token_hex(3)}", description=description, category=category, budget=budget,
                     keywords=keywords, deadline=deadline, created=dt.datetime.now(dt.UTC))
     vault.put(COLLECTION, intent.id, intent.model_dump(mode="json"))

@@ -2,24 +2,27 @@
 
 One mandate at a time (vault `mandates/current`): a maximum amount, the vendors and categories allowed, and
 an expiry. Outside it, or without one, every purchase waits for approval. The amount compared is what the
-deal commits the person to: the price once, or the monthly price times the term (at least one period).
+deal commits the person to: the price once, or the monthly price times the term (at least one period). The
+maximum is more than 0 and at most `butler.models.MAX_AMOUNT`; a stored mandate outside that is ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from butler.errors import UsageError
-from butler.models import Money
+from butler.models import Money, amount_problem
 from butler.vault import Vault
 
 __all__ = ["COLLECTION", "Mandate", "commitment", "current", "revoke", "set_mandate"]
 
 COLLECTION = "mandates"
 _ID = "current"
+log = logging.getLogger("butler.negotiate")
 
 
 class Mandate(BaseModel):
@@ -32,6 +35,14 @@ class Mandate(BaseModel):
     categories: tuple[str, ...] = Field(min_length=1)
     expires: dt.datetime
     created: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @field_validator("max_amount")
+    @classmethod
+    def _sane_maximum(cls, value: Money) -> Money:
+        problem = amount_problem(value, zero=False)
+        if problem is not None:
+            raise ValueError(f"the maximum {problem}")
+        return value
 
     def refusal(self, vendor_id: str, category: str, amount: Money, now: dt.datetime | None = None) -> str | None:
         """Why this purchase is outside the mandate, or None when it is inside."""
@@ -68,7 +79,11 @@ def current(vault: Vault) -> Mandate | None:
     record = vault.get(COLLECTION, _ID)
     if record is None or record.data.get("revoked"):
         return None
-    return Mandate.model_validate(record.data)
+    try:
+        return Mandate.model_validate(record.data)
+    except ValidationError as exc:  # written before the limits were checked: buy nothing unasked
+        log.warning("the stored mandate is ignored: %s", exc.errors()[0]["msg"])
+        return None
 
 
 def revoke(vault: Vault) -> bool:

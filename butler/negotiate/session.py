@@ -7,8 +7,10 @@ vendor's negotiation endpoint, recording every offer and counter-offer in the va
 puts the best one in the approval queue: nothing is bought here.
 
 Guard rails, whatever the vendor says: an outcome priced above the listed price, above the budget or in
-another currency scores 0 (never accepted); a vendor that switches currency or keeps countering past
-`ROUND_LIMIT` rounds is walked away from; any failure of one vendor ends that vendor's negotiation only.
+another currency scores 0 (never accepted), and an agreement so priced is refused; the reserve must lie in
+[0, 1); a vendor that switches currency or keeps countering past `ROUND_LIMIT` rounds is walked away from; an
+answer the models refuse (a price below 0 or above `MAX_AMOUNT`) and any other failure of one vendor end that
+vendor's negotiation only, with a reason a person can read.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from butler.models import DataUse, Money, Offer
-from butler.negotiate.strategy import for_customer
+from pydantic import ValidationError
+
+from butler.models import DataUse, Money, Offer, amount_problem
+from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
 from butler.sdk import Connector, ConnectorError, Terms
@@ -32,6 +36,7 @@ __all__ = [
     "ROUND_LIMIT",
     "Exchange",
     "NegotiationResult",
+    "answer_problem",
     "issue_space",
     "negotiate_all",
     "negotiate_offer",
@@ -77,8 +82,27 @@ class NegotiationResult:
         return self.offer.price - self.agreed.price if self.agreed else None
 
 
+def answer_problem(exc: ValueError) -> str:
+    """What is wrong with a vendor's answer that the models refused, in one line a person can read."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    problems = []
+    for error in exc.errors():
+        where = ".".join(map(str, error["loc"]))
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}" if problems else str(exc)
+
+
 def issue_space(offer: Offer) -> dict[str, list[Any]]:
-    """The outcomes butler may propose for `offer`: price steps down to 70 %, terms, data use, extras."""
+    """The outcomes butler may propose for `offer`: price steps down to 70 %, terms, data use, extras.
+
+    ValueError when the offer's price is out of range (see `butler.models.amount_problem`).
+    """
+    problem = amount_problem(offer.price)
+    if problem is not None:
+        raise ValueError(f"offer {offer.id}: price {problem}")
     cents = Decimal("0.01")
     prices = [Money(amount=(offer.price.amount * s).quantize(cents), currency=offer.price.currency)
               for s in PRICE_STEPS]
@@ -114,7 +138,8 @@ def outcome_utility(offer: Offer, policies: PolicySet, context: EvalContext | No
                 "data_use": DataUse(outcome["data_use"]), "extras": tuple(outcome["extras"])})
             denied = evaluate(candidate, policies, context).verdict == Verdict.DENY
             # a cheaper price than listed always helps: half the score from price saved, half from preferences
-            saved = float((offer.price.amount - outcome["price"].amount) / offer.price.amount) / 0.3
+            listed = offer.price.amount
+            saved = float((listed - outcome["price"].amount) / listed) / 0.3 if listed else 1.0
             score = 0.5 * max(0.0, min(1.0, saved)) + 0.5 * prefs({**outcome, "vendor": offer.vendor_id})
             cache[key] = 0.0 if denied else score
         return cache[key]
@@ -166,7 +191,9 @@ async def negotiate_offer(connector: Connector, offer: Offer, policies: PolicySe
 
     With an `intent_id` the negotiation is stored as `negotiations/<intent>--<vendor>`: "open" while it runs,
     "done" once it ended, so that a run interrupted by a crash can tell which vendors to negotiate again.
+    ValueError when `reserve` is outside [0, 1) or the offer's price out of range.
     """
+    reserve = check_reserve(reserve)
     result = NegotiationResult(offer.vendor_id, offer, reserve, connector_id=connector_id)
     utility = outcome_utility(offer, policies, context, budget=budget)
     issues = issue_space(offer)
@@ -233,9 +260,21 @@ async def negotiate_offer(connector: Connector, offer: Offer, policies: PolicySe
             vault.audit.append("negotiate.walked-away", subject, {"reason": result.reason, "intent": intent_id})
     if result.agreed is not None and result.utility <= reserve:  # belt and braces: never below the walk-away point
         result.agreed, result.utility, result.reason = None, 0.0, "refused: below the walk-away point"
+    over = _over_limits(result.agreed.price, offer.price, budget) if result.agreed is not None else None
+    if over is not None:  # and never above the listed price or the budget, whatever the utility said
+        result.agreed, result.utility, result.reason = None, 0.0, f"refused: {over}"
     if vault is not None:
         vault.put(COLLECTION, result.record_id or result.session_id or offer.id, _record(result, intent_id))
     return result
+
+
+def _over_limits(price: Money, listed: Money, budget: Money | None) -> str | None:
+    """Why an agreed `price` may not be bought: in another currency, or above the listed price or the budget."""
+    if price.currency != listed.currency or price > listed:
+        return f"the agreed price {price} is not within the listed {listed}"
+    if budget is not None and (price.currency != budget.currency or price > budget):
+        return f"the agreed price {price} is above your budget {budget}"
+    return None
 
 
 def _record(result: NegotiationResult, intent_id: str | None) -> dict[str, Any]:
@@ -278,8 +317,10 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
     """Negotiate every (connector, offer) at once; results best first (with `done` ones from an earlier run).
 
     Each vendor has `per_vendor_seconds`; a vendor that fails or stalls ends with a reason, never the run.
-    The winner waits for approval in the vault's `approvals` collection.
+    The winner waits for approval in the vault's `approvals` collection. ValueError when `reserve` is outside
+    [0, 1).
     """
+    reserve = check_reserve(reserve)
     ids = list(connector_ids) if connector_ids is not None else [None] * len(pairs)
 
     async def one(connector: Connector, offer: Offer, cid: str | None) -> NegotiationResult:
@@ -292,6 +333,8 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
             reason = f"timed out after {per_vendor_seconds:g} s"
         except ConnectorError as exc:
             reason = exc.message
+        except ValueError as exc:  # the vendor's answer broke the models (a price out of range…)
+            reason = f"the vendor's answer is refused: {answer_problem(exc)}"
         except Exception as exc:  # a connector's own bug must not end the other negotiations
             reason = f"the connector failed: {type(exc).__name__}"
         failed = NegotiationResult(offer.vendor_id, offer, reserve, reason=reason, connector_id=cid,

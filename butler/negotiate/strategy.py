@@ -4,7 +4,8 @@
 negotiation. The person's hard constraints are already inside `utility` (an outcome that breaks one scores
 below `reserve`), so the strategy only has to respect `reserve`:
 
-- It never proposes and never accepts an outcome whose utility is not above `reserve`.
+- It never proposes and never accepts an outcome whose utility is not above `reserve`, which must lie in
+  [0, 1): an outcome that breaks a hard constraint scores 0, so a negative reserve would accept it.
 - Its aspiration falls from the best outcome towards a floor with a Boulware curve: it concedes little
   early and more near the deadline. The floor is never below the best offer the vendor has already made, so
   it does not concede what it has already been given.
@@ -19,16 +20,25 @@ below `reserve`), so the strategy only has to respect `reserve`:
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["CustomerStrategy", "for_customer"]
+__all__ = ["CustomerStrategy", "check_reserve", "for_customer"]
 
 Outcome = dict[str, Any]
 EPSILON = 1e-9
 MAX_ENUMERATED = 200_000
+
+
+def check_reserve(reserve: float) -> float:
+    """`reserve` as a float when it lies in [0, 1); ValueError otherwise (negative, 1 or more, NaN, infinite)."""
+    value = float(reserve)
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise ValueError(f"the reserve (the utility of walking away) must be at least 0 and below 1, got {reserve}")
+    return value
 
 
 class CustomerStrategy:
@@ -41,7 +51,7 @@ class CustomerStrategy:
         self.names = list(issues)
         self.values = {name: list(issues[name]) for name in self.names}
         self.utility = utility
-        self.reserve = float(reserve)
+        self.reserve = check_reserve(reserve)
         self.n_steps = n_steps
         self.concession = concession
         self.endgame_steps = endgame_steps

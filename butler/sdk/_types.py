@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from butler.models import DataUse, Money, Offer
+from butler.models import DataUse, Money, Offer, Price
 
 __all__ = ["DataRequestReceipt", "NegotiationRound", "OfferQuery", "Terms"]
 
@@ -38,7 +38,7 @@ class OfferQuery(_Frozen):
 class Terms(_Frozen):
     """One position over the negotiable issues: price (per period), term, data use and extras."""
 
-    price: Money
+    price: Price
     term_months: int = Field(default=0, ge=0)
     data_use: DataUse = DataUse.SERVICE
     extras: tuple[str, ...] = ()

@@ -11,16 +11,22 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 API_KEY = "hostile-key"
 MODES = ("honest", "checkout-price", "redirect", "malformed", "huge", "stall", "currency-offer", "currency-switch",
-         "endless")
+         "endless", "stall-about")
 
 
-def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.00", stall_seconds: float = 3.0
-                     ) -> FastAPI:
+def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.00", stall_seconds: float = 3.0,
+                     opening: str | None = None) -> FastAPI:
+    """`price` is the listed price, sent as given ("1e26", "-100.00", "NaN" too); `opening` the price the vendor
+    opens a negotiation with (the listed one unless given). In "stall-about" mode, and whenever the test sets
+    `app.state.stall_about`, GET /v1/vendor (what `validate()` asks) stalls until the test clears the flag or
+    `stall_seconds` pass; `app.state.about_calls` counts those requests."""
     assert mode in MODES, mode
     app = FastAPI()
     app.state.orders = []
     app.state.cancelled = []
     app.state.calls = 0
+    app.state.about_calls = 0
+    app.state.stall_about = mode == "stall-about"
     now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC).isoformat()
     currency = "USD" if mode == "currency-offer" else "EUR"
 
@@ -31,6 +37,11 @@ def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.
 
     @app.get("/v1/vendor")
     async def about() -> dict[str, Any]:
+        app.state.about_calls += 1
+        waited = 0.0
+        while app.state.stall_about and waited < stall_seconds:  # polled, so a test can end the stall at once
+            await asyncio.sleep(0.02)
+            waited += 0.02
         return {"id": vendor_id}
 
     @app.get("/v1/offers")
@@ -55,11 +66,13 @@ def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.
             return Response(b'{"pad": "' + b"x" * (20 * 1024 * 1024) + b'"}', media_type="application/json")
         if mode == "stall":
             await asyncio.sleep(stall_seconds)
-        opening = terms(price, "USD" if mode == "currency-switch" else currency)
+        opening_terms = terms(opening if opening is not None else price,
+                              "USD" if mode == "currency-switch" else currency)
         if mode == "endless":  # asks more than listed, so butler never accepts
-            opening = terms(str(float(price) + 1))
+            opening_terms = terms(str(float(price) + 1))
         sid = f"s{len(sessions) + 1}"
-        sessions[sid] = session_of(sid, [{"round": 1, "proposer": "vendor", "terms": opening, "expires_at": now}],
+        sessions[sid] = session_of(sid, [{"round": 1, "proposer": "vendor", "terms": opening_terms,
+                                          "expires_at": now}],
                                    max_rounds=1_000_000 if mode == "endless" else 20)
         return JSONResponse(sessions[sid], status_code=201)
 

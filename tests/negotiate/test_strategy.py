@@ -40,7 +40,7 @@ def test_never_proposes_or_accepts_at_or_below_reserve() -> None:
 
 
 def test_no_rational_outcome_means_no_proposal() -> None:
-    s = for_customer(ISSUES, customer_utility, 1.5, 10)
+    s = for_customer(ISSUES, lambda o: customer_utility(o) / 2, 0.6, 10)  # no outcome scores above 0.5
     assert s.propose(0) is None
     assert s.respond({"price": 60, "months": 1, "data": "none"}, 9) is False
 
