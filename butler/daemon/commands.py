@@ -9,13 +9,15 @@ import sys
 from collections import Counter
 
 from butler import paths
-from butler.daemon.jobs import APPROVALS, default_specs
+from butler.approvals import State
+from butler.daemon.jobs import default_specs
 from butler.daemon.lock import lock_holder
 from butler.daemon.schedule import Daemon, stored_next_runs
 from butler.daemon.state import DaemonState
 from butler.daemon.systemd import service_file
 from butler.errors import VaultLocked, VaultNotFound
 from butler.log import setup_logging
+from butler.wiring import desk
 
 __all__ = ["add_parser"]
 
@@ -87,8 +89,11 @@ def status(args: argparse.Namespace) -> int:
     apply_config_env()
     try:
         with open_vault(home, interactive=False).vault as vault:
-            waiting = Counter(str(r.data.get("kind", "?")) for r in vault.records(APPROVALS)
-                              if r.data.get("state") == "pending")
+            the_desk = desk()
+            the_desk.reconcile(vault)
+            items = the_desk.items(vault)
+            waiting = Counter(i.kind for i in items if i.state is State.PENDING)
+            attention = [i for i in items if i.state is not State.PENDING]
     except VaultNotFound:
         print("approvals: no vault yet (run `butler init`)")
         return 0
@@ -98,4 +103,6 @@ def status(args: argparse.Namespace) -> int:
     total = sum(waiting.values())
     detail = ", ".join(f"{n} {kind}" for kind, n in sorted(waiting.items()))
     print(f"approvals waiting: {total}" + (f" ({detail})" if detail else ""))
+    for item in attention:
+        print(f"  {item.id} is {item.state.value}: {item.note or item.summary()}")
     return 0

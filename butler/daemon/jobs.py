@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from butler.approvals import COLLECTION as APPROVALS
+from butler.approvals import submit
 from butler.config import Config, DaemonConfig
-from butler.errors import RecordConflict
+from butler.negotiate.renewal_approvals import REMINDER as RENEWAL_KIND
+from butler.negotiate.renewal_approvals import ReminderItem, reminder_id
 from butler.vault import Vault, export_backup
 
 __all__ = [
@@ -38,8 +41,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-APPROVALS = "approvals"
-RENEWAL_KIND = "renewal-reminder"
 RENEWAL_WINDOW_DAYS = 30
 BACKUPS_KEPT = 4
 _BACKUP_NAME = re.compile(r"^backup-\d{4}-\d{2}-\d{2}\.bin$")
@@ -121,18 +122,13 @@ def renewal_sweep(ctx: JobContext) -> str:
         if not ctx.today <= renewal <= horizon:
             continue
         due += 1
-        item_id = f"renewal-{record.id}-{renewal.isoformat()}"
-        item: dict[str, Any] = {
-            "id": item_id, "kind": RENEWAL_KIND, "state": "pending", "contract_id": record.id,
-            "renewal_date": renewal.isoformat(), "vendor_id": record.data.get("vendor_id"),
-            "product": record.data.get("product"), "auto_renew": bool(record.data.get("auto_renew", False)),
-            "created": ctx.now.isoformat(timespec="seconds"),
-        }
-        try:
-            vault.put(APPROVALS, item_id, item, expected_version=0)  # version 0: only if it is not there yet
-        except RecordConflict:
-            continue
-        created += 1
+        item = ReminderItem(id=reminder_id(record.id, renewal.isoformat()), contract_id=record.id,
+                            renewal_date=renewal.isoformat(), vendor_id=record.data.get("vendor_id"),
+                            product=record.data.get("product"),
+                            auto_renew=bool(record.data.get("auto_renew", False)),
+                            created=ctx.now.isoformat(timespec="seconds"))
+        if submit(vault, item):  # only if it is not there yet
+            created += 1
     negotiated = _negotiate_renewals(ctx) if due and not ctx.stopping.is_set() else "nothing to negotiate"
     return f"{due} contract(s) renew within {RENEWAL_WINDOW_DAYS} days; {created} new reminder(s); {negotiated}"
 

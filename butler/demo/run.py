@@ -266,10 +266,11 @@ async def _negotiate(vault: Any, policies: Any, context: Any, say: Say) -> tuple
                 f"utility {result.utility:.2f} after {rounds} offers")
         else:
             say(f"{rank}. {result.vendor_id}: {result.reason} after {rounds} offers")
-    pending = [r for r in vault.records("approvals") if r.data.get("kind") == "purchase"]
-    for item in pending:
-        say(f"waiting for your approval: buy from {item.data['vendor']} at {item.data['terms']['price']} "
-            "(nothing is bought without it)")
+    from butler.wiring import desk
+
+    for item in desk().pending(vault):
+        if item.kind == "purchase":
+            say(f"waiting for your approval: {item.summary()} (nothing is bought without it)")
     return len(results), sum(1 for r in results if r.agreed is not None)
 
 

@@ -1,22 +1,39 @@
-"""The approval-queue handler for unsubscribe requests (see `butler.approvals`).
+"""The desk's kind "unsubscribe": a request to stop a sender's mail, sent at most once when approved.
 
-Approving marks the request approved and sends it at once, through `send_approved`, which claims each request
-before sending: a request is sent at most once, however often it is approved. A `mailto:` request is mailed
-through the SMTP server in the mail settings; without one it stays approved until one is set up. Rejecting
-only marks it.
+Approving sends it at once: a one-click POST, or a `mailto:` message through the SMTP server in the mail
+settings (without one it stays approved and is mailed once one is set up). The desk marks it executing before the
+send, so a crash can never send it twice: an interrupted request needs the person's attention instead.
+Rejecting only marks it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 
-from butler.mail.account import smtp_sender
-from butler.mail.unsubscribe import approve, send_approved
+from butler.approvals import Item, Kind, Outcome, State
+from butler.mail.account import load_settings, smtp_sender
+from butler.mail.unsubscribe import KIND as UNSUBSCRIBE
+from butler.mail.unsubscribe import send_one
 from butler.vault import Vault
 
-__all__ = ["HANDLER", "UnsubscribeApprovals"]
+__all__ = ["KIND", "UnsubscribeApprovals", "UnsubscribeItem"]
+
+
+class UnsubscribeItem(Item):
+    kind: Literal["unsubscribe"] = "unsubscribe"
+    sender: str
+    method: Literal["one-click", "mailto"] = "one-click"
+    url: str | None = None
+    to: str | None = None
+    subject: str | None = None
+    body: str | None = None
+
+    def summary(self) -> str:
+        how = f"by mail to {self.to}" if self.method == "mailto" else "one-click"
+        return f"unsubscribe from {self.sender} ({how})"
 
 
 @dataclass
@@ -26,26 +43,29 @@ class UnsubscribeApprovals:
     allow_loopback: bool = False
     transport: httpx.BaseTransport | None = None
 
-    def approve(self, vault: Vault, item_id: str) -> str:
-        item = approve(vault, item_id)
-        sender = str(item.get("sender", ""))
+    def execute(self, vault: Vault, item: UnsubscribeItem) -> Outcome:
         smtp = smtp_sender(vault)
-        if item.get("method") == "mailto" and smtp is None:
-            return (f"unsubscribe from {sender} approved; it is mailed to {item.get('to')} once an SMTP server is "
-                    "set up (`butler mail setup … --smtp-host HOST`)")
-        sent = send_approved(vault, allow_loopback=self.allow_loopback, transport=self.transport, smtp=smtp)
-        result = next((r for r in sent if r.get("id") == item_id), None)
+        if item.method == "mailto" and smtp is None:
+            return Outcome(State.APPROVED, f"unsubscribe from {item.sender} approved; it is mailed to {item.to} "
+                                           "once an SMTP server is set up (`butler mail setup … --smtp-host HOST`)")
+        allow_loopback = self.allow_loopback or load_settings(vault).allow_loopback_unsubscribe
+        result = send_one(vault, item.wire(), allow_loopback=allow_loopback, transport=self.transport, smtp=smtp)
         if result is None:
-            return f"unsubscribe from {sender} approved, but not sent: the address was refused (see the audit log)"
+            return Outcome(State.FAILED, f"unsubscribe from {item.sender} not sent: the address was refused "
+                                         "(see the audit log)")
         if "error" in result:
-            return f"unsubscribe from {sender} approved and tried once, but it failed ({result['error']})"
-        if item.get("method") == "mailto":
-            return f"unsubscribed from {sender}: asked by mail to {item.get('to')}"
-        return f"unsubscribed from {sender} (the sender answered HTTP {result.get('status')})"
+            return Outcome(State.FAILED, f"unsubscribe from {item.sender} tried once, but it failed "
+                                         f"({result['error']})")
+        if item.method == "mailto":
+            return Outcome(State.DONE, f"unsubscribed from {item.sender}: asked by mail to {item.to}")
+        return Outcome(State.DONE, f"unsubscribed from {item.sender} (the sender answered HTTP {result.get('status')})")
 
-    def reject(self, vault: Vault, item_id: str) -> str:
-        sender = str(approve(vault, item_id, reject=True).get("sender", ""))
-        return f"unsubscribe from {sender} rejected: nothing was sent"
+    def reject(self, vault: Vault, item: UnsubscribeItem) -> str:
+        return f"unsubscribe from {item.sender} rejected: nothing was sent"
+
+    def reconcile(self, vault: Vault, item: UnsubscribeItem) -> Outcome:
+        return Outcome(State.NEEDS_ATTENTION, f"interrupted while unsubscribing from {item.sender}; it may or may "
+                                              "not have been sent, and butler never sends twice")
 
 
-HANDLER = UnsubscribeApprovals()
+KIND = Kind(UNSUBSCRIBE, UnsubscribeItem, UnsubscribeApprovals())

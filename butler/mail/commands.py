@@ -300,8 +300,12 @@ def run_unsubscribe(args: argparse.Namespace) -> int:
                 target = item.get("url") or f"mailto:{item.get('to')}"
                 print(f"{item['id']}  {item['sender']}  {target}  {' '.join(item.get('reasons', []))}")
         elif args.action in ("approve", "reject"):
-            item = unsubscribe.approve(vault, args.target or "", reject=args.action == "reject")
-            print(f"{item['id']}: {item['state']}")
+            from butler.commands.approvals import decide
+            from butler.mail.errors import UnsubscribeRefused
+
+            if not any(d.get("id") == args.target for d in unsubscribe.requests(vault)):
+                raise UnsubscribeRefused(f"no unsubscribe request {args.target!r} waits for approval")
+            print(decide(vault, args.target or "", approve=args.action == "approve"))
         else:
             settings = load_settings(vault)
             for result in unsubscribe.send_approved(vault, allow_loopback=settings.allow_loopback_unsubscribe,

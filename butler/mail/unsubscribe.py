@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
+from butler.approvals import COLLECTION as APPROVALS
+from butler.approvals import Item, State, item_id, move, raw_items, submit
 from butler.errors import ButlerError
 from butler.mail.errors import UnsubscribeRefused
 from butler.mail.state import now_iso
@@ -32,10 +34,9 @@ from butler.vault import Vault
 if TYPE_CHECKING:
     from butler.mail.smtp import SmtpSender
 
-__all__ = ["APPROVALS", "KIND", "MailtoRequest", "approve", "mailto_request", "objection_letter", "one_click_url",
-           "pending", "propose", "requests", "send_approved"]
+__all__ = ["APPROVALS", "KIND", "MailtoRequest", "mailto_request", "objection_letter", "one_click_url",
+           "pending", "propose", "requests", "send_approved", "send_one"]
 
-APPROVALS = "approvals"
 KIND = "unsubscribe"
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 _URI = re.compile(r"<\s*([^>\s]{1,2000})\s*>")
@@ -109,8 +110,8 @@ def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
 
 def requests(vault: Vault, *, state: str | None = None, sender: str | None = None) -> list[dict[str, Any]]:
     """The unsubscribe requests in the approvals queue, only those in `state` or to `sender` when given."""
-    return [r.data for r in vault.records(APPROVALS) if r.data.get("kind") == KIND
-            and (state is None or r.data.get("state") == state) and (sender is None or r.data.get("sender") == sender)]
+    return [d for d in raw_items(vault, KIND) if (state is None or d.get("state") == state)
+            and (sender is None or d.get("sender") == sender)]
 
 
 def pending(vault: Vault) -> list[dict[str, Any]]:
@@ -145,68 +146,64 @@ def propose(vault: Vault, sender: str, headers: dict[str, str], *, policies: Pol
             return None
         reasons += [r.text for r in decision.reasons]
         verdict = decision.verdict
-    state = "approved" if standing_rule and verdict is not Verdict.DENY else "pending"
-    item_id = f"unsub-{secrets.token_hex(4)}"
-    item: dict[str, Any] = {"id": item_id, "kind": KIND, "sender": sender, **target, "state": state,
-                            "reasons": reasons, "created": now_iso()}
-    vault.put(APPROVALS, item_id, item, expected_version=0)
-    vault.audit.append("mail.unsubscribe.proposed", sender, {"id": item_id, "state": state})
-    return item
-
-
-def approve(vault: Vault, item_id: str, *, reject: bool = False) -> dict[str, Any]:
-    def change(data: dict[str, Any] | None) -> dict[str, Any]:
-        if not data or data.get("kind") != KIND or data.get("state") != "pending":
-            raise UnsubscribeRefused(f"no unsubscribe request {item_id!r} waits for approval")
-        return {**data, "state": "rejected" if reject else "approved"}
-
-    return vault.update(APPROVALS, item_id, change).data
+    state = State.APPROVED if standing_rule and verdict is not Verdict.DENY else State.PENDING
+    item = Item.model_validate({"id": item_id(KIND, secrets.token_hex(4)), "kind": KIND, "sender": sender,
+                                **target, "state": state, "reasons": reasons, "created": now_iso()})
+    submit(vault, item, by="rule" if state is State.APPROVED else "butler")
+    vault.audit.append("mail.unsubscribe.proposed", sender, {"id": item.id, "state": state.value})
+    return item.wire()
 
 
 def send_approved(vault: Vault, *, allow_loopback: bool = False, transport: httpx.BaseTransport | None = None,
                   smtp: SmtpSender | None = None) -> list[dict[str, Any]]:
-    """Send every approved request once: a one-click POST, or a `mailto:` message through `smtp`. The item is
-    marked done before sending: at most once, never twice. A `mailto:` request waits, approved, while no SMTP
-    server is set up."""
+    """Send every request a standing rule approved, once: a one-click POST, or a `mailto:` message through
+    `smtp`. The item is marked done before sending: at most once, never twice. A `mailto:` request waits,
+    approved, while no SMTP server is set up. (Requests the person approves are sent by the desk's handler.)"""
     sent = []
     for data in requests(vault, state="approved"):
         if data.get("method") == "mailto" and smtp is None:
             continue
         item_id = str(data["id"])
-        now = now_iso()
-
-        def claim(current: dict[str, Any] | None, now: str = now) -> dict[str, Any]:
-            if not current or current.get("state") != "approved":
-                raise UnsubscribeRefused("the request changed meanwhile")
-            return {**current, "state": "done", "sent_at": now}
-
         try:
-            item = vault.update(APPROVALS, item_id, claim).data
-            if item.get("method") != "mailto":
-                check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
-        except UnsubscribeRefused as exc:
-            vault.audit.append("mail.unsubscribe.refused", str(data.get("sender")), {"why": exc.message})
-            continue
-        result: dict[str, Any] = {"id": item_id, "sender": item["sender"]}
-        if item.get("method") == "mailto" and smtp is not None:
-            try:
-                result["message_id"] = smtp.send(str(item["to"]), str(item.get("subject") or "unsubscribe"),
-                                                 str(item.get("body") or ""))
-                result["status"] = f"mailed {item['to']}"
-            except ButlerError as exc:
-                result["error"] = exc.message
-        else:
-            try:
-                with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
-                    response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
-                                           headers={"Content-Type": "application/x-www-form-urlencoded"})
-                result["status"] = response.status_code
-            except httpx.HTTPError as exc:
-                result["error"] = type(exc).__name__
-        vault.put(APPROVALS, item_id, {**item, **{k: v for k, v in result.items() if k in ("status", "error")}})
-        vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
-        sent.append(result)
+            item = move(vault, item_id, State.DONE, by="rule", why="sent under your standing rule")
+        except ButlerError:
+            continue  # the request changed meanwhile
+        result = send_one(vault, item, allow_loopback=allow_loopback, transport=transport, smtp=smtp)
+        if result is not None:
+            sent.append(result)
     return sent
+
+
+def send_one(vault: Vault, item: dict[str, Any], *, allow_loopback: bool = False,
+             transport: httpx.BaseTransport | None = None, smtp: SmtpSender | None = None) -> dict[str, Any] | None:
+    """Send one request the caller has already claimed; the result (status or error), or None when refused."""
+    item_id = str(item["id"])
+    try:
+        if item.get("method") != "mailto":
+            check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
+    except UnsubscribeRefused as exc:
+        vault.audit.append("mail.unsubscribe.refused", str(item.get("sender")), {"why": exc.message})
+        return None
+    result: dict[str, Any] = {"id": item_id, "sender": item["sender"]}
+    if item.get("method") == "mailto" and smtp is not None:
+        try:
+            result["message_id"] = smtp.send(str(item["to"]), str(item.get("subject") or "unsubscribe"),
+                                             str(item.get("body") or ""))
+            result["status"] = f"mailed {item['to']}"
+        except ButlerError as exc:
+            result["error"] = exc.message
+    else:
+        try:
+            with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
+                response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+            result["status"] = response.status_code
+        except httpx.HTTPError as exc:
+            result["error"] = type(exc).__name__
+    vault.update(APPROVALS, item_id, lambda d: {**(d or {}), "sent_at": now_iso(),
+                                                **{k: v for k, v in result.items() if k in ("status", "error")}})
+    vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
+    return result
 
 
 _HOW = {"one-click": "using the one-click unsubscribe mechanism you provide (RFC 8058)",

@@ -1,40 +1,150 @@
-"""The approval queue's handler for kind "purchase": approve → checkout; reject → nothing is bought."""
+"""The desk's kind "purchase": a negotiated deal waiting for the person (or bought within the mandate).
+
+The item carries the deal as agreed and, when the vendor could prepare its checkout, the full total with
+shipping, tax and fees: the person approves that total, not an offer id. Approving buys it through the phased
+checkout (`butler.negotiate.checkout`); rejecting buys nothing and reopens the intent. After a crash the
+handler asks the vendor what became of the checkout the item names.
+"""
 
 from __future__ import annotations
 
-from butler import approvals
+from typing import Any, Literal
+
+from butler.approvals import COLLECTION, Item, Kind, Outcome, State, item_id
 from butler.errors import UsageError
-from butler.models import IntentStatus
+from butler.models import IntentStatus, Money
 from butler.negotiate import intents
-from butler.negotiate.checkout import checkout_item
+from butler.negotiate.checkout import DEFAULT_DEADLINE_SECONDS, Deal, OrderNeedsAttention, buy, record_order
 from butler.negotiate.vendors import open_one
+from butler.sdk import CheckoutQuote, Terms
 from butler.vault import Vault
 
-__all__ = ["HANDLER", "PurchaseHandler"]
+__all__ = ["KIND", "PURCHASE", "PurchaseHandler", "PurchaseItem", "purchase_id", "reconcile_checkout"]
+
+PURCHASE = "purchase"
+
+
+def purchase_id(key: str) -> str:
+    """The desk id of the purchase waiting for an intent (or, without one, a negotiation session)."""
+    return item_id(PURCHASE, key)
+
+
+class PurchaseItem(Item):
+    """A negotiated deal: the agreed terms, the vendor's quoted total when it gave one, and the checkout's phase."""
+
+    kind: Literal["purchase"] = "purchase"
+    vendor: str
+    offer: str
+    agreed_terms: Terms
+    connector: str | None = None
+    session: str | None = None
+    intent: str | None = None
+    product: str = ""
+    category: str = ""
+    period: str = "once"
+    listed: str = ""
+    utility: float = 0.0
+    quote: CheckoutQuote | None = None
+    approved_total: Money | None = None
+    phase: str | None = None
+    checkout_quote: CheckoutQuote | None = None
+    purchase: str | None = None
+    contract: str | None = None
+
+    @property
+    def total(self) -> Money:
+        """What approving it lets butler pay now: the quoted total, or the agreed price when none was quoted."""
+        if self.approved_total is not None:
+            return self.approved_total
+        return self.quote.total if self.quote is not None else self.agreed_terms.price
+
+    def total_text(self) -> str:
+        if self.quote is not None and self.approved_total is None:
+            return self.quote.describe()
+        return f"{self.total}" + ("" if self.quote is not None else " (the vendor's total is checked before paying)")
+
+    def summary(self) -> str:
+        months = self.agreed_terms.term_months
+        term = f" a {self.period}, for {months} months" if months else (
+            f" a {self.period}" if self.period != "once" else "")
+        return f"buy {self.product or self.offer} from {self.vendor}: {self.total_text()}{term}"
+
+    def details(self) -> list[str]:
+        terms = self.agreed_terms
+        lines = [f"agreed: {terms.price} ({self.listed or 'listed price unknown'} listed), "
+                 f"term {terms.term_months or 'none'}, data use {terms.data_use.value}, "
+                 f"extras {', '.join(terms.extras) or 'none'}"]
+        if self.quote is not None:
+            lines.append(f"vendor's total: {self.quote.describe()} (checkout {self.quote.checkout_id})")
+        if self.approved_total is not None:
+            lines.append(f"approved to pay at most {self.approved_total}")
+        if self.purchase:
+            lines.append(f"order {self.purchase}" + (f", contract {self.contract}" if self.contract else ""))
+        return lines
+
+    def deal(self) -> Deal:
+        return Deal(item_id=self.id, vendor=self.vendor, offer=self.offer, agreed=self.agreed_terms,
+                    limit=self.total, product=self.product, category=self.category, period=self.period,
+                    session=self.session, intent=self.intent)
+
+
+def noter(vault: Vault, item_id_: str) -> Any:
+    """A `note(**fields)` that stores fields with the item at once (before the next vendor call)."""
+    def note(**fields: Any) -> None:
+        vault.update(COLLECTION, item_id_, lambda d: {**(d or {}), **fields})
+    return note
+
+
+async def reconcile_checkout(vault: Vault, item: PurchaseItem | Any, deal: Deal, connector_id: str | None,
+                             *, by: str) -> Outcome | None:
+    """What became of a checkout a crash interrupted: asks the vendor by the checkout id stored before paying."""
+    if item.phase != "paying" and item.phase != "unconfirmed":
+        return Outcome(State.PENDING, "interrupted before paying: nothing was paid; it waits for you again")
+    quote = item.checkout_quote
+    if quote is None or not connector_id:
+        return Outcome(State.NEEDS_ATTENTION, "interrupted while paying, and butler does not know the checkout; "
+                                              "check with the vendor")
+    async with open_one(vault, connector_id) as connector:  # a vendor that cannot answer: still unconfirmed
+        found = await connector.find_order(quote)
+    if found is None:
+        return Outcome(State.PENDING, f"interrupted while paying; {deal.vendor} holds no order for checkout "
+                                      f"{quote.checkout_id}, so nothing was paid; it waits for you again")
+    try:
+        purchase, contract = record_order(vault, deal, quote, found, by=by)
+    except OrderNeedsAttention as exc:
+        return Outcome(State.NEEDS_ATTENTION, exc.message, exc.updates)
+    return Outcome(State.DONE, f"bought {deal.product or deal.offer} from {purchase.vendor_id} for "
+                               f"{purchase.total} (order {purchase.id}, confirmed after an interruption)",
+                   {"phase": "paid", "purchase": purchase.id, "contract": contract.id if contract else None})
 
 
 class PurchaseHandler:
-    """Carries out the person's answer on a negotiated purchase (see `butler.approvals.KindHandler`)."""
+    """Carries out the answer on a negotiated purchase (see `butler.approvals.Handler`)."""
 
-    async def approve(self, vault: Vault, item_id: str) -> str:
-        record = vault.get(approvals.COLLECTION, item_id)
-        if record is None:
-            raise UsageError(f"nothing waits under {item_id!r}")
-        item = record.data
-        if not item.get("connector"):
-            raise UsageError(f"{item_id} does not say which connector to buy through",
+    def __init__(self, *, seconds: float = DEFAULT_DEADLINE_SECONDS) -> None:
+        self.seconds = seconds
+
+    async def execute(self, vault: Vault, item: PurchaseItem) -> Outcome:
+        if not item.connector:
+            raise UsageError(f"{item.id} does not say which connector to buy through",
                              "Negotiate again with `butler negotiate INTENT`.")
-        async with open_one(vault, str(item["connector"])) as connector:
-            purchase = await checkout_item(vault, item_id, connector, actor="person")
-        return (f"bought {item.get('product') or item['offer']} from {purchase.vendor_id} for {purchase.total} "
-                f"(order {purchase.id}); receipt stored")
+        deal = item.deal()
+        vault.update(COLLECTION, item.id, lambda d: {**(d or {}), "approved_total": deal.limit.model_dump(mode="json")})
+        by = item.steps[-2].by if len(item.steps) >= 2 else "person"
+        async with open_one(vault, item.connector) as connector:
+            purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
+                                           seconds=self.seconds)
+        return Outcome(State.DONE, f"bought {item.product or item.offer} from {purchase.vendor_id} for "
+                                   f"{purchase.total} (order {purchase.id}); receipt stored",
+                       {"purchase": purchase.id, "contract": contract.id if contract else None})
 
-    def reject(self, vault: Vault, item_id: str) -> str:
-        item = approvals.mark(vault, item_id, "rejected")
-        intent_id = item.get("intent")
-        if isinstance(intent_id, str) and vault.get(intents.COLLECTION, intent_id) is not None:
-            intents.set_status(vault, intent_id, IntentStatus.OPEN)
-        return f"rejected: nothing bought from {item.get('vendor')}"
+    def reject(self, vault: Vault, item: PurchaseItem) -> str:
+        if item.intent and vault.get(intents.COLLECTION, item.intent) is not None:
+            intents.set_status(vault, item.intent, IntentStatus.OPEN)
+        return f"rejected: nothing bought from {item.vendor}"
+
+    async def reconcile(self, vault: Vault, item: PurchaseItem) -> Outcome | None:
+        return await reconcile_checkout(vault, item, item.deal(), item.connector, by="butler")
 
 
-HANDLER = PurchaseHandler()
+KIND = Kind(PURCHASE, PurchaseItem, PurchaseHandler())

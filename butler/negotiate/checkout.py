@@ -1,31 +1,75 @@
-"""Buying what was agreed, and only that: checkout with an idempotency key, then re-check price and terms.
+"""Buying what was approved, and only that: checkout in phases against the deal, passed as a value.
 
-The key is derived from the approval item, so a retry after a crash can never place a second order. A vendor
-whose order differs from the agreement (another total, currency, term, data use or extras) is refused: the
-purchase is not recorded as bought, butler asks the vendor to cancel, and the refusal goes to the audit log.
+1. prepare: the vendor prepares its checkout and butler reads back the full total (lines, shipping, tax, fees);
+2. verify: the total is at most what the person (or the mandate) approved, in the same currency, for the
+   same item and terms; otherwise butler tells the vendor it will not pay, pays nothing and says what differed;
+3. pay: the checkout id and the idempotency key are stored with the item before the call, so that a retry
+   never places a second order and a crash can be reconciled (`find_order`);
+4. record: the order is stored whatever it says; an order that differs from what was approved is kept,
+   flagged, a cancel is asked for, and the item needs the person's attention.
+
+Every vendor call runs under one deadline for the whole checkout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
-from decimal import Decimal
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from butler.errors import ButlerError, UsageError
-from butler.models import Contract, IntentStatus, Purchase
+from pydantic import ValidationError
+
+from butler.approvals import NeedsAttention, TryLater
+from butler.errors import ButlerError
+from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
-from butler.sdk import Connector, ConnectorError, Terms
+from butler.sdk import CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
 from butler.vault import Vault
 
-__all__ = ["CheckoutRefused", "cancel_key", "checkout_item", "idempotency_key"]
+__all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
+    "CheckoutFailed",
+    "CheckoutRefused",
+    "Deal",
+    "OrderNeedsAttention",
+    "buy",
+    "cancel_key",
+    "idempotency_key",
+    "order_differences",
+    "quote_differences",
+    "record_order",
+    "take_quote",
+]
+
+DEFAULT_DEADLINE_SECONDS = 60.0
+T = TypeVar("T")
+# what a connector's parsing of a broken answer raises, besides its own FatalError
+_MALFORMED = (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
 
 
 class CheckoutRefused(ButlerError):
-    """The vendor's order does not match what was agreed; nothing was accepted."""
+    """The vendor's checkout differs from what was approved; nothing was paid."""
 
     exit_code = 6
-    default_hint = "Butler asked the vendor to cancel the order; see `butler audit show` for the details."
+    default_hint = "Nothing was paid. Negotiate again, or approve the new total if the vendor offers it again."
+
+
+class CheckoutFailed(ButlerError):
+    """The vendor failed or refused before anything was paid."""
+
+    exit_code = 6
+    default_hint = "Nothing was paid; see `butler explain ID`."
+
+
+class OrderNeedsAttention(NeedsAttention):
+    """An order was (or may have been) placed and does not match, or cannot be confirmed: the person decides."""
+
+    def __init__(self, message: str, hint: str | None = None, *, updates: dict[str, Any] | None = None) -> None:
+        super().__init__(message, hint)
+        self.updates = updates or {}
 
 
 def idempotency_key(item_id: str) -> str:
@@ -37,93 +81,230 @@ def cancel_key(item_id: str) -> str:
     return f"{idempotency_key(item_id)}-cancel"
 
 
-def _same_price(wire: dict[str, Any], agreed: Terms) -> bool:
+@dataclass(frozen=True)
+class Deal:
+    """What was approved, as a value: the vendor's offer at the agreed terms, and the most that may be paid now
+    (`limit`: the total with shipping, tax and fees the person saw, or the agreed price when no total was shown).
+    """
+
+    item_id: str
+    vendor: str
+    offer: str
+    agreed: Terms
+    limit: Money
+    product: str = ""
+    category: str = ""
+    period: str = "once"
+    session: str | None = None
+    intent: str | None = None
+
+
+Note = Callable[..., None]
+"""Stores fields with the item being carried out (`note(phase="paying", …)`), before the next call."""
+
+
+async def _call(what: str, vendor: str, seconds: float, call: Awaitable[T]) -> T:
     try:
-        return Decimal(str(wire.get("amount"))) == agreed.price.amount and wire.get("currency") == agreed.price.currency
-    except ArithmeticError:
-        return False
+        async with asyncio.timeout(seconds):
+            return await call
+    except TimeoutError:
+        raise RetriableError(f"{vendor} did not finish {what} within {seconds:g} s") from None
 
 
-def _differences(purchase: Purchase, agreed: Terms) -> list[str]:
+def _malformed(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
+        return f"{where}: {first.get('msg', 'invalid')}"
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAULT_DEADLINE_SECONDS
+                     ) -> CheckoutQuote:
+    """Prepare the vendor's checkout for `deal` and read back its total (nothing is paid).
+
+    Raises TryLater when the vendor is busy or unreachable, CheckoutFailed when it refuses or answers nonsense.
+    """
+    try:
+        quote = await _call("preparing the checkout", deal.vendor, seconds, connector.prepare_checkout(
+            deal.offer, idempotency_key=f"{idempotency_key(deal.item_id)}-prepare", session_id=deal.session))
+    except RetriableError as exc:
+        raise TryLater(f"{deal.vendor}: {exc.message}") from None
+    except ConnectorError as exc:
+        raise CheckoutFailed(f"{deal.vendor} did not prepare the checkout: {exc.message}; nothing was paid") \
+            from None
+    except _MALFORMED as exc:
+        raise CheckoutFailed(f"{deal.vendor}'s checkout is malformed ({_malformed(exc)}); nothing was paid") \
+            from None
+    if not isinstance(quote, CheckoutQuote):
+        raise CheckoutFailed(f"{deal.vendor}'s connector returned no checkout; nothing was paid")
+    return quote
+
+
+def quote_differences(quote: CheckoutQuote, deal: Deal) -> list[str]:
+    """How the vendor's prepared checkout differs from what was approved (empty: it may be paid)."""
     problems = []
-    if purchase.total.currency != agreed.price.currency or purchase.total.amount != agreed.price.amount:
-        problems.append(f"total {purchase.total} instead of the agreed {agreed.price}")
-    terms: Any = purchase.receipt.get("terms")
-    if isinstance(terms, dict):
-        if "term_months" in terms and int(terms["term_months"]) != agreed.term_months:
-            problems.append(f"{terms['term_months']} months instead of {agreed.term_months}")
-        if "data_use" in terms and str(terms["data_use"]) != agreed.data_use.value:
-            problems.append(f"data use {terms['data_use']} instead of {agreed.data_use.value}")
-        if "extras" in terms and sorted(map(str, terms["extras"])) != sorted(agreed.extras):
-            problems.append(f"extras {list(terms['extras'])} instead of {list(agreed.extras)}")
-        price = terms.get("price")
-        if isinstance(price, dict) and not _same_price(price, agreed):
-            problems.append(f"terms priced {price.get('amount')} {price.get('currency')}")
+    if quote.total.currency != deal.limit.currency:
+        problems.append(f"the total is in {quote.total.currency}, not {deal.limit.currency}")
+    elif quote.total > deal.limit:
+        added = ", ".join(f"{name} {m}" for name, m in quote.extra_charges)
+        problems.append(f"the total is {quote.describe()}, more than the approved {deal.limit}"
+                        + (f" ({added} added)" if added and quote.total.amount - deal.limit.amount > 0 else ""))
+    items = sorted({line.item for line in quote.lines})
+    if quote.offer_id != deal.offer or items != [deal.offer] or any(line.quantity != 1 for line in quote.lines):
+        listed = ", ".join(f"{line.quantity} × {line.item}" for line in quote.lines)
+        problems.append(f"the checkout holds {listed} instead of 1 × {deal.offer}")
+    if quote.terms is not None:
+        problems += _terms_differences(quote.terms, deal.agreed)
     return problems
 
 
-async def checkout_item(vault: Vault, item_id: str, connector: Connector, *, actor: str = "person") -> Purchase:
-    """Check out the purchase waiting as approvals/`item_id` and store the receipt and the contract.
+def _terms_differences(terms: Terms, agreed: Terms) -> list[str]:
+    problems = []
+    if terms.price.currency != agreed.price.currency or terms.price > agreed.price:
+        problems.append(f"priced {terms.price} a period instead of the agreed {agreed.price}")
+    if terms.term_months != agreed.term_months:
+        problems.append(f"{terms.term_months} months instead of {agreed.term_months}")
+    if terms.data_use != agreed.data_use:
+        problems.append(f"data use {terms.data_use.value} instead of {agreed.data_use.value}")
+    if sorted(terms.extras) != sorted(agreed.extras):
+        problems.append(f"extras {list(terms.extras)} instead of {list(agreed.extras)}")
+    return problems
 
-    Raises CheckoutRefused when the vendor's order differs from the agreement, ConnectorError when the
-    vendor fails (the item stays pending: the same key makes a retry safe).
+
+def order_differences(purchase: Purchase, deal: Deal, quote: CheckoutQuote) -> list[str]:
+    """How the order the vendor placed differs from what was approved and quoted."""
+    problems = []
+    if purchase.total.currency != deal.limit.currency:
+        problems.append(f"charged in {purchase.total.currency}, not {deal.limit.currency}")
+    elif purchase.total > deal.limit:
+        problems.append(f"charged {purchase.total}, more than the approved {deal.limit}")
+    elif purchase.total > quote.total:
+        problems.append(f"charged {purchase.total}, more than the quoted {quote.total}")
+    if purchase.items and set(purchase.items) != {deal.offer}:
+        problems.append(f"the order holds {', '.join(purchase.items)} instead of {deal.offer}")
+    terms: Any = purchase.receipt.get("terms")
+    if isinstance(terms, dict):
+        try:
+            problems += _terms_differences(Terms.model_validate(terms), deal.agreed)
+        except ValidationError:
+            problems.append("the order's terms are unreadable")
+    return problems
+
+
+async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: Note,
+              seconds: float = DEFAULT_DEADLINE_SECONDS) -> tuple[Purchase, Contract | None]:
+    """Prepare, verify, pay and record `deal`; the purchase and the contract it starts, if any.
+
+    Raises TryLater (nothing was done), CheckoutRefused or CheckoutFailed (nothing was paid), or
+    OrderNeedsAttention (an order exists, or may, that the person must look at; what is known is stored).
     """
-    record = vault.get("approvals", item_id)
-    if record is None or record.data.get("kind") != "purchase":
-        raise UsageError(f"no purchase waits under {item_id!r}")
-    item = record.data
-    if item.get("state") not in ("pending", "buying"):
-        raise UsageError(f"{item_id} was already {item.get('state')}")
-    agreed = Terms.model_validate(item["agreed_terms"])
-    key = idempotency_key(item_id)
-    subject = f"{item['vendor']}/{item['offer']}"
-    vault.update("approvals", item_id, lambda d: {**(d or {}), "state": "buying"})
+    key = idempotency_key(deal.item_id)
+    subject = f"{deal.vendor}/{deal.offer}"
+    note(phase="preparing", idempotency_key=key)
     vault.audit.append("negotiate.checkout-started", subject,
-                       {"item": item_id, "idempotency_key": key, "agreed": str(agreed.price)}, actor=actor)
-    try:
-        purchase = await connector.checkout(item["offer"], idempotency_key=key, session_id=item.get("session"))
-    except ConnectorError as exc:
-        vault.update("approvals", item_id, lambda d: {**(d or {}), "state": "pending"})
-        vault.audit.append("negotiate.checkout-failed", subject, {"item": item_id, "error": exc.message},
-                           actor=actor)
-        raise
-    problems = _differences(purchase, agreed)
+                       {"item": deal.item_id, "idempotency_key": key, "limit": str(deal.limit)}, actor=by)
+    quote = await take_quote(connector, deal, seconds=seconds)
+    problems = quote_differences(quote, deal)
     if problems:
-        contract_id = purchase.receipt.get("contract_id")
-        cancelled = False
-        if contract_id:
-            with contextlib.suppress(ConnectorError):
-                await connector.cancel(str(contract_id), idempotency_key=cancel_key(item_id))
-                cancelled = True
+        told = False
+        with contextlib.suppress(ButlerError, TimeoutError):
+            await _call("cancelling the checkout", deal.vendor, seconds,
+                        connector.abandon_checkout(quote, idempotency_key=cancel_key(deal.item_id)))
+            told = True
         why = "; ".join(problems)
-        vault.update("approvals", item_id, lambda d: {**(d or {}), "state": "refused", "refused_because": why,
-                                                      "vendor_order": purchase.id})
         vault.audit.append("negotiate.checkout-refused", subject,
-                           {"item": item_id, "order": purchase.id, "problems": problems,
-                            "cancel_requested": cancelled}, actor=actor)
-        raise CheckoutRefused(f"{item['vendor']} changed the deal at checkout: {why}; the order was refused")
-    vault.put("purchases", purchase.id, {**purchase.model_dump(mode="json"), "approval": item_id,
-                                         "bought_by": actor, "terms": agreed.model_dump(mode="json")})
-    contract = _contract(item, agreed, purchase)
+                           {"item": deal.item_id, "checkout": quote.checkout_id, "problems": problems,
+                            "vendor_told": told}, actor=by)
+        raise CheckoutRefused(f"{deal.vendor} changed the deal before payment: {why}. Nothing was paid"
+                              + ("; the vendor was told butler will not pay." if told else "."))
+    # stored before paying: after a crash, the checkout id is how butler asks the vendor what happened
+    note(phase="paying", checkout_quote=quote.model_dump(mode="json"))
+    try:
+        purchase = await _call("the payment", deal.vendor, seconds, connector.pay(quote, idempotency_key=key))
+        if not isinstance(purchase, Purchase):
+            raise TypeError("the connector returned no purchase")
+        if purchase.total.amount < 0:
+            raise ValueError(f"the order's total {purchase.total} is negative")
+    except ConnectorError as exc:
+        if not isinstance(exc, RetriableError) and exc.status is not None and 400 <= exc.status < 500 \
+                and exc.status not in (408, 429):
+            note(phase="refused")
+            raise CheckoutFailed(f"{deal.vendor} refused the payment: {exc.message}. Nothing was paid.") from None
+        found = await _ask_for_order(connector, deal, quote, seconds, f"the payment failed ({exc.message})")
+        purchase = found
+    except _MALFORMED as exc:
+        found = await _ask_for_order(connector, deal, quote, seconds,
+                                     f"the vendor's answer to the payment was malformed ({_malformed(exc)})")
+        purchase = found
+    try:
+        return record_order(vault, deal, quote, purchase, by=by)
+    except OrderNeedsAttention as exc:
+        contract_id = exc.updates.get("contract")
+        if contract_id and purchase.receipt.get("contract_id"):
+            with contextlib.suppress(ButlerError, TimeoutError):
+                await _call("cancelling the contract", deal.vendor, seconds,
+                            connector.cancel(str(contract_id), idempotency_key=cancel_key(deal.item_id)))
+                exc.message += f"; butler asked {deal.vendor} to cancel contract {contract_id}"
+                vault.audit.append("negotiate.cancel-requested", str(contract_id), {"item": deal.item_id}, actor=by)
+        raise
+
+
+async def _ask_for_order(connector: Connector, deal: Deal, quote: CheckoutQuote, seconds: float,
+                         what: str) -> Purchase:
+    """After an answer to the payment was lost or unreadable: the order the vendor holds, if any."""
+    try:
+        found = await _call("looking up the order", deal.vendor, seconds, connector.find_order(quote))
+    except (ButlerError, *_MALFORMED) as exc:
+        told = exc.message if isinstance(exc, ButlerError) else _malformed(exc)
+        raise OrderNeedsAttention(
+            f"{what}, and {deal.vendor} could not say whether it placed the order for checkout "
+            f"{quote.checkout_id} ({told}); at most {quote.total} may have been charged",
+            "Butler asks the vendor again when you approve the item again; or check with the vendor.",
+            updates={"phase": "unconfirmed"}) from None
+    if found is None:
+        raise TryLater(f"{what}; {deal.vendor} holds no order for checkout {quote.checkout_id}, so nothing was paid")
+    return found
+
+
+def record_order(vault: Vault, deal: Deal, quote: CheckoutQuote, purchase: Purchase, *,
+                 by: str) -> tuple[Purchase, Contract | None]:
+    """Store the order the vendor placed, whatever it says; raise OrderNeedsAttention (with what was stored)
+    when it is not what was approved."""
+    problems = order_differences(purchase, deal, quote)
+    subject = f"{deal.vendor}/{deal.offer}"
+    vault.put("purchases", purchase.id, {**purchase.model_dump(mode="json"), "approval": deal.item_id,
+                                         "bought_by": by, "terms": deal.agreed.model_dump(mode="json"),
+                                         "approved_total": str(deal.limit), "checkout_id": quote.checkout_id,
+                                         "disputed": problems})
+    contract = _contract(deal, purchase)
     if contract is not None:
         vault.put("contracts", contract.id, contract.model_dump(mode="json"))
-    vault.update("approvals", item_id, lambda d: {**(d or {}), "state": "approved", "purchase": purchase.id,
-                                                  "contract": contract.id if contract else None})
+    updates = {"phase": "paid", "purchase": purchase.id, "contract": contract.id if contract else None}
+    if problems:
+        why = "; ".join(problems)
+        vault.audit.append("negotiate.order-disputed", subject,
+                           {"item": deal.item_id, "order": purchase.id, "problems": problems}, actor=by)
+        raise OrderNeedsAttention(
+            f"{deal.vendor} placed order {purchase.id} but {why}; the order is recorded and flagged",
+            f"Ask {deal.vendor} to refund the difference or cancel order {purchase.id}.", updates=updates)
     vault.audit.append("negotiate.purchased", subject,
-                       {"item": item_id, "purchase": purchase.id, "total": str(purchase.total)}, actor=actor)
-    if item.get("intent") and vault.get(intents.COLLECTION, str(item["intent"])) is not None:
-        intents.set_status(vault, str(item["intent"]), IntentStatus.FULFILLED)
-    return purchase
+                       {"item": deal.item_id, "purchase": purchase.id, "total": str(purchase.total),
+                        "approved_total": str(deal.limit)}, actor=by)
+    if deal.intent and vault.get(intents.COLLECTION, deal.intent) is not None:
+        intents.set_status(vault, deal.intent, IntentStatus.FULFILLED)
+    return purchase, contract
 
 
-def _contract(item: dict[str, Any], agreed: Terms, purchase: Purchase) -> Contract | None:
+def _contract(deal: Deal, purchase: Purchase) -> Contract | None:
     """The contract a recurring purchase starts, as agreed (the vendor's id when it gave one)."""
-    period = str(item.get("period", "once"))
-    if period == "once" and not purchase.receipt.get("contract_id"):
+    contract_id = purchase.receipt.get("contract_id")
+    if deal.period == "once" and not contract_id:
         return None
     start = purchase.at.date()
-    end = start + dt.timedelta(days=30 * agreed.term_months) if agreed.term_months else None
-    return Contract(id=str(purchase.receipt.get("contract_id") or f"c-{purchase.id}"), vendor_id=purchase.vendor_id,
-                    product=str(item.get("product") or item["offer"]), category=str(item.get("category", "")),
-                    price=agreed.price, period=period if period in ("month", "year") else "month",
-                    term_months=agreed.term_months, start=start, end=end, renewal_date=end, auto_renew=False)
+    months = deal.agreed.term_months
+    end = start + dt.timedelta(days=30 * months) if months else None
+    return Contract(id=str(contract_id or f"c-{purchase.id}"), vendor_id=purchase.vendor_id,
+                    product=deal.product or deal.offer, category=deal.category, price=deal.agreed.price,
+                    period=deal.period if deal.period in ("month", "year") else "month",
+                    term_months=months, start=start, end=end, renewal_date=end, auto_renew=False)

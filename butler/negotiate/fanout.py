@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from butler.approvals import Desk, State
 from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
 from butler.negotiate import intents, mandate
-from butler.negotiate.checkout import checkout_item
+from butler.negotiate.approvals import KIND, PurchaseItem
 from butler.negotiate.session import (
     COLLECTION,
     NegotiationResult,
@@ -149,12 +150,18 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
 async def _within_mandate(vault: Vault, item_id: str, winner: NegotiationResult, policies: PolicySet,
                           context: EvalContext | None, connectors: Sequence[tuple[str, Connector]],
                           now: dt.datetime | None) -> tuple[Purchase | None, str | None]:
-    """Buy the winner without asking when the mandate and the policies allow it; else say why not."""
+    """Buy the winner without asking when the mandate and the policies allow its total; else say why not."""
     given = mandate.current(vault)
     if given is None or winner.agreed is None:
         return None, None
-    amount = mandate.commitment(winner.agreed.price, winner.offer.period, winner.agreed.term_months)
+    desk = Desk([KIND])
+    item = desk.get(vault, item_id)
+    if not isinstance(item, PurchaseItem) or item.state is not State.PENDING:
+        return None, None
+    amount = mandate.commitment(item.total, winner.offer.period, winner.agreed.term_months)
     refusal = given.refusal(winner.vendor_id, winner.offer.category, amount, now)
+    if refusal is None and item.quote is None:
+        refusal = "the vendor gave no total to check against the mandate"
     if refusal is None:
         agreed_offer = winner.offer.model_copy(update={
             "price": winner.agreed.price, "term_months": winner.agreed.term_months,
@@ -162,17 +169,21 @@ async def _within_mandate(vault: Vault, item_id: str, winner: NegotiationResult,
         verdict = evaluate(agreed_offer, policies, context).verdict
         if verdict != Verdict.ALLOW:
             refusal = f"the policies say {verdict.value} for this deal"
-    connector = next((c for cid, c in connectors if cid == winner.connector_id), None)
-    if refusal is None and connector is None:
+    if refusal is None and not any(cid == winner.connector_id for cid, _ in connectors):
         refusal = "its connector is not open"
-    if refusal is not None or connector is None:
+    if refusal is not None:
         vault.audit.append("negotiate.mandate-declined", item_id, {"reason": refusal})
         return None, f"waits for your approval: {refusal}"
     vault.audit.append("negotiate.mandate-purchase", item_id,
                        {"amount": str(amount), "max_amount": str(given.max_amount), "vendor": winner.vendor_id},
                        actor="mandate")
     try:
-        purchase = await checkout_item(vault, item_id, connector, actor="mandate")
+        await desk.adecide(vault, item_id, approve=True, by="mandate",
+                           why=f"total {amount} within your mandate (at most {given.max_amount})")
     except ButlerError as exc:
-        return None, f"the purchase within your mandate failed: {exc.message}"
+        return None, f"the purchase within your mandate did not go through: {exc.message}"
+    done = desk.get(vault, item_id)
+    record = vault.get("purchases", str(getattr(done, "purchase", "")))
+    purchase = Purchase.model_validate({k: v for k, v in record.data.items() if k in Purchase.model_fields}) \
+        if record is not None else None
     return purchase, f"bought within your mandate (at most {given.max_amount})"

@@ -15,8 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from butler.approvals import COLLECTION as APPROVALS
+from butler.approvals import submit
 from butler.errors import ButlerError
 from butler.models import Contract, Money, Offer
+from butler.negotiate.renewal_approvals import RenewalItem, renewal_id
 from butler.negotiate.session import NegotiationResult, negotiate_offer, purchase_item
 from butler.policy import EvalContext, PolicySet, Renewal, evaluate
 from butler.policy.decision import Verdict
@@ -157,8 +160,8 @@ async def sweep_renewals(vault: Vault, policies: PolicySet, connectors: Sequence
     proposals = []
     by_category: dict[str, list[tuple[str, Connector, Offer]]] = {}
     for contract in due_contracts(vault, today, within_days):
-        item_id = f"renewal-{contract.id}-{contract.renewal_date}"
-        if vault.get("approvals", item_id) is not None:
+        item_id = renewal_id(contract.id, str(contract.renewal_date))
+        if vault.get(APPROVALS, item_id) is not None:
             continue  # already proposed for this renewal date
         if contract.category not in by_category:
             by_category[contract.category] = await _collect(vault, connectors, _query(contract), per_vendor_seconds)
@@ -166,14 +169,11 @@ async def sweep_renewals(vault: Vault, policies: PolicySet, connectors: Sequence
         proposal = await _propose(vault, contract, policies, offers, reserve=reserve,
                                   per_vendor_seconds=per_vendor_seconds, context=context)
         proposal.item_id = item_id
-        vault.put("approvals", item_id, {
-            "kind": "renewal", "state": "pending", "contract": contract.id, "vendor": contract.vendor_id,
-            "renewal_date": str(contract.renewal_date), "action": proposal.action,
-            "saving_per_year": str(proposal.saving_per_year), "summary": proposal.summary,
-            "reasons": proposal.reasons,
-            "retention": _quote_wire(proposal.retention) if proposal.retention else None,
-            "alternatives": [_quote_wire(q) for q in proposal.alternatives],
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        submit(vault, RenewalItem(
+            id=item_id, contract=contract.id, vendor=contract.vendor_id, renewal_date=str(contract.renewal_date),
+            action=proposal.action, saving_per_year=str(proposal.saving_per_year), summary_text=proposal.summary,
+            reasons=proposal.reasons, retention=_quote_wire(proposal.retention) if proposal.retention else None,
+            alternatives=[_quote_wire(q) for q in proposal.alternatives]))
         vault.audit.append("renewal.proposed", contract.id, {"action": proposal.action,
                                                              "saving_per_year": str(proposal.saving_per_year)})
         proposals.append(proposal)

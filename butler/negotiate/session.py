@@ -25,7 +25,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from butler.approvals import submit
+from butler.errors import ButlerError
 from butler.models import DataUse, Money, Offer, amount_problem
+from butler.negotiate.approvals import PurchaseItem, purchase_id
+from butler.negotiate.checkout import take_quote
 from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
@@ -177,7 +181,7 @@ def negotiation_record_id(intent_id: str, vendor_id: str) -> str:
 
 def purchase_item_id(key: str) -> str:
     """The id of the purchase waiting for approval, keyed by its intent (or, without one, its session)."""
-    return f"purchase-{key}"
+    return purchase_id(key)
 
 
 class _WalkAway(Exception):
@@ -350,9 +354,28 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
     ranked = sorted(results, key=lambda r: (r.agreed is not None, r.utility), reverse=True)
     winner = ranked[0] if ranked and ranked[0].agreed else None
     if vault is not None and winner is not None and winner.agreed is not None:
-        item_id = purchase_item_id(intent_id or str(winner.session_id))
-        existing = vault.get("approvals", item_id)
-        if existing is None or existing.data.get("state") == "pending":
-            vault.put("approvals", item_id, purchase_item(
-                winner, intent_id, [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})" for r in ranked]))
+        item = PurchaseItem.model_validate({
+            **purchase_item(winner, intent_id, [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})"
+                                                for r in ranked]),
+            "id": purchase_item_id(intent_id or str(winner.session_id))})
+        connector = next((c for (c, o), cid in zip(pairs, ids, strict=True)
+                          if cid == winner.connector_id and o.id == winner.offer.id), None)
+        if connector is not None:
+            item = await _quoted(item, connector, budget, per_vendor_seconds)
+        submit(vault, item, replace_pending=True)
     return ranked
+
+
+async def _quoted(item: PurchaseItem, connector: Connector, budget: Money | None, seconds: float) -> PurchaseItem:
+    """The item with the vendor's full total (shipping, tax, fees), so the person approves a total; unchanged
+    when the vendor cannot quote now (the total is then checked against the agreed price before paying)."""
+    try:
+        quote = await take_quote(connector, item.deal(), seconds=seconds)
+    except ButlerError as exc:
+        return item.model_copy(update={"reasons": [*item.reasons, f"no total from the vendor yet: {exc.message}"]})
+    reasons = list(item.reasons)
+    if quote.extra_charges:
+        reasons.append(f"the vendor's total includes {', '.join(f'{n} {m}' for n, m in quote.extra_charges)}")
+    if budget is not None and (quote.total.currency != budget.currency or quote.total > budget):
+        reasons.append(f"the total {quote.total} is above your budget {budget}")
+    return item.model_copy(update={"quote": quote, "reasons": reasons})

@@ -5,6 +5,7 @@
     ConnectorContext, Secrets                     -- what butler injects: settings, http, secrets, log
     AllowlistTransport, PRIVACY_HEADERS           -- the transport that holds the host allowlist, Sec-GPC
     OfferQuery, Terms, NegotiationRound, DataRequestReceipt  -- messages (plus butler.models Offer, Contract…)
+    CheckoutQuote, CheckoutLine                   -- a prepared checkout: the full total, read back before paying
     ConnectorError and subclasses                 -- errors by what the caller does (see butler.sdk._errors)
 
 Importing this package never imports the TUI.
@@ -29,7 +30,7 @@ from butler.sdk._errors import (
 )
 from butler.sdk._manifest import API_VERSION, Capability, Manifest, NoSettings, SecretSpec
 from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
-from butler.sdk._types import DataRequestReceipt, NegotiationRound, OfferQuery, Terms
+from butler.sdk._types import CheckoutLine, CheckoutQuote, DataRequestReceipt, NegotiationRound, OfferQuery, Terms
 
 __all__ = [
     "API_VERSION",
@@ -38,6 +39,8 @@ __all__ = [
     "AuthError",
     "Capability",
     "CapabilityNotSupported",
+    "CheckoutLine",
+    "CheckoutQuote",
     "Connector",
     "ConnectorContext",
     "ConnectorError",

@@ -10,7 +10,7 @@ from butler.models import Contract, Offer, Purchase
 from butler.sdk._context import ConnectorContext
 from butler.sdk._errors import CapabilityNotSupported, ManifestError
 from butler.sdk._manifest import Capability, Manifest
-from butler.sdk._types import DataRequestReceipt, NegotiationRound, OfferQuery, Terms
+from butler.sdk._types import CheckoutQuote, DataRequestReceipt, NegotiationRound, OfferQuery, Terms
 
 __all__ = ["Connector", "implemented_capabilities"]
 
@@ -62,9 +62,33 @@ class Connector:
         """
         raise self._unsupported(Capability.NEGOTIATE)
 
-    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
-        """Buy `offer_id` (at the terms agreed in `session_id`, if any). The same `idempotency_key` always
-        yields the same purchase and never a second order."""
+    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str,
+                               session_id: str | None = None) -> CheckoutQuote:
+        """Prepare buying `offer_id` (at the terms agreed in `session_id`, if any) and read back the full total:
+        lines, shipping, tax and fees. Nothing is paid or ordered yet. The same `idempotency_key` gives the same
+        checkout. Raises OfferUnavailable when the offer is gone."""
+        raise self._unsupported(Capability.CHECKOUT)
+
+    async def pay(self, quote: CheckoutQuote, *, idempotency_key: str) -> Purchase:
+        """Pay exactly `quote.total` for the checkout `quote` names and place the order.
+
+        The vendor must refuse, rather than charge, when its checkout no longer costs `quote.total`. The same
+        `idempotency_key` always yields the same purchase and never a second order. An error that leaves open
+        whether the order was placed must be a RetriableError or a network failure; butler then asks
+        `find_order`.
+        """
+        raise self._unsupported(Capability.CHECKOUT)
+
+    async def abandon_checkout(self, quote: CheckoutQuote, *, idempotency_key: str) -> None:
+        """Tell the vendor butler will not pay `quote` (it differs from what was agreed). Optional."""
+        return None
+
+    async def find_order(self, quote: CheckoutQuote) -> Purchase | None:
+        """The order placed for the checkout `quote` names, or None when there is none (nothing was paid).
+
+        Butler asks after a crash or a lost answer during `pay`. Raises CapabilityNotSupported when the vendor
+        cannot say; the person is then asked to look.
+        """
         raise self._unsupported(Capability.CHECKOUT)
 
     async def contract_status(self, contract_id: str) -> Contract:
@@ -94,6 +118,11 @@ class Connector:
         await self.aclose()
 
 
+METHODS: dict[Capability, tuple[str, ...]] = {c: (c.value,) for c in Capability}
+METHODS[Capability.CHECKOUT] = ("prepare_checkout", "pay")
+
+
 def implemented_capabilities(cls: type[Connector]) -> frozenset[Capability]:
-    """The capabilities whose method `cls` overrides."""
-    return frozenset(c for c in Capability if getattr(cls, c.value) is not getattr(Connector, c.value))
+    """The capabilities all of whose methods `cls` overrides (checkout: `prepare_checkout` and `pay`)."""
+    return frozenset(c for c in Capability
+                     if all(getattr(cls, name) is not getattr(Connector, name) for name in METHODS[c]))

@@ -22,6 +22,7 @@ import httpx
 from pydantic import ValidationError
 
 from butler.errors import ButlerError
+from butler.log import redact
 
 __all__ = [
     "AuthError",
@@ -36,6 +37,7 @@ __all__ = [
     "SecretNotDeclared",
     "error_for_response",
     "parse_retry_after",
+    "vendor_message",
 ]
 
 
@@ -117,7 +119,8 @@ def error_for_response(response: httpx.Response, *, offer_id: str | None = None)
 
     401/403 → AuthError; 408/425/429/502/503/504 → RetriableError with Retry-After; 404/409/410 about an offer
     (when `offer_id` is given) → OfferUnavailable; any other 4xx/5xx → FatalError. Each carries the status in
-    `status`. Never quotes the body.
+    `status`. The vendor's own error message, when its JSON has one, is quoted: one line of printable text, at
+    most 200 characters, with every registered secret redacted; nothing else of the body.
     """
     status = response.status_code
     if status < 400:
@@ -129,9 +132,31 @@ def error_for_response(response: httpx.Response, *, offer_id: str | None = None)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         later = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
         return RetriableError(f"{where} answered HTTP {status}{later}", retry_after=retry_after, status=status)
+    says = vendor_message(response)
     if offer_id is not None and status in (404, 409, 410):
-        return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status})", status=status)
-    return FatalError(f"{where} failed with HTTP {status}", status=status)
+        return OfferUnavailable(f"offer {offer_id!r} is not available (HTTP {status}){says}", status=status)
+    return FatalError(f"{where} failed with HTTP {status}{says}", status=status)
+
+
+def vendor_message(response: httpx.Response) -> str:
+    """`: the vendor says "…"` from an error answer's JSON (error.message, message, detail, messages[0]), or ""."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    text: object = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        messages = body.get("messages")
+        text = (error.get("message") if isinstance(error, dict) else error) or body.get("message") or \
+            body.get("detail") or (messages[0].get("content") if isinstance(messages, list) and messages
+                                   and isinstance(messages[0], dict) else None)
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    line = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    line = redact(line[:200] + ("…" if len(line) > 200 else ""))
+    return f': the vendor says "{line}"'
+
 
 
 def validation_problems(exc: ValidationError) -> str:

@@ -20,7 +20,8 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 class Capability(StrEnum):
-    """What a connector can do; each is one method of `Connector` with the same name."""
+    """What a connector can do; each is the method of `Connector` with the same name (checkout: `prepare_checkout`
+    and `pay`)."""
 
     LIST_OFFERS = "list_offers"
     NEGOTIATE = "negotiate"

@@ -1,6 +1,7 @@
 """`butler connectors new NAME`: a connector package that passes the conformance kit from its first minute.
 
-It holds a connector (list_offers, checkout), a fake vendor for its tests, and the one-line conformance test.
+It holds a connector (list_offers; checkout in two steps, prepare_checkout and pay), a fake vendor for its
+tests, and the one-line conformance test.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from butler.sdk import Capability, Connector, Manifest, Money, Offer, OfferQuery, Purchase, SecretSpec
+from butler.sdk import (Capability, CheckoutLine, CheckoutQuote, Connector, Manifest, Money, Offer, OfferQuery,
+                        Purchase, SecretSpec)
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["{cls}", "Settings"]
@@ -75,11 +77,28 @@ class {cls}(Connector):
         return [Offer(id=o["id"], vendor_id="{id}", product=o["name"], category=o["category"],
                       price=Money.model_validate(o["price"]), period=o["period"]) for o in answer["offers"]]
 
-    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
-        order = await self.ctx.json("POST", "/v1/orders", json={{"offer_id": offer_id}}, headers=self._auth(),
-                                    offer_id=offer_id, idempotency_key=idempotency_key)
-        return Purchase(id=order["id"], vendor_id="{id}", offer_id=offer_id, items=(offer_id,),
+    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str,
+                               session_id: str | None = None) -> CheckoutQuote:
+        cart = await self.ctx.json("POST", "/v1/carts", json={{"offer_id": offer_id}}, headers=self._auth(),
+                                   offer_id=offer_id, idempotency_key=idempotency_key)
+        line = CheckoutLine(item=offer_id, amount=Money.model_validate(cart["price"]))
+        return CheckoutQuote(checkout_id=cart["id"], offer_id=offer_id, lines=(line,),
+                             shipping=Money.model_validate(cart["shipping"]), total=Money.model_validate(cart["total"]))
+
+    async def pay(self, quote: CheckoutQuote, *, idempotency_key: str) -> Purchase:
+        # the amount authorised: the vendor must refuse, not charge, if its cart now costs anything else
+        order = await self.ctx.json("POST", f"/v1/carts/{{quote.checkout_id}}/pay", headers=self._auth(),
+                                    json={{"amount": quote.total.model_dump(mode="json")}},
+                                    idempotency_key=idempotency_key)
+        return self._purchase(order)
+
+    def _purchase(self, order: dict[str, Any]) -> Purchase:
+        return Purchase(id=order["id"], vendor_id="{id}", offer_id=order["offer_id"], items=(order["offer_id"],),
                         total=Money.model_validate(order["total"]), at=dt.datetime.fromisoformat(order["at"]))
+
+    async def find_order(self, quote: CheckoutQuote) -> Purchase | None:
+        answer = await self.ctx.json("GET", f"/v1/carts/{{quote.checkout_id}}", headers=self._auth())
+        return self._purchase(answer["order"]) if answer.get("order") else None
 '''
 
 _FAKE_VENDOR = '''"""A stand-in for {title}'s API, just enough for the conformance kit; grow it with the real API."""
@@ -98,7 +117,7 @@ OFFERS = [{{"id": "basic", "name": "Basic", "category": "shop", "price": {{"amou
 
 def make_app() -> FastAPI:
     app = FastAPI()
-    orders: dict[str, dict[str, Any]] = {{}}
+    carts: dict[str, dict[str, Any]] = {{}}
 
     def refused(authorization: str | None) -> JSONResponse | None:
         if authorization != f"Bearer {{API_KEY}}":
@@ -109,17 +128,42 @@ def make_app() -> FastAPI:
     async def offers(authorization: str | None = Header(None)) -> Any:
         return refused(authorization) or {{"offers": OFFERS}}
 
-    @app.post("/v1/orders")
-    async def order(body: dict[str, Any], authorization: str | None = Header(None),
-                    idempotency_key: str | None = Header(None)) -> Any:
+    @app.post("/v1/carts")
+    async def cart(body: dict[str, Any], authorization: str | None = Header(None),
+                   idempotency_key: str | None = Header(None)) -> Any:
         if (answer := refused(authorization)) is not None:
             return answer
         if not idempotency_key:
             return JSONResponse({{"error": "Idempotency-Key required"}}, status_code=400)
-        if idempotency_key not in orders:
-            orders[idempotency_key] = {{"id": f"order-{{len(orders) + 1}}", "total": OFFERS[0]["price"],
-                                       "at": "2026-01-11T12:00:00+00:00"}}
-        return orders[idempotency_key]
+        if idempotency_key not in carts:
+            cart_id = f"cart-{{len(carts) + 1}}"
+            shipping = {{"amount": "0.00", "currency": "EUR"}}
+            carts[idempotency_key] = {{"id": cart_id, "offer_id": body["offer_id"], "price": OFFERS[0]["price"],
+                                      "shipping": shipping, "total": OFFERS[0]["price"], "order": None}}
+        return carts[idempotency_key]
+
+    def by_id(cart_id: str) -> dict[str, Any] | None:
+        return next((c for c in carts.values() if c["id"] == cart_id), None)
+
+    @app.get("/v1/carts/{{cart_id}}")
+    async def get_cart(cart_id: str, authorization: str | None = Header(None)) -> Any:
+        found = by_id(cart_id)
+        return refused(authorization) or found or JSONResponse({{"error": "not found"}}, status_code=404)
+
+    @app.post("/v1/carts/{{cart_id}}/pay")
+    async def pay(cart_id: str, body: dict[str, Any], authorization: str | None = Header(None),
+                  idempotency_key: str | None = Header(None)) -> Any:
+        if (answer := refused(authorization)) is not None:
+            return answer
+        found = by_id(cart_id)
+        if not idempotency_key or found is None:
+            return JSONResponse({{"error": "Idempotency-Key and a cart required"}}, status_code=400)
+        if body.get("amount") != found["total"]:
+            return JSONResponse({{"error": "the cart costs another amount"}}, status_code=409)
+        if found["order"] is None:
+            found["order"] = {{"id": f"order-{{cart_id}}", "offer_id": found["offer_id"], "total": found["total"],
+                              "at": "2026-01-11T12:00:00+00:00"}}
+        return found["order"]
 
     return app
 '''

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from butler.terms.approvals import approve, reject
 from butler.terms.choices import Choice, TermsChoices, describe_choices, load_choices, set_choice
 from butler.terms.discovery import Discovery, cached_discovery, discover
 from butler.terms.errors import (
@@ -21,7 +22,7 @@ from butler.terms.errors import (
     VendorAnswerInvalid,
     VendorUnavailable,
 )
-from butler.terms.handshake import Outcome, approve, person_pseudonym, proffer, reject
+from butler.terms.handshake import Outcome, person_pseudonym, proffer
 from butler.terms.pending import CounterOfferItem, pending_items
 from butler.terms.records import (
     ChainReport,

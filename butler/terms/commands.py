@@ -11,9 +11,10 @@ from typing import Any
 from butler.atomic import atomic_write
 from butler.commands.common import unlock
 from butler.policy import PolicySet, load_home_policies, load_policies
+from butler.terms.approvals import approve, reject
 from butler.terms.choices import describe_choices, load_choices, set_choice
 from butler.terms.discovery import discover
-from butler.terms.handshake import Outcome, approve, proffer, reject
+from butler.terms.handshake import Outcome, proffer
 from butler.terms.pending import pending_items
 from butler.terms.records import export_records, vendor_records, verify_records
 from butler.terms.roster import ROSTER, Status

@@ -20,14 +20,15 @@ from butler.models import AgreementRecord
 from butler.policy import AgreementProposal, PolicySet, Verdict, evaluate
 from butler.terms.choices import Choice, load_choices
 from butler.terms.errors import TermsError, VendorAnswerInvalid
-from butler.terms.pending import add_item, get_item, resolve_item
+from butler.terms.pending import CounterOfferItem, add_item
 from butler.terms.records import append_record, public_key_b64, signing_key
 from butler.terms.roster import ROSTER, Status, agreement
 from butler.terms.web import client_or_new, fetch, normalise_url, vendor_key
 from butler.terms.wire import ProfferAnswer, ProfferRequest, parse_vendor_json
 from butler.vault import Vault
 
-__all__ = ["PROFFER_PATH", "Outcome", "approve", "judge_alternative", "person_pseudonym", "proffer", "reject"]
+__all__ = ["PROFFER_PATH", "Outcome", "accept_alternative", "judge_alternative", "person_pseudonym", "proffer",
+           "refuse_alternative"]
 
 PROFFER_PATH = "/myterms/proffer"
 _PSEUDONYM_KEY = "myterms-pseudonym"
@@ -162,20 +163,16 @@ async def proffer(vault: Vault, url: str, *, policies: PolicySet | None = None, 
         return Outcome(vendor, Status.CONFIRMATION_REQUIRED, alternative, tuple(records), item.id, reasons)
 
 
-async def approve(vault: Vault, approval_id: str, *, client: httpx.AsyncClient | None = None) -> Outcome:
-    """The person accepts a waiting alternative: butler proffers it to the vendor, who should accept it."""
-    item = get_item(vault, approval_id)
+async def accept_alternative(vault: Vault, item: CounterOfferItem, *,
+                             client: httpx.AsyncClient | None = None) -> Outcome:
+    """Proffer the alternative a waiting item holds: the vendor should accept it. The desk keeps the item's state."""
     records: list[AgreementRecord] = []
     async with client_or_new(client) as http:
-        outcome = await _settle(vault, http, item.place, item.vendor, item.term_id, records, by="you")
-    resolve_item(vault, approval_id, "approved")
-    return outcome
+        return await _settle(vault, http, item.place, item.vendor, item.term_id, records, by="you")
 
 
-def reject(vault: Vault, approval_id: str, reason: str = "declined by the person") -> Outcome:
-    """The person refuses a waiting alternative; kept as a signed refusal. The vendor is not contacted."""
-    item = get_item(vault, approval_id)
+def refuse_alternative(vault: Vault, item: CounterOfferItem, reason: str = "declined by the person") -> Outcome:
+    """Keep the person's refusal of a waiting alternative as a signed record. The vendor is not contacted."""
     record = append_record(vault, item.vendor, term_id=item.term_id, status=Status.REFUSED, place=item.place,
-                           details={"refused_by": "person", "reason": reason, "approval": approval_id})
-    resolve_item(vault, approval_id, "rejected")
-    return Outcome(item.vendor, Status.REFUSED, item.term_id, (record,), approval_id, (reason,), refused_by="person")
+                           details={"refused_by": "person", "reason": reason, "approval": item.id})
+    return Outcome(item.vendor, Status.REFUSED, item.term_id, (record,), item.id, (reason,), refused_by="person")

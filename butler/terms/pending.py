@@ -1,42 +1,35 @@
 """Counter-offers waiting for the person, kept in the vault's shared `approvals` collection.
 
-Each item is `{kind: "myterms-counter-offer", vendor, term_id, reasons, …}`; other features keep other kinds
-in the same collection, so everything here filters on `kind`.
+Each item is a `CounterOfferItem` (kind "myterms-counter-offer") on the approval desk; the desk moves it
+through its states, `butler.terms.approvals` carries out the answer.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from butler.approvals import COLLECTION as APPROVALS_COLLECTION
+from butler.approvals import Item, State, item_id, raw_items, submit
 from butler.terms.errors import ApprovalNotFound
 from butler.vault import Vault
 
-__all__ = ["APPROVALS_COLLECTION", "PENDING_KIND", "CounterOfferItem", "add_item", "get_item", "pending_items",
-           "resolve_item"]
+__all__ = ["APPROVALS_COLLECTION", "PENDING_KIND", "CounterOfferItem", "add_item", "get_item", "pending_items"]
 
 PENDING_KIND = "myterms-counter-offer"
 
 
-class CounterOfferItem(BaseModel):
+class CounterOfferItem(Item):
     """A vendor's alternative that butler may not accept on its own."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
     kind: Literal["myterms-counter-offer"] = "myterms-counter-offer"
     vendor: str
     place: str
     term_id: str
     proffered: str
-    reasons: tuple[str, ...]
-    created: dt.datetime
-    state: Literal["pending", "approved", "rejected"] = "pending"
-    resolved_at: dt.datetime | None = None
+
+    def summary(self) -> str:
+        return f"{self.vendor} offers MyTerms {self.term_id} instead of {self.proffered}"
 
     def describe(self) -> str:
         return (f"{self.id}  {self.vendor}: you proffered {self.proffered}; the vendor offers {self.term_id}. "
@@ -45,9 +38,9 @@ class CounterOfferItem(BaseModel):
 
 def add_item(vault: Vault, *, vendor: str, place: str, term_id: str, proffered: str,
              reasons: tuple[str, ...]) -> CounterOfferItem:
-    item = CounterOfferItem(id=f"myterms-{secrets.token_hex(4)}", vendor=vendor, place=place, term_id=term_id,
-                            proffered=proffered, reasons=reasons, created=dt.datetime.now(dt.UTC))
-    vault.put(APPROVALS_COLLECTION, item.id, item.model_dump(mode="json"), expected_version=0)
+    item = CounterOfferItem(id=item_id(PENDING_KIND, secrets.token_hex(4)), vendor=vendor, place=place,
+                            term_id=term_id, proffered=proffered, reasons=list(reasons))
+    submit(vault, item)
     return item
 
 
@@ -57,27 +50,16 @@ def _item(data: dict[str, object]) -> CounterOfferItem | None:
 
 def pending_items(vault: Vault) -> list[CounterOfferItem]:
     """The counter-offers still waiting, oldest first."""
-    items = [item for record in vault.records(APPROVALS_COLLECTION) if (item := _item(record.data))]
-    return sorted((i for i in items if i.state == "pending"), key=lambda i: i.created)
+    items = [item for data in raw_items(vault, PENDING_KIND) if (item := _item(data))]
+    return sorted((i for i in items if i.state is State.PENDING), key=lambda i: i.created)
 
 
-def get_item(vault: Vault, item_id: str) -> CounterOfferItem:
+def get_item(vault: Vault, item_id_: str) -> CounterOfferItem:
     """A pending counter-offer by id; ApprovalNotFound if there is none or it was already decided."""
-    record = vault.get(APPROVALS_COLLECTION, item_id)
-    item = _item(record.data) if record else None
+    record = vault.get(APPROVALS_COLLECTION, item_id_)
+    item = _item({**record.data, "id": item_id_}) if record else None
     if item is None:
-        raise ApprovalNotFound(f"no MyTerms counter-offer {item_id!r} waits for you")
-    if item.state != "pending":
-        raise ApprovalNotFound(f"counter-offer {item_id} was already {item.state}")
+        raise ApprovalNotFound(f"no MyTerms counter-offer {item_id_!r} waits for you")
+    if item.state is not State.PENDING:
+        raise ApprovalNotFound(f"counter-offer {item_id_} was already {item.state.value}")
     return item
-
-
-def resolve_item(vault: Vault, item_id: str, state: Literal["approved", "rejected"]) -> CounterOfferItem:
-    def change(data: dict[str, object] | None) -> dict[str, object]:
-        item = _item(data or {})
-        if item is None or item.state != "pending":
-            raise ApprovalNotFound(f"counter-offer {item_id} no longer waits for you")
-        return item.model_copy(update={"state": state, "resolved_at": dt.datetime.now(dt.UTC)}).model_dump(
-            mode="json")
-
-    return CounterOfferItem.model_validate(vault.update(APPROVALS_COLLECTION, item_id, change).data)

@@ -7,7 +7,8 @@ Without a network: the manifest is valid, capabilities match methods, importing 
 the TUI, the host allowlist holds against a redirect to another host, 401 → AuthError, 429/503 → RetriableError
 with its retry-after, an undeclared secret cannot be read, secrets never reach a log line. With `live` (a
 context manager yielding a LiveVendor, e.g. a vendor server on loopback): `validate()` passes, offers validate as
-`butler.models.Offer`, checkout is idempotent and sends an `Idempotency-Key`, and again no secret is logged.
+`butler.models.Offer`, checkout is prepared (a CheckoutQuote that adds up) then paid idempotently with an
+`Idempotency-Key`, `find_order` finds the order, and again no secret is logged.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from butler.sdk import (
     API_VERSION,
     AuthError,
     Capability,
+    CapabilityNotSupported,
+    CheckoutQuote,
     Connector,
     ConnectorContext,
     HostNotAllowed,
@@ -217,9 +220,18 @@ def connector_test_class(connector_cls: type[Connector], *,
                 async def twice() -> tuple[Purchase, Purchase, Purchase]:
                     offer = (await connector.list_offers(live_vendor.query))[0]
                     key = f"conformance-{uuid.uuid4()}"
-                    first = await connector.checkout(offer.id, idempotency_key=key)
-                    again = await connector.checkout(offer.id, idempotency_key=key)
-                    other = await connector.checkout(offer.id, idempotency_key=f"{key}-other")
+                    quote = await connector.prepare_checkout(offer.id, idempotency_key=f"{key}-prepare")
+                    assert isinstance(quote, CheckoutQuote), "prepare_checkout must return a CheckoutQuote"
+                    first = await connector.pay(quote, idempotency_key=key)
+                    again = await connector.pay(quote, idempotency_key=key)
+                    assert first.total == quote.total, "the purchase must cost what the quote said"
+                    other_quote = await connector.prepare_checkout(offer.id, idempotency_key=f"{key}-other-prepare")
+                    other = await connector.pay(other_quote, idempotency_key=f"{key}-other")
+                    try:
+                        found = await connector.find_order(quote)
+                    except CapabilityNotSupported:
+                        found = first
+                    assert found is not None and found.id == first.id, "find_order must find the paid order"
                     return first, again, other
 
                 first, again, other = _run(_closing(connector, twice()))

@@ -51,9 +51,47 @@ def _stringify_amounts(value: Any) -> Any:
     return value
 
 
+_STATES = {"buying": "executing", "refused": "failed"}
+
+
+def _approval_desk_ids_and_states(vault: Vault) -> None:
+    """The approval desk: ids are "kind:key", so a renewal reminder and a renewal proposal for the same contract
+    and date no longer share one id; "buying" is "executing" (reconciled on the next open) and "refused" is
+    "failed"; a purchase that was bought is "done". Re-keyed items keep their old id under `formerly`."""
+    for record in list(vault.records("approvals")):
+        data = dict(record.data)
+        kind = str(data.get("kind", ""))
+        state = str(data.get("state", "pending"))
+        data["state"] = _STATES.get(state, state)
+        if data["state"] == "executing":
+            data["owner"] = 0  # no live process: reconcile it
+        if kind in ("purchase", "renewal") and state == "approved" and data.get("purchase"):
+            data["state"] = "done"
+        new_id = record.id
+        if kind == "purchase" and record.id.startswith("purchase-"):
+            new_id = f"purchase:{record.id.removeprefix('purchase-')}"
+        elif kind == "renewal" and data.get("contract") and data.get("renewal_date"):
+            new_id = f"renewal:{data['contract']}@{data['renewal_date']}"
+        elif kind == "renewal-reminder" and data.get("contract_id") and data.get("renewal_date"):
+            new_id = f"renewal-reminder:{data['contract_id']}@{data['renewal_date']}"
+        if new_id == record.id:
+            if data != record.data:
+                vault.put("approvals", record.id, data, expected_version=record.version, audit=False)
+            continue
+        data["id"] = new_id
+        data["formerly"] = record.id
+        vault.put("approvals", new_id, data, audit=False)
+        vault.delete("approvals", record.id)
+        for purchase in list(vault.records("purchases")):
+            if purchase.data.get("approval") == record.id:
+                vault.put("purchases", purchase.id, {**purchase.data, "approval": new_id},
+                          expected_version=purchase.version, audit=False)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Vault], None]]] = [
     ("0001_initial", _initial),
     ("0002_money_amounts_as_strings", _money_amounts_as_strings),
+    ("0003_approval_desk_ids_and_states", _approval_desk_ids_and_states),
 ]
 
 

@@ -46,6 +46,7 @@ def make_app(spec: VendorSpec, *, clock: Clock = _utc_now) -> FastAPI:
     app.state.faults = []  # (status, headers) answered to the next /v1 calls, in order
     app.state.seen = []  # (method, path, headers) of every request
     app.state.negotiations = {}
+    app.state.checkouts = {}
     app.state.orders = {}
     app.state.contracts = {}
     app.state.idempotent = {}  # key → (request fingerprint, status, body)
@@ -248,8 +249,17 @@ def make_app(spec: VendorSpec, *, clock: Clock = _utc_now) -> FastAPI:
                 "renewal_date": end.isoformat() if end and product.auto_renew else None,
                 "auto_renew": product.auto_renew, "status": "active", "offer_id": product.id}
 
-    @app.post("/v1/orders")
-    async def order(request: Request) -> Response:
+    def checkout_wire(cid: str, product: Product, terms: dict[str, Any]) -> dict[str, Any]:
+        price = Decimal(terms["price"]["amount"])
+        lines = [{"item": product.id, "description": product.name, "quantity": 1, "amount": _money(price, cur)}]
+        total = price + product.shipping
+        return {"id": cid, "offer_id": product.id, "status": "open", "lines": lines,
+                "shipping": _money(product.shipping, cur), "tax": _money(Decimal(0), cur),
+                "fees": _money(Decimal(0), cur), "total": _money(total, cur), "terms": terms,
+                "expires_at": (clock() + dt.timedelta(minutes=30)).isoformat()}
+
+    @app.post("/v1/checkouts")
+    async def prepare(request: Request) -> Response:
         body = await request.json()
         scoped = await replay(request, body)
         if not isinstance(scoped, str):
@@ -264,15 +274,59 @@ def make_app(spec: VendorSpec, *, clock: Clock = _utc_now) -> FastAPI:
             if session is None or session["offer_id"] != product.id or session["status"] != "accepted":
                 return _error(409, "not_agreed", "that negotiation did not end in an agreement on this offer")
             terms = dict(session["agreed_terms"])
+        cid = f"co-{spec.id}-{len(app.state.checkouts) + 1}"
+        app.state.checkouts[cid] = checkout_wire(cid, product, terms)
+        return remember(scoped, body, 201, app.state.checkouts[cid])
+
+    @app.get("/v1/checkouts/{cid}")
+    async def get_checkout(cid: str) -> Response:
+        found = app.state.checkouts.get(cid)
+        return JSONResponse(found) if found else _error(404, "not_found", cid)
+
+    @app.post("/v1/checkouts/{cid}/pay")
+    async def pay(cid: str, request: Request) -> Response:
+        body = await request.json()
+        scoped = await replay(request, body)
+        if not isinstance(scoped, str):
+            return scoped
+        checkout = app.state.checkouts.get(cid)
+        if checkout is None:
+            return _error(404, "not_found", cid)
+        if checkout["status"] != "open":
+            return _error(409, "checkout_closed", f"the checkout is {checkout['status']}")
+        if body.get("amount") != checkout["total"]:  # the payment authorises this amount and no other
+            return _error(409, "total_changed", f"the checkout costs {checkout['total']['amount']} "
+                                                f"{checkout['total']['currency']}, not the amount authorised")
+        product = products[checkout["offer_id"]]
         oid = f"o-{spec.id}-{len(app.state.orders) + 1}"
-        placed = {"id": oid, "vendor_id": spec.id, "offer_id": product.id, "status": "confirmed", "terms": terms,
-                  "total": terms["price"], "created_at": clock().isoformat(), "contract_id": None}
+        placed = {"id": oid, "vendor_id": spec.id, "offer_id": product.id, "checkout_id": cid,
+                  "status": "confirmed", "terms": checkout["terms"], "total": checkout["total"],
+                  "created_at": clock().isoformat(), "contract_id": None}
         if product.period != "once":
             contract = contract_wire(placed, product)
             app.state.contracts[contract["id"]] = contract
             placed["contract_id"] = contract["id"]
         app.state.orders[oid] = placed
+        checkout.update(status="paid", order_id=oid)
         return remember(scoped, body, 201, placed)
+
+    @app.post("/v1/checkouts/{cid}/cancel")
+    async def cancel_checkout(cid: str, request: Request) -> Response:
+        body = await request.json()
+        scoped = await replay(request, body)
+        if not isinstance(scoped, str):
+            return scoped
+        checkout = app.state.checkouts.get(cid)
+        if checkout is None:
+            return _error(404, "not_found", cid)
+        if checkout["status"] == "paid":
+            return _error(409, "checkout_closed", "the checkout is paid; cancel the contract instead")
+        checkout["status"] = "cancelled"
+        return remember(scoped, body, 200, dict(checkout))
+
+    @app.get("/v1/orders")
+    async def find_orders(checkout_id: str) -> dict[str, Any]:
+        return {"orders": [o for o in app.state.orders.values() if o.get("checkout_id") == checkout_id]}
 
     @app.get("/v1/orders/{oid}")
     async def get_order(oid: str) -> Response:

@@ -25,6 +25,7 @@ class Product:
     issues: Issues
     auto_renew: bool = False
     kwh_unit_price: Decimal | None = None  # energy: price per kWh on top of the standing charge
+    shipping: Decimal = Decimal(0)  # charged once per checkout, on top of the price
 
 
 @dataclass(frozen=True)

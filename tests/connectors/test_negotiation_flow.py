@@ -32,8 +32,12 @@ async def test_deal_end_to_end(name: str) -> None:
                 assert answer.terms.price <= offer.price
                 agreed = await connector.negotiate(offer.id, None, session_id=opening.session_id)
                 assert agreed.status == "accepted" and agreed.terms == answer.terms
-                purchase = await connector.checkout(offer.id, idempotency_key="deal-1", session_id=agreed.session_id)
+                quote = await connector.prepare_checkout(offer.id, idempotency_key="deal-1-prepare",
+                                                         session_id=agreed.session_id)
+                assert quote.total == agreed.terms.price and quote.terms == agreed.terms
+                purchase = await connector.pay(quote, idempotency_key="deal-1")
                 assert purchase.total == agreed.terms.price
+                assert await connector.find_order(quote) == purchase
             contract_id = purchase.receipt["contract_id"] if answer.status == "open" else None
             if contract_id:
                 contract = await connector.contract_status(contract_id)
@@ -44,7 +48,7 @@ async def test_deal_end_to_end(name: str) -> None:
             receipt = await connector.data_request("access", idempotency_key="dr-1")
             assert receipt.kind == "access" and receipt.vendor_id == spec.id
             with pytest.raises(OfferUnavailable):
-                await connector.checkout("no-such-offer", idempotency_key="x-1")
+                await connector.prepare_checkout("no-such-offer", idempotency_key="x-1")
     assert all(headers.get("sec-gpc") == "1" for _, _, headers in app.state.seen)
 
 

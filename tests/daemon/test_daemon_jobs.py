@@ -48,7 +48,7 @@ def test_renewal_reminder_is_created_once_per_contract_and_date(open_vault_at: V
     assert "; 1 new reminder(s); no vendor connectors enabled" in jobs.renewal_sweep(ctx_for(vault))
     assert "; 0 new reminder(s); " in jobs.renewal_sweep(ctx_for(vault))
     found = reminders(vault)
-    assert list(found) == [f"renewal-energy-{TODAY + dt.timedelta(days=10)}"]
+    assert list(found) == [f"renewal-reminder:energy@{TODAY + dt.timedelta(days=10)}"]
     item = next(iter(found.values()))
     assert item["contract_id"] == "energy" and item["state"] == "pending"
     assert item["renewal_date"] == (TODAY + dt.timedelta(days=10)).isoformat()

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 
 from butler.errors import ButlerError
 from butler.mail import UnsubscribeRefused
-from butler.mail.unsubscribe import approve, objection_letter, one_click_url, pending, propose, send_approved
+from butler.mail.unsubscribe import objection_letter, one_click_url, pending, propose, send_approved
 from butler.testing import live_server
 from butler.vault import Vault
 
@@ -38,15 +38,18 @@ def _headers(uri: str, post: str = "List-Unsubscribe=One-Click") -> dict[str, st
     return {"list-unsubscribe": f"<mailto:u@shop.example>, <{uri}>", "list-unsubscribe-post": post}
 
 
-def test_request_is_sent_once_and_only_after_approval(vault: Vault, endpoint: str) -> None:
+def test_request_is_sent_once_and_only_after_approval(vault: Vault, endpoint: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from butler.mail.approvals import KIND
+    from butler.wiring import desk
+
+    monkeypatch.setattr(KIND.handler, "allow_loopback", True)
     item = propose(vault, "news@shop.example", _headers(f"{endpoint}/u/tok123"), allow_loopback=True)
     assert item is not None and item["state"] == "pending"
     assert propose(vault, "news@shop.example", _headers(f"{endpoint}/u/tok123"), allow_loopback=True) is None
     assert send_approved(vault, allow_loopback=True) == []
     assert RECEIVED == []
-    approve(vault, item["id"])
-    results = send_approved(vault, allow_loopback=True)
-    assert results == [{"id": item["id"], "sender": "news@shop.example", "status": 200}]
+    assert "HTTP 200" in desk().decide(vault, item["id"], approve=True)
     assert send_approved(vault, allow_loopback=True) == []
     assert len(RECEIVED) == 1
     method, path, headers, body = RECEIVED[0]
@@ -58,7 +61,9 @@ def test_request_is_sent_once_and_only_after_approval(vault: Vault, endpoint: st
 def test_rejected_requests_are_never_sent(vault: Vault, endpoint: str) -> None:
     item = propose(vault, "a@shop.example", _headers(f"{endpoint}/u/1"), allow_loopback=True)
     assert item is not None
-    approve(vault, item["id"], reject=True)
+    from butler.wiring import desk
+
+    desk().decide(vault, item["id"], approve=False)
     assert send_approved(vault, allow_loopback=True) == []
     assert RECEIVED == []
 
@@ -104,41 +109,41 @@ def test_objection_letter_cites_article_21() -> None:
 
 def test_approval_queue_sends_an_approved_unsubscribe_once(vault: Vault, endpoint: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from butler import approvals
-    from butler.mail.approvals import HANDLER
+    from butler.mail.approvals import KIND
+    from butler.wiring import desk
 
-    monkeypatch.setattr(HANDLER, "allow_loopback", True)
+    monkeypatch.setattr(KIND.handler, "allow_loopback", True)
     item = propose(vault, "news@shop.example", _headers(f"{endpoint}/u/q1"), allow_loopback=True)
     assert item is not None
-    assert [a.summary for a in approvals.pending(vault)] == ["unsubscribe from news@shop.example"]
-    said = approvals.decide(vault, item["id"], approve=True)
+    assert [a.summary() for a in desk().pending(vault)] == ["unsubscribe from news@shop.example (one-click)"]
+    said = desk().decide(vault, item["id"], approve=True)
     assert said == "unsubscribed from news@shop.example (the sender answered HTTP 200)"
     assert [(m, p) for m, p, _, _ in RECEIVED] == [("POST", "u/q1")]
     assert vault.get("approvals", item["id"]).data["state"] == "done"  # type: ignore[union-attr]
     with pytest.raises(ButlerError):
-        approvals.decide(vault, item["id"], approve=True)
+        desk().decide(vault, item["id"], approve=True)
     assert len(RECEIVED) == 1
-    assert approvals.pending(vault) == []
+    assert desk().pending(vault) == []
 
 
 def test_approval_queue_rejects_without_sending(vault: Vault, endpoint: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from butler import approvals
-    from butler.mail.approvals import HANDLER
+    from butler.mail.approvals import KIND
+    from butler.wiring import desk
 
-    monkeypatch.setattr(HANDLER, "allow_loopback", True)
+    monkeypatch.setattr(KIND.handler, "allow_loopback", True)
     item = propose(vault, "a@shop.example", _headers(f"{endpoint}/u/q2"), allow_loopback=True)
     assert item is not None
-    assert "rejected" in approvals.decide(vault, item["id"], approve=False)
+    assert "rejected" in desk().decide(vault, item["id"], approve=False)
     assert vault.get("approvals", item["id"]).data["state"] == "rejected"  # type: ignore[union-attr]
     assert send_approved(vault, allow_loopback=True) == []
     assert RECEIVED == []
 
 
 def test_approval_queue_does_not_send_to_a_refused_address(vault: Vault, endpoint: str) -> None:
-    from butler import approvals
+    from butler.wiring import desk
 
     item = propose(vault, "z@shop.example", _headers(f"{endpoint}/u/q3"), allow_loopback=True)
     assert item is not None
-    assert "not sent" in approvals.decide(vault, item["id"], approve=True)  # the handler refuses loopback
+    assert "not sent" in desk().decide(vault, item["id"], approve=True)  # the handler refuses loopback
     assert RECEIVED == []

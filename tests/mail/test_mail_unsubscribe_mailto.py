@@ -15,13 +15,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from butler import approvals
 from butler.errors import ButlerError
 from butler.mail import UnsubscribeRefused
 from butler.mail.account import save_password, save_settings, save_smtp_password, smtp_sender
 from butler.mail.settings import MailSettings
 from butler.mail.unsubscribe import mailto_request, propose, send_approved
 from butler.vault import Vault
+from butler.wiring import desk
 from tests.mail.conftest import IMAP_PASS, Dovecot
 from tests.mail.mailfactory import promotion
 
@@ -97,7 +97,7 @@ def test_mailto_is_sent_once_and_only_after_approval(vault: Vault, smtp: tuple[I
     assert item is not None and item["method"] == "mailto" and item["state"] == "pending"
     assert send_approved(vault, smtp=smtp_sender(vault)) == [] and inbox.received == []  # not approved yet
 
-    said = approvals.decide(vault, item["id"], approve=True)
+    said = desk().decide(vault, item["id"], approve=True)
     assert said == f"unsubscribed from {SENDER}: asked by mail to leave-4711@lists.shop.example"
     assert len(inbox.received) == 1 and inbox.logins == [("me@example.org", SMTP_PASSWORD)]
     mail_from, rcpt_to, message = inbox.received[0]
@@ -106,7 +106,7 @@ def test_mailto_is_sent_once_and_only_after_approval(vault: Vault, smtp: tuple[I
     assert message["Auto-Submitted"] == "auto-generated" and message.get_payload().strip() == "bye"
 
     with pytest.raises(ButlerError, match="already"):
-        approvals.decide(vault, item["id"], approve=True)
+        desk().decide(vault, item["id"], approve=True)
     assert send_approved(vault, smtp=smtp_sender(vault)) == [] and len(inbox.received) == 1  # once, never twice
     stored = vault.get("approvals", item["id"])
     assert stored is not None and stored.data["state"] == "done"
@@ -127,7 +127,7 @@ def test_a_refused_login_is_tried_once_and_says_so_without_the_password(vault: V
     _set_up_smtp(vault, port, password="wrong-password-123")
     item = propose(vault, SENDER, MAILTO_ONLY, by_mail=True)
     assert item is not None
-    said = approvals.decide(vault, item["id"], approve=True)
+    said = desk().decide(vault, item["id"], approve=True)
     assert "tried once, but it failed" in said and "refused the login" in said and "wrong-password-123" not in said
     assert inbox.received == [] and inbox.logins == [("me@example.org", "wrong-password-123")]
     assert send_approved(vault, smtp=smtp_sender(vault)) == [] and len(inbox.logins) == 1  # not retried
@@ -138,7 +138,7 @@ def test_an_approved_mailto_waits_until_smtp_is_set_up(vault: Vault, smtp: tuple
     inbox, port = smtp
     item = propose(vault, SENDER, MAILTO_ONLY, by_mail=True)  # queued while SMTP was set up, say; now it is not
     assert item is not None
-    said = approvals.decide(vault, item["id"], approve=True)
+    said = desk().decide(vault, item["id"], approve=True)
     assert "once an SMTP server is set up" in said and inbox.received == []
     stored = vault.get("approvals", item["id"])
     assert stored is not None and stored.data["state"] == "approved"
@@ -191,7 +191,7 @@ def test_a_real_sweep_proposes_mailto_only_senders_only_when_smtp_is_set_up(
         ("mailto", "unsub@mailonly.example", "remove", "pending")]
     save_settings(vault, dovecot.settings(**smtp_settings))
     save_smtp_password(vault, SMTP_PASSWORD)
-    assert "asked by mail to unsub@mailonly.example" in approvals.decide(vault, queued[True][0]["id"], approve=True)
+    assert "asked by mail to unsub@mailonly.example" in desk().decide(vault, queued[True][0]["id"], approve=True)
     assert [rcpt for _, rcpt, _ in inbox.received] == [["unsub@mailonly.example"]]
 
 
@@ -205,7 +205,7 @@ def test_the_objection_letter_says_when_and_how_butler_unsubscribed(vault: Vault
     vault.put("profile", "me", {"name": "Ana Example"})
     item = propose(vault, SENDER, MAILTO_ONLY, by_mail=True)
     assert item is not None
-    approvals.decide(vault, item["id"], approve=True)
+    desk().decide(vault, item["id"], approve=True)
     vault.close()
     env = {"BUTLER_PASSPHRASE_FILE": str(passphrase_file(tmp_path / "pp"))}
     out = run_main("mail", "unsubscribe", "letter", SENDER, env=env)

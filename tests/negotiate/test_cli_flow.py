@@ -55,8 +55,8 @@ def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Pat
         parla_app = servers["parla"][1]
         assert len(parla_app.state.orders) == 1
         order = next(iter(parla_app.state.orders.values()))
-        keys = [h.get("idempotency-key") for m, p, h in parla_app.state.seen if p == "/v1/orders"]
-        assert keys == [f"butler-{item.group(1)}"]
+        keys = [h.get("idempotency-key") for m, p, h in parla_app.state.seen if p.endswith("/pay")]
+        assert keys == [f"butler-{item.group(1)}"]  # paid once, under the key stored with the item
 
         again = run_main("approvals", "approve", item.group(1))
         assert again.returncode != 0 and len(parla_app.state.orders) == 1  # decided once, bought once
@@ -149,7 +149,7 @@ def test_renewals_propose_switch_with_saving(home: Path, monkeypatch: pytest.Mon
         assert approved.returncode == 0, approved.stderr
         assert "bought" in approved.stdout and "cancel the old contract with coalco" in approved.stdout
         with _vault(home) as vault:
-            assert vault.get("approvals", item.id).data["state"] == "approved"  # type: ignore[union-attr]
+            assert vault.get("approvals", item.id).data["state"] == "done"  # type: ignore[union-attr]
             purchases = list(vault.records("purchases"))
             assert len(purchases) == 1
             assert purchases[0].data["total"]["amount"] == deal["agreed_terms"]["price"]["amount"]

@@ -87,12 +87,12 @@ async def test_a_crashed_run_resumes_without_negotiating_finished_vendors_again(
                 raise AssertionError("the run should have crashed")
         states = {r.id: r.data["state"] for r in vault.records("negotiations")}
         assert states == {f"{intent.id}--a": "done", f"{intent.id}--b": "open"}
-        assert vault.get("approvals", f"purchase-{intent.id}") is None
+        assert vault.get("approvals", f"purchase:{intent.id}") is None
 
         async with vendor_connector(a_url, "parla-demo-key") as a, vendor_connector(b_url, "parla-demo-key") as b:
             outcome = await negotiate_intent(vault, intent, PolicySet(), [("ev-a", a), ("ev-b", b)])
         assert len(a_app.state.negotiations) == 1  # a was not negotiated again
         assert len(b_app.state.negotiations) == 1
         assert {r.vendor_id for r in outcome.results} == {"a", "b"}
-        assert outcome.approval_id == f"purchase-{intent.id}"
+        assert outcome.approval_id == f"purchase:{intent.id}"
         assert "negotiate.resumed" in {e.action for e in vault.audit.entries()}

@@ -27,10 +27,11 @@ def seed(vault: Vault) -> None:
     today = dt.date.today()
     vault.put("approvals", "purchase-s1", {
         "kind": "purchase", "state": "pending", "vendor": "parla", "offer": "parla-5", "session": "s1",
-        "terms": {"price": "7.86 EUR", "term_months": 12}, "created": "2026-01-02T10:00:00",
+        "agreed_terms": {"price": {"amount": "7.86", "currency": "EUR"}, "term_months": 12}, "period": "month",
+        "connector": "parla", "created": "2026-01-02T10:00:00",
         "reasons": ["parla: accepted (utility 0.58)", "voltra: no outcome beats walking away (utility 0.00)"]})
     vault.put("approvals", "renew-energy", {
-        "kind": "renewal-reminder", "state": "pending", "contract": "energy",
+        "kind": "renewal-reminder", "state": "pending", "contract_id": "energy", "vendor_id": "coalco",
         "renewal_date": (today + dt.timedelta(days=30)).isoformat(), "created": "2026-01-03T09:00:00",
         "reasons": ["the contract renews by itself in 30 days"]})
     vault.put("negotiations", "s1", {

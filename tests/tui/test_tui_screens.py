@@ -96,8 +96,8 @@ async def test_number_keys_and_palette_reach_every_place(seeded: Seeded) -> None
         assert isinstance(app.screen, ContractsScreen)
 
 
-@pytest.mark.parametrize(("key", "state"), [("a", "approved"), ("r", "rejected")])
-async def test_one_key_decides_the_selected_item(seeded: Seeded, key: str, state: str) -> None:
+@pytest.mark.parametrize(("key", "state", "said"), [("a", "done", "noted"), ("r", "rejected", "dismissed")])
+async def test_one_key_decides_the_selected_item(seeded: Seeded, key: str, state: str, said: str) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app)
@@ -106,11 +106,11 @@ async def test_one_key_decides_the_selected_item(seeded: Seeded, key: str, state
         table = app.screen.query_one("#approvals-table", DataTable)
         assert [row[0] for row in cells(table)] == ["purchase", "renewal-reminder"]
         assert "voltra: no outcome beats walking away" in text(app, "#approval-detail")
-        await pilot.press("down")  # the renewal reminder: no handler, so the answer is simply recorded
+        await pilot.press("down")  # the renewal reminder: its handler notes that the person saw it
         await pilot.press(key)
         await settle(app)
         await pilot.pause()
-        assert "renews on" in text(app, "#status") and state in text(app, "#status")
+        assert "renews on" in text(app, "#status") and said in text(app, "#status")
         assert [row[0] for row in cells(table)] == ["purchase"]
         assert "Approvals (1)" in str(app.screen.query_one("NavBar").render())
     with reopen(seeded.home) as vault:
@@ -125,9 +125,9 @@ async def test_a_failed_decision_is_shown_not_raised(seeded: Seeded) -> None:
         await pilot.press("2")
         await settle(app)
         with reopen(seeded.home) as vault:  # someone else answered meanwhile
-            from butler import approvals
+            from butler.wiring import desk
 
-            approvals.decide(vault, "purchase-s1", approve=False)
+            desk().decide(vault, "purchase-s1", approve=False)
         await pilot.press("a")
         await settle(app)
         await pilot.pause()

@@ -67,14 +67,14 @@ def test_approve_in_a_real_terminal(seeded: Seeded, terminal: Terminal) -> None:
     shown = terminal.wait_for("2 items wait for your decision")
     assert "Since you last looked" in shown and "Approvals (2)" in shown
     terminal.keys("2")
-    terminal.wait_for("buy parla-5 from parla at 7.86 EUR")
+    terminal.wait_for("buy parla-5 from parla: 7.86 EUR")
     terminal.keys("Down", "a")  # the renewal reminder (a purchase would need the vendor's connector)
     shown = terminal.wait_for("Approvals (1)")
-    assert "approved" in shown and "purchase" in shown
+    assert "noted" in shown and "purchase" in shown
     terminal.keys("q")
     terminal.wait_for("EXIT=0")
     with open_vault(seeded.home, interactive=False).vault as vault:
-        assert vault.get("approvals", "renew-energy").data["state"] == "approved"  # type: ignore[union-attr]
+        assert vault.get("approvals", "renew-energy").data["state"] == "done"  # type: ignore[union-attr]
         assert vault.get("approvals", "purchase-s1").data["state"] == "pending"  # type: ignore[union-attr]
         assert [e.action for e in vault.audit.entries() if e.action.startswith("approval.")] == [
-            "approval.approved"]
+            "approval.approved", "approval.executing", "approval.done"]

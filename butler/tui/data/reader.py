@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,7 +15,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from butler import approvals, paths
+from butler import paths
+from butler.approvals import State
 from butler.errors import ButlerError
 from butler.log import redact
 from butler.tui.data.activity import summarize_activity
@@ -38,10 +40,13 @@ from butler.tui.data.views import (
     VendorRecordsView,
 )
 from butler.vault import Vault
+from butler.wiring import desk
 
 if TYPE_CHECKING:
     from butler.mail.sources import MailSource
 
+
+log = logging.getLogger(__name__)
 
 SECRET_COLLECTIONS = frozenset({"connector_secrets", "keys"})
 SECRET_RECORDS = frozenset({("mail", "imap-password")})
@@ -59,6 +64,7 @@ class VaultReader:
         self.notes = list(notes or [])
         self._lock = threading.RLock()
         self._mail_sources = mail_sources
+        self._desk = desk()
 
     @contextmanager
     def locked(self) -> Iterator[Vault]:
@@ -73,7 +79,7 @@ class VaultReader:
     def dashboard(self, seen: int) -> Dashboard:
         with self.locked() as vault:
             collections = vault.collections()
-            items = approvals.pending(vault)
+            items = self._desk.items(vault)
             try:
                 entries = vault.audit.entries()
                 ok, note = True, f"audit log verified: {len(entries)} entries"
@@ -97,13 +103,26 @@ class VaultReader:
     # -- approvals -------------------------------------------------------------------------------------
     def approvals(self) -> list[ApprovalView]:
         with self.locked() as vault:
-            items = approvals.pending(vault)
-        return [ApprovalView(i.id, i.kind, i.created[:16].replace("T", " "), redact(i.summary),
-                             tuple(redact(r) for r in i.reasons)) for i in items]
+            for line in self._desk.reconcile(vault):
+                log.info("%s", line)
+            items = self._desk.items(vault)
+        return [ApprovalView(i.id, i.kind, i.created[:16].replace("T", " "),
+                             redact(i.summary() if i.state is State.PENDING else f"({i.state.value}) {i.summary()}"),
+                             tuple(redact(r) for r in [*i.details(), *i.reasons,
+                                                       *([f"latest: {i.note}"] if i.note else [])]))
+                for i in items]
+
+    def explain(self, item_id: str) -> list[str]:
+        """What `butler explain ID` prints for an item."""
+        with self.locked() as vault:
+            return [redact(line) for line in self._desk.explain(vault, item_id)]
 
     def decide(self, item_id: str, *, approve: bool) -> str:
         with self.locked() as vault:
-            return redact(approvals.decide(vault, item_id, approve=approve))
+            try:
+                return redact(self._desk.decide(vault, item_id, approve=approve, by="person"))
+            except ButlerError as exc:
+                return redact(f"not done: {exc.message}")
 
     # -- mail -------------------------------------------------------------------------------------------
     def _sources(self) -> dict[str, MailSource]:

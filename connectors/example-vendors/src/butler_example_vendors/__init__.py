@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from butler.sdk import (
     Capability,
+    CheckoutLine,
+    CheckoutQuote,
     Connector,
     Contract,
     DataRequestReceipt,
@@ -26,6 +28,14 @@ from butler.sdk import (
 )
 
 __all__ = ["ExampleVendorConnector", "ExampleVendorSettings"]
+
+
+def _money(wire: Any) -> Money | None:
+    return Money.model_validate(wire) if wire is not None else None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
 class ExampleVendorSettings(BaseModel):
@@ -127,16 +137,59 @@ class ExampleVendorConnector(Connector):
         assert isinstance(self.settings, ExampleVendorSettings)
         return self.settings
 
-    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
+    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str,
+                               session_id: str | None = None) -> CheckoutQuote:
         body: dict[str, Any] = {"offer_id": offer_id}
         if session_id is not None:
             body["negotiation_id"] = session_id
-        order = await self._call("POST", "/v1/orders", json=body, offer_id=offer_id,
+        wire = await self._call("POST", "/v1/checkouts", json=body, offer_id=offer_id,
+                                idempotency_key=idempotency_key)
+        return self._quote(wire)
+
+    def _quote(self, wire: Any) -> CheckoutQuote:
+        if not isinstance(wire, dict):
+            raise FatalError("the vendor's checkout is not a JSON object")
+        try:
+            return CheckoutQuote(
+                checkout_id=wire["id"], offer_id=wire["offer_id"],
+                lines=tuple(CheckoutLine(item=line["item"], description=line.get("description", ""),
+                                         quantity=line.get("quantity", 1), amount=Money.model_validate(line["amount"]))
+                            for line in wire["lines"]),
+                shipping=_money(wire.get("shipping")), tax=_money(wire.get("tax")), fees=_money(wire.get("fees")),
+                total=Money.model_validate(wire["total"]),
+                terms=self._terms(wire["terms"]) if wire.get("terms") else None,
+                expires_at=dt.datetime.fromisoformat(wire["expires_at"]) if wire.get("expires_at") else None)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise FatalError(f"the vendor's checkout is malformed: {_first_line(exc)}") from None
+
+    async def pay(self, quote: CheckoutQuote, *, idempotency_key: str) -> Purchase:
+        order = await self._call("POST", f"/v1/checkouts/{quote.checkout_id}/pay",
+                                 json={"amount": quote.total.model_dump(mode="json")},
                                  idempotency_key=idempotency_key)
-        return Purchase(id=order["id"], vendor_id=order["vendor_id"], offer_id=order["offer_id"],
-                        items=(order["offer_id"],),
-                        total=Money.model_validate(order["total"]), at=dt.datetime.fromisoformat(order["created_at"]),
-                        receipt={"contract_id": order["contract_id"], "terms": order["terms"]})
+        return self._purchase(order)
+
+    def _purchase(self, order: Any) -> Purchase:
+        if not isinstance(order, dict):
+            raise FatalError("the vendor's order is not a JSON object")
+        try:
+            return Purchase(id=order["id"], vendor_id=order["vendor_id"], offer_id=order["offer_id"],
+                            items=(order["offer_id"],), total=Money.model_validate(order["total"]),
+                            at=dt.datetime.fromisoformat(order["created_at"]),
+                            receipt={"contract_id": order.get("contract_id"), "terms": order.get("terms"),
+                                     "checkout_id": order.get("checkout_id")})
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise FatalError(f"the vendor's order is malformed: {_first_line(exc)}") from None
+
+    async def abandon_checkout(self, quote: CheckoutQuote, *, idempotency_key: str) -> None:
+        await self._call("POST", f"/v1/checkouts/{quote.checkout_id}/cancel", json={},
+                         idempotency_key=idempotency_key)
+
+    async def find_order(self, quote: CheckoutQuote) -> Purchase | None:
+        answer = await self._call("GET", "/v1/orders", params={"checkout_id": quote.checkout_id})
+        orders = answer.get("orders") if isinstance(answer, dict) else None
+        if not isinstance(orders, list):
+            raise FatalError("the vendor's order list is malformed")
+        return self._purchase(orders[0]) if orders else None
 
     @staticmethod
     def _contract(wire: dict[str, Any]) -> Contract:

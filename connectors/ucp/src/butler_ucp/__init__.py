@@ -5,7 +5,9 @@ and keeps only the capabilities both sides support (extensions whose parent is g
 intersection algorithm says). The SDK capabilities map onto the checkout REST binding:
 
     list_offers       the merchant's items (vendor capability `com.example.catalog`; UCP itself has no catalogue)
-    checkout          create a checkout session (buyer, consent, fulfillment from the settings) and complete it
+    prepare_checkout  create a checkout session (buyer, consent, fulfillment from the settings) and quote it
+    pay               complete it, refusing when it no longer costs the quoted total
+    find_order        the order of a completed session (after a lost answer or a crash)
     contract_status   the checkout session as the merchant holds it (`contract_id` is the checkout id)
     cancel            cancel a checkout session that is not completed
 
@@ -20,14 +22,17 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from butler.sdk import (
     Capability,
+    CheckoutLine,
+    CheckoutQuote,
     Connector,
     Contract,
     FatalError,
     Manifest,
+    Money,
     Offer,
     OfferQuery,
     OfferUnavailable,
@@ -271,10 +276,15 @@ class UcpConnector(Connector):
                 return Shipping(address=PostalAddress.model_validate(address), option_id=option)
         return None
 
-    async def complete_checkout(self, session_id: str, *, idempotency_key: str) -> Purchase:
+    async def complete_checkout(self, session_id: str, *, idempotency_key: str,
+                                expected_total: Money | None = None) -> Purchase:
         """Pay with the settings' payment handler and place the order (see `butler_ucp.payment`); the same key
-        gives the same purchase and never a second order."""
+        gives the same purchase and never a second order. With `expected_total`, a session that now costs
+        anything else is refused before paying (FatalError, status 409)."""
         current = await self.get_checkout(session_id)
+        if expected_total is not None and current.total != expected_total and current.status != "completed":
+            raise FatalError(f"checkout {session_id} now costs {current.total}, not the {expected_total} approved",
+                             "Nothing was paid.", status=409)
         handler = handler_for(current.raw, self.ucp_settings.payment_handler)
         body = {"payment_data": await payment_data(self.ctx, session_id, handler, base_url=self.ucp_settings.base_url,
                                                    idempotency_key=idempotency_key)}
@@ -289,9 +299,11 @@ class UcpConnector(Connector):
                 raise FatalError(f"checkout {session_id} needs you: the merchant asks you to continue at "
                                  f"{continue_url[:500]}", "Finish there yourself; nothing was bought.")
             raise FatalError(f"checkout {session_id} was not completed (status {session.status})")
-        order = wire["order"]
+        return self._purchase(session, wire["order"])
+
+    def _purchase(self, session: CheckoutSession, order: dict[str, Any]) -> Purchase:
         at = order.get("created_at")
-        return Purchase(id=session.order_id, vendor_id=self.vendor_id,
+        return Purchase(id=str(session.order_id), vendor_id=self.vendor_id,
                         offer_id=session.items[0][0] if session.items else None,
                         items=tuple(item for item, _ in session.items), total=session.total,
                         at=dt.datetime.fromisoformat(at) if isinstance(at, str) else dt.datetime.now(dt.UTC),
@@ -300,18 +312,60 @@ class UcpConnector(Connector):
                                  "subtotal": str(session.subtotal), "discount": str(session.discount),
                                  "fulfillment": str(session.fulfillment)})
 
-    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
-        """Buy one of `offer_id` with the buyer and shipping from the settings; with `session_id`, complete that
-        (already prepared) UCP checkout session instead."""
+    # -- the SDK's checkout in phases -------------------------------------------------------------------
+    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str,
+                               session_id: str | None = None) -> CheckoutQuote:
+        """Create a checkout session for one of `offer_id` (buyer and shipping from the settings), or read the
+        prepared session `session_id`, and quote its totals."""
         if session_id is None:
-            session = await self.start_checkout([(offer_id, 1)], idempotency_key=f"{idempotency_key}:create")
-            if session.status != "ready_for_complete":
-                missing = ", ".join(str(m.get("path") or m.get("code")) for m in session.messages
-                                    if m.get("type") == "error") or session.status
-                raise FatalError(f"the checkout for {offer_id!r} is not ready: {missing}",
-                                 "Set the buyer (and shipping, when the merchant ships) in the settings.")
-            session_id = session.id
-        return await self.complete_checkout(session_id, idempotency_key=f"{idempotency_key}:complete")
+            session = await self.start_checkout([(offer_id, 1)], idempotency_key=idempotency_key)
+        else:
+            session = await self.get_checkout(session_id)
+        if session.status not in ("ready_for_complete", "completed"):
+            missing = ", ".join(str(m.get("path") or m.get("code")) for m in session.messages
+                                if m.get("type") == "error") or session.status
+            raise FatalError(f"the checkout for {offer_id!r} is not ready: {missing}",
+                             "Set the buyer (and shipping, when the merchant ships) in the settings.")
+        return self._quote(session, offer_id)
+
+    @staticmethod
+    def _quote(session: CheckoutSession, offer_id: str) -> CheckoutQuote:
+        totals = _totals(session.raw)
+        lines = []
+        for line in session.raw.get("line_items", []):
+            amounts = _totals(line) if isinstance(line, dict) else {}
+            amount = amounts.get("subtotal", amounts.get("total", 0))
+            lines.append(CheckoutLine(item=str(line["item"]["id"]), quantity=int(line.get("quantity", 1)),
+                                      description=str(line["item"].get("title") or ""),
+                                      amount=money(amount, session.currency)))
+        try:
+            return CheckoutQuote(checkout_id=session.id, offer_id=offer_id, lines=tuple(lines),
+                                 shipping=session.fulfillment, tax=money(totals.get("tax", 0), session.currency),
+                                 fees=money(totals.get("fee", 0), session.currency), discount=session.discount,
+                                 total=session.total)
+        except ValidationError as exc:
+            raise FatalError(f"the merchant's checkout {session.id} cannot be read as a total: "
+                             f"{exc.errors()[0].get('msg')}") from None
+
+    async def pay(self, quote: CheckoutQuote, *, idempotency_key: str) -> Purchase:
+        return await self.complete_checkout(quote.checkout_id, idempotency_key=idempotency_key,
+                                            expected_total=quote.total)
+
+    async def abandon_checkout(self, quote: CheckoutQuote, *, idempotency_key: str) -> None:
+        await self.cancel(quote.checkout_id, idempotency_key=idempotency_key)
+
+    async def find_order(self, quote: CheckoutQuote) -> Purchase | None:
+        session = await self.get_checkout(quote.checkout_id)
+        if session.status != "completed" or session.order_id is None:
+            return None
+        order = session.raw.get("order")
+        return self._purchase(session, order if isinstance(order, dict) else {})
+
+    async def checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None) -> Purchase:
+        """Prepare and pay in one go, without checking the total against anything else (for scripts)."""
+        quote = await self.prepare_checkout(offer_id, idempotency_key=f"{idempotency_key}:create",
+                                            session_id=session_id)
+        return await self.pay(quote, idempotency_key=f"{idempotency_key}:complete")
 
     # -- after the order --------------------------------------------------------------------------------
     def _contract(self, session: CheckoutSession) -> Contract:
