@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import signal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -46,6 +48,23 @@ class Cheat:
     cancelled: list[str] = field(default_factory=list)
     prepares: int = 0
     pay_bodies: list[dict[str, Any]] = field(default_factory=list)
+    checkouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keyed: dict[str, Any] = field(default_factory=dict)
+    kill_pid: int | None = None  # SIGKILL this process at `kill_at`: prepare | pay-before | pay-after
+    kill_at: str = ""
+
+    def reset(self) -> None:
+        """Forget every checkout, order and charge (negotiations stay agreed), as if the shop were new."""
+        for kept in (self.charges, self.pay_bodies, self.cancelled):
+            kept.clear()
+        for table in (self.orders, self.checkouts, self.keyed):
+            table.clear()
+        self.prepares = 1  # the quote taken when the deal was queued is not asked again
+
+    def maybe_kill(self, point: str) -> None:
+        if self.kill_pid is not None and self.kill_at == point:
+            os.kill(self.kill_pid, signal.SIGKILL)
+            self.kill_pid = None
 
 
 def _money(amount: Decimal | str, currency: str = "EUR") -> dict[str, str]:
@@ -56,8 +75,7 @@ def make_cheat_app(cheat: Cheat, *, vendor_id: str = "cheat") -> FastAPI:
     assert cheat.prepare in PREPARE_MODES and cheat.pay in PAY_MODES and cheat.find in FIND_MODES
     app = FastAPI()
     sessions: dict[str, dict[str, Any]] = {}
-    checkouts: dict[str, dict[str, Any]] = {}
-    keyed: dict[str, Any] = {}
+    checkouts, keyed = cheat.checkouts, cheat.keyed
     offer_id = f"{vendor_id}-1"
 
     def terms(amount: str) -> dict[str, Any]:
@@ -139,6 +157,7 @@ def make_cheat_app(cheat: Cheat, *, vendor_id: str = "cheat") -> FastAPI:
     async def prepare(request: Request) -> Response:
         body = await request.json()
         cheat.prepares += 1
+        cheat.maybe_kill("prepare")
         mode = cheat.prepare if cheat.prepares > 1 else "honest"
         agreed = session(body["negotiation_id"])["agreed_terms"]
         cid = f"co{cheat.prepares}"
@@ -176,8 +195,12 @@ def make_cheat_app(cheat: Cheat, *, vendor_id: str = "cheat") -> FastAPI:
             total += Decimal("14.00")
         elif Decimal(body["amount"]["amount"]) != total:
             return JSONResponse({"error": {"code": "total_changed", "message": "not the amount"}}, status_code=409)
+        if checkout["status"] == "paid":  # paid under another key: the same order, never a second charge
+            return JSONResponse(next(o for o in cheat.orders.values() if o["checkout_id"] == cid), status_code=201)
+        cheat.maybe_kill("pay-before")
         placed = order_wire(cid, total)
         keyed[key] = placed
+        cheat.maybe_kill("pay-after")
         if cheat.pay == "lost":
             return JSONResponse({"error": {"code": "bad_gateway", "message": "upstream"}}, status_code=502)
         if cheat.pay == "stall":
