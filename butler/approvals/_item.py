@@ -90,6 +90,10 @@ class Item(BaseModel):
         """Lines that explain this item beyond its summary (totals, rules, terms); empty by default."""
         return []
 
+    def confirmation(self) -> str | None:
+        """The question to ask before approving, when approving spends, signs or sends; None when it does not."""
+        return None
+
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

@@ -35,6 +35,10 @@ class UnsubscribeItem(Item):
         how = f"by mail to {self.to}" if self.method == "mailto" else "one-click"
         return f"unsubscribe from {self.sender} ({how})"
 
+    def confirmation(self) -> str:
+        target = f"a message to {self.to}" if self.method == "mailto" else f"a one-click request to {self.url}"
+        return f"Unsubscribe from {self.sender} by sending {target}? It is sent once."
+
 
 @dataclass
 class UnsubscribeApprovals:

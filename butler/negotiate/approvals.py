@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from butler.approvals import COLLECTION, Item, Kind, Outcome, State, item_id
-from butler.errors import UsageError
+from butler.approvals import COLLECTION, Item, Kind, Outcome, State, TryLater, item_id
+from butler.errors import ButlerError, UsageError
 from butler.models import IntentStatus, Money
 from butler.negotiate import intents
 from butler.negotiate.checkout import DEFAULT_DEADLINE_SECONDS, Deal, OrderNeedsAttention, buy, record_order
@@ -82,6 +82,10 @@ class PurchaseItem(Item):
             lines.append(f"order {self.purchase}" + (f", contract {self.contract}" if self.contract else ""))
         return lines
 
+    def confirmation(self) -> str:
+        return (f"Buy {self.product or self.offer} from {self.vendor} and pay at most {self.total_text()}? "
+                "Butler checks the vendor's total before paying and pays nothing above it.")
+
     def deal(self) -> Deal:
         return Deal(item_id=self.id, vendor=self.vendor, offer=self.offer, agreed=self.agreed_terms,
                     limit=self.total, product=self.product, category=self.category, period=self.period,
@@ -131,7 +135,11 @@ class PurchaseHandler:
         deal = item.deal()
         vault.update(COLLECTION, item.id, lambda d: {**(d or {}), "approved_total": deal.limit.model_dump(mode="json")})
         by = item.steps[-2].by if len(item.steps) >= 2 else "person"
-        async with open_one(vault, item.connector) as connector:
+        try:
+            connector = open_one(vault, item.connector)
+        except ButlerError as exc:
+            raise TryLater(f"connector {item.connector} cannot be opened: {exc.message}") from None
+        async with connector:
             purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
                                            seconds=self.seconds)
         return Outcome(State.DONE, f"bought {item.product or item.offer} from {purchase.vendor_id} for "

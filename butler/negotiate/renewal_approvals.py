@@ -81,6 +81,15 @@ class RenewalItem(Item):
                     category=str(chosen.get("category") or ""), period=str(chosen.get("period") or "month"),
                     session=chosen.get("session"))
 
+    def confirmation(self) -> str | None:
+        if self.action == "cancel":
+            return f"Ask {self.vendor} to cancel contract {self.contract}?"
+        deal = self.deal()
+        if deal is None:
+            return None
+        return (f"Buy {deal.product or deal.offer} from {deal.vendor} and pay at most {deal.limit}? Butler checks "
+                "the vendor's total before paying and pays nothing above it.")
+
     def details(self) -> list[str]:
         lines = [f"action: {self.action}; saving {self.saving_per_year} a year"]
         deal = self.deal()

@@ -31,6 +31,9 @@ class CounterOfferItem(Item):
     def summary(self) -> str:
         return f"{self.vendor} offers MyTerms {self.term_id} instead of {self.proffered}"
 
+    def confirmation(self) -> str:
+        return f"Agree to MyTerms {self.term_id} with {self.vendor}? Butler signs it and tells the vendor."
+
     def describe(self) -> str:
         return (f"{self.id}  {self.vendor}: you proffered {self.proffered}; the vendor offers {self.term_id}. "
                 f"Waiting because: {' '.join(self.reasons)}")

@@ -129,9 +129,33 @@ async def test_a_failed_decision_is_shown_not_raised(seeded: Seeded) -> None:
 
             desk().decide(vault, "purchase-s1", approve=False)
         await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
         await settle(app)
         await pilot.pause()
         assert "already rejected" in text(app, "#status")
+
+
+async def test_a_purchase_is_confirmed_with_its_total_before_anything_is_spent(seeded: Seeded) -> None:
+    from butler.tui.widgets import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app)
+        await pilot.press("2")
+        await settle(app)
+        assert "agreed: 7.86 EUR" in text(app, "#approval-detail")  # the explanation, as `butler explain` says
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        question = text(app, "#confirm-question")
+        assert "Buy parla-5 from parla and pay at most 7.86 EUR" in question
+        await pilot.press("n")
+        await settle(app)
+        assert "Nothing done" in text(app, "#status")
+    with reopen(seeded.home) as vault:
+        assert vault.get("approvals", "purchase-s1").data["state"] == "pending"  # type: ignore[union-attr]
+        assert not [e for e in vault.audit.entries() if e.action.startswith("approval.")]
 
 
 async def test_mail_sweeps_senders_and_undo(seeded: Seeded) -> None:

@@ -106,10 +106,11 @@ class VaultReader:
             for line in self._desk.reconcile(vault):
                 log.info("%s", line)
             items = self._desk.items(vault)
+            explained = {i.id: self._desk.explain(vault, i.id) for i in items}
         return [ApprovalView(i.id, i.kind, i.created[:16].replace("T", " "),
                              redact(i.summary() if i.state is State.PENDING else f"({i.state.value}) {i.summary()}"),
-                             tuple(redact(r) for r in [*i.details(), *i.reasons,
-                                                       *([f"latest: {i.note}"] if i.note else [])]))
+                             tuple(redact(r) for r in i.reasons), tuple(redact(x) for x in explained[i.id]),
+                             redact(q) if (q := i.confirmation()) and i.state is State.PENDING else None)
                 for i in items]
 
     def explain(self, item_id: str) -> list[str]:

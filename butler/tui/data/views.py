@@ -39,6 +39,8 @@ class ApprovalView:
     created: str
     summary: str
     reasons: tuple[str, ...]
+    explanation: tuple[str, ...] = ()
+    confirm: str | None = None  # asked before approving, when approving spends, signs or sends
 
 
 @dataclass(frozen=True)

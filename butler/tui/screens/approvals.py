@@ -1,4 +1,5 @@
-"""Approvals: every item waiting for the person, with its reasons; `a` approves, `r` rejects."""
+"""Approvals: every item waiting for the person, explained; `a` approves (asking first when that spends, signs or
+sends, showing the total), `r` rejects."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from butler.tui.data import ApprovalView, VaultReader
 from butler.tui.screens.base import ButlerScreen
+from butler.tui.widgets import ConfirmScreen
 
 __all__ = ["ApprovalsScreen"]
 
@@ -65,7 +67,10 @@ class ApprovalsScreen(ButlerScreen):
             detail.update(Content.from_markup("[$success]Nothing waits for you.[/]"))
             return
         lines = [Content.from_markup("[b]$summary[/b]  [dim]$id[/dim]", summary=item.summary, id=item.id)]
-        lines += [Content.from_markup("  • $r", r=r) for r in item.reasons] or [Content("  (no reasons given)")]
+        if item.explanation:
+            lines += [Content(line) for line in item.explanation[2:]]  # the first two repeat the summary
+        else:
+            lines += [Content.from_markup("  • $r", r=r) for r in item.reasons] or [Content("  (no reasons given)")]
         lines.append(Content.from_markup("[dim][b]a[/b] approve · [b]r[/b] reject[/dim]"))
         detail.update(Content("\n").join(lines))
 
@@ -74,6 +79,18 @@ class ApprovalsScreen(ButlerScreen):
         if item is None:
             self.say("Nothing is selected.")
             return
+        if approve and item.confirm:  # spending, signing or sending: ask first, saying exactly what happens
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.carry_out(item, approve=True)
+                else:
+                    self.say(f"Nothing done: {item.summary}")
+
+            self.app.push_screen(ConfirmScreen(item.confirm, item.explanation[2:]), answered)
+            return
+        self.carry_out(item, approve=approve)
+
+    def carry_out(self, item: ApprovalView, *, approve: bool) -> None:
         self.say(f"{'Approving' if approve else 'Rejecting'} {item.summary}…")
 
         def do(reader: VaultReader) -> tuple[str, list[ApprovalView]]:

@@ -1,7 +1,8 @@
 """The TUI's own widgets, one per module."""
 
+from butler.tui.widgets.confirm import ConfirmScreen
 from butler.tui.widgets.nav import NavBar
 from butler.tui.widgets.panel import Panel
 from butler.tui.widgets.status import StatusLine
 
-__all__ = ["NavBar", "Panel", "StatusLine"]
+__all__ = ["ConfirmScreen", "NavBar", "Panel", "StatusLine"]
