@@ -79,3 +79,22 @@ def test_cli_sweep_stats_explain_undo_without_config(tmp_path: Path) -> None:
     explained = butler("explain", "--maildir", str(root), str(promo))
     assert explained.startswith("promotion") and "decision: Promotions" in explained
     assert "restored 2" in butler("undo", "--maildir", str(root))
+
+
+def test_explain_says_why_a_message_was_moved_and_that_it_came_back(tmp_path: Path) -> None:
+    from butler.mail.explain import explain_move
+    from butler.mail.message import read_facts
+
+    root = _maildir(tmp_path / "Maildir")
+    _sweep(root)
+    promo = next((root / ".Promotions").rglob("*.host*"))
+    message_id = read_facts(promo.read_bytes()).message_id
+    assert message_id
+    lines = explain_move(message_id)
+    assert lines[0] == f"message {message_id}:"
+    assert "to Promotions" in lines[1] and "judged promotion; why: " in lines[3]
+    assert len(lines[3]) > len("    judged promotion; why: ") + 5  # a reason, not an empty line
+    assert explain_move(message_id.strip("<>"))[1:] == lines[1:]  # with or without the angle brackets
+    assert undo_moves(MaildirSource(root), UndoFilter(last_sweep=True)) == 2
+    assert "moved back to the inbox by you (undo)" in explain_move(message_id)[-2]
+    assert explain_move("<nobody@nowhere>") == []

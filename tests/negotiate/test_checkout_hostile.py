@@ -88,6 +88,11 @@ async def test_a_changed_checkout_is_refused_before_paying(vault: Vault, monkeyp
     done = DESK.get(vault, item.id)
     assert done.state is State.FAILED and cause in done.note
     assert_safe(vault, cheat, item)
+    from butler.commands.approvals import explain_lines
+
+    explained = "\n".join(explain_lines(vault, item.id))
+    assert f"{item.id}  [purchase]  failed" in explained and "approved by person" in explained
+    assert "failed by butler: cheat changed the deal before payment: " in explained and cause in explained
 
 
 @pytest.mark.parametrize(("mode", "cause"), [

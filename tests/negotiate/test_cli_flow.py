@@ -61,6 +61,14 @@ def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Pat
         again = run_main("approvals", "approve", item.group(1))
         assert again.returncode != 0 and len(parla_app.state.orders) == 1  # decided once, bought once
 
+        explained = run_main("explain", order["id"])
+        assert explained.returncode == 0, explained.stderr
+        text = explained.stdout
+        assert f"purchase {order['id']}" in text and "bought by person" in text and "approved total" in text
+        assert f"{item.group(1)}  [purchase]  done" in text
+        assert "approved by person" in text and "done by butler" in text and "why it came to you:" in text
+        assert run_main("approvals", "show", item.group(1)).stdout in text
+
     with _vault(home) as vault:
         purchases = list(vault.records("purchases"))
         assert [p.id for p in purchases] == [order["id"]]
@@ -158,3 +166,27 @@ def test_renewals_propose_switch_with_saving(home: Path, monkeypatch: pytest.Mon
             assert old.data["superseded_by"] == purchases[0].id
         assert run_main("approvals", "approve", item.id).returncode != 0  # decided once
     assert os.environ["BUTLER_HOME"] == str(home)
+
+
+def test_the_daemons_reminder_and_the_negotiated_proposal_for_one_contract_both_exist(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from butler.daemon import jobs
+    from butler.negotiate.renewal_approvals import reminder_id, renewal_id
+
+    specs = {"voltwise": VENDORS["voltwise"]}
+    renews = (dt.date.today() + dt.timedelta(days=12)).isoformat()
+    with running(specs) as servers, _vault(home) as vault:
+        enable_all(vault, monkeypatch, servers, specs)
+        vault.put("contracts", "energy", {
+            "id": "energy", "vendor_id": "coalco", "product": "Fixed 24", "category": "energy",
+            "price": {"amount": "140.00", "currency": "EUR"}, "period": "month", "term_months": 24,
+            "start": "2025-01-01", "renewal_date": renews, "auto_renew": True, "usage": {"kwh_per_year": "2900"}})
+        said = jobs.renewal_sweep(jobs.JobContext(vault.home, vault, now=dt.datetime.now(dt.UTC)))
+        assert "1 new reminder(s); 1 renewal proposal(s)" in said
+        reminder = vault.get("approvals", reminder_id("energy", renews))
+        proposal = vault.get("approvals", renewal_id("energy", renews))
+        assert reminder is not None and reminder.data["kind"] == "renewal-reminder"
+        assert proposal is not None and proposal.data["kind"] == "renewal"
+        assert proposal.data["action"] in ("renew", "switch", "cancel")
+    listed = run_main("approvals", "list").stdout
+    assert "[renewal-reminder]" in listed and "[renewal]" in listed
