@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from butler import paths
 from butler.errors import ConfigError
 
-__all__ = ["Config", "DaemonConfig", "VaultConfig", "load_config"]
+__all__ = ["Config", "DaemonConfig", "VaultConfig", "VendorsConfig", "load_config"]
 
 
 class _Section(BaseModel):
@@ -32,9 +32,15 @@ class DaemonConfig(_Section):
     backup_days: int = Field(default=7, ge=1)
 
 
+class VendorsConfig(_Section):
+    # the most one whole operation with a vendor may take: validating a connector, a checkout
+    deadline_seconds: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
+
+
 class Config(_Section):
     vault: VaultConfig = VaultConfig()
     daemon: DaemonConfig = DaemonConfig()
+    vendors: VendorsConfig = VendorsConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

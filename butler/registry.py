@@ -4,7 +4,9 @@ Listing reads package metadata only; a connector's code is imported when it is l
 import is reported as a problem, never a crash. A program that embeds butler may also `provide` connector
 classes for its own process (the demo runs the example vendors this way); they are listed, enabled and opened
 like installed ones. A connector runs only once enabled, and enabling runs its `validate()` against the vendor
-first; its settings, secrets and the enabled flag live in the vault:
+first; its settings, secrets and the enabled flag live in the vault. Every connector is built one way: its
+context sends through the allowlist transport over the `transport` the caller gives. `aenable` and `acheck`
+are the awaitable forms of `enable` and `check`, for a caller that bounds them (`butler.negotiate.vendors`):
 
     connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
     connector_secrets/<id>/<name>   butler.models.ConnectorSecret
@@ -34,6 +36,8 @@ __all__ = [
     "SECRETS_COLLECTION",
     "Installed",
     "LoadProblem",
+    "acheck",
+    "aenable",
     "check",
     "disable",
     "enable",
@@ -166,17 +170,25 @@ def _secrets_for(vault: Vault, manifest: Manifest) -> dict[str, str]:
     return values
 
 
+def _build(cls: type[Connector], settings: Mapping[str, Any], secrets: Mapping[str, str],
+           transport: httpx.AsyncBaseTransport | None, resolver: Resolver | None) -> Connector:
+    """The one way a connector is built: its context sends through the allowlist transport over `transport`."""
+    return cls(ConnectorContext(cls.manifest, settings=settings, secrets=secrets, transport=transport,
+                                resolver=resolver))
+
+
 async def _validate(connector: Connector) -> None:
     async with connector:
         await connector.validate()
 
 
-def enable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | None = None,
-           secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
-           resolver: Resolver | None = None) -> None:
+async def aenable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | None = None,
+                  secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                  resolver: Resolver | None = None) -> None:
     """Validate `cls` with these settings and secrets (merged over the stored ones), then store and enable it.
 
-    Nothing is stored when validation fails: the error (AuthError, RetriableError, …) propagates.
+    Nothing is stored when validation fails or is cancelled: the error (AuthError, RetriableError, …)
+    propagates. Storing happens after the last await, so a cancelled call never stores half.
     """
     manifest = cls.manifest
     unknown = set(secrets or {}) - manifest.secret_names
@@ -185,15 +197,21 @@ def enable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | 
     previous = _state(vault, manifest.id) or {}
     merged_settings = {**previous.get("settings", {}), **(settings or {})}
     merged_secrets = {**_secrets_for(vault, manifest), **(secrets or {})}
-    ctx = ConnectorContext(manifest, settings=merged_settings, secrets=merged_secrets, transport=transport,
-                           resolver=resolver)
-    asyncio.run(_validate(cls(ctx)))
+    connector = _build(cls, merged_settings, merged_secrets, transport, resolver)
+    await _validate(connector)
     for name, value in (secrets or {}).items():
         secret = ConnectorSecret(connector_id=manifest.id, name=name, value=SecretStr(value))
         vault.put(SECRETS_COLLECTION, f"{manifest.id}/{name}", secret.model_dump(mode="json"))
     vault.put(COLLECTION, manifest.id, {
-        "enabled": True, "settings": ctx.settings.model_dump(mode="json"), "version": manifest.version,
+        "enabled": True, "settings": connector.settings.model_dump(mode="json"), "version": manifest.version,
         "changed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+
+
+def enable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | None = None,
+           secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
+           resolver: Resolver | None = None) -> None:
+    """`aenable`, run to completion in a new event loop."""
+    asyncio.run(aenable(vault, cls, settings=settings, secrets=secrets, transport=transport, resolver=resolver))
 
 
 def disable(vault: Vault, connector_id: str, *, forget_secrets: bool = False) -> bool:
@@ -218,12 +236,16 @@ def open_connector(vault: Vault, connector_id: str, *, cls: type[Connector] | No
         raise UsageError(f"connector {connector_id!r} is not enabled",
                          f"Enable it with `butler connectors enable {connector_id}` (it is validated first).")
     cls = cls or load(connector_id)
-    ctx = ConnectorContext(cls.manifest, settings=state.get("settings", {}), secrets=_secrets_for(vault, cls.manifest),
-                           transport=transport, resolver=resolver)
-    return cls(ctx)
+    return _build(cls, state.get("settings", {}), _secrets_for(vault, cls.manifest), transport, resolver)
+
+
+async def acheck(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Run an enabled connector's `validate()` again with what is stored; raises what it raises."""
+    await _validate(open_connector(vault, connector_id, cls=cls, transport=transport))
 
 
 def check(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
           transport: httpx.AsyncBaseTransport | None = None) -> None:
-    """Run an enabled connector's `validate()` again with what is stored; raises what it raises."""
-    asyncio.run(_validate(open_connector(vault, connector_id, cls=cls, transport=transport)))
+    """`acheck`, run to completion in a new event loop."""
+    asyncio.run(acheck(vault, connector_id, cls=cls, transport=transport))

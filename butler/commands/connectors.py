@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
@@ -12,6 +13,7 @@ from typing import Any
 
 from butler import registry
 from butler.commands.common import unlock
+from butler.config import load_config
 from butler.errors import UsageError
 from butler.log import register_secret
 from butler.sdk import Connector
@@ -33,7 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=about)
     p = sub.add_parser("enable", help="validate a connector against its vendor, then enable it",
                        description="Validate, then store settings and secrets in the vault and enable. Secrets are "
-                                   f"read from {SECRET_ENV_PREFIX}<NAME> or asked for on the terminal.")
+                                   f"read from {SECRET_ENV_PREFIX}<NAME> or asked for on the terminal. Validation "
+                                   "ends after [vendors] deadline_seconds in config.toml (default 60).")
     p.add_argument("id")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting (repeatable)")
@@ -125,10 +128,14 @@ def _ask_secrets(cls: type[Connector], have: set[str], again: bool) -> dict[str,
 
 
 def enable(args: argparse.Namespace) -> int:
+    from butler.negotiate import vendors
+
     cls = registry.load(args.id)
+    deadline = load_config().vendors.deadline_seconds
     with unlock(quiet=True).vault as vault:
         secrets = _ask_secrets(cls, registry.stored_secret_names(vault, args.id), args.new_secrets)
-        registry.enable(vault, cls, settings=_parse_settings(args.settings), secrets=secrets)
+        asyncio.run(vendors.enable(vault, cls, settings=_parse_settings(args.settings), secrets=secrets,
+                                   deadline_seconds=deadline))
     print(f"{args.id} validated and enabled")
     return 0
 
@@ -141,8 +148,11 @@ def disable(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
+    from butler.negotiate import vendors
+
+    deadline = load_config().vendors.deadline_seconds
     with unlock(quiet=True).vault as vault:
-        registry.check(vault, args.id)
+        asyncio.run(vendors.check(vault, args.id, deadline_seconds=deadline))
     print(f"{args.id}: ok")
     return 0
 

@@ -1,4 +1,4 @@
-"""What a vendor's answer may cost butler: a cap on its decoded size.
+"""What a vendor's answer may cost butler: a cap on its decoded size, and a deadline for a whole operation.
 
 `BoundedTransport` wraps the real transport handed to a connector (inside the allowlist transport). It asks
 only for the encodings it can decode with a bound (gzip and deflate, nested at most `MAX_ENCODINGS` deep),
@@ -6,16 +6,22 @@ decodes each body as it arrives, `DECODE_CHUNK` bytes at a time, and refuses one
 decoded bytes exceed `max_bytes` before the connector parses it: a few kilobytes of nested gzip never grow
 past the cap plus one chunk. The response it returns is already decoded (no Content-Encoding). An encoding it
 cannot decode with a bound (brotli, zstd, anything unknown) is refused, never passed on undecoded.
+
+`within_deadline` ends an operation (validating a connector, a checkout) that takes longer than the person
+allows (`[vendors] deadline_seconds` in config.toml) with a DeadlineExceeded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
 
 import httpx
 
-from butler.sdk import FatalError
+from butler.sdk import FatalError, RetriableError
 
 __all__ = [
     "ACCEPTED_ENCODINGS",
@@ -23,8 +29,10 @@ __all__ = [
     "MAX_ENCODINGS",
     "MAX_RESPONSE_BYTES",
     "BoundedTransport",
+    "DeadlineExceeded",
     "ResponseTooLarge",
     "UndecodableResponse",
+    "within_deadline",
 ]
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
@@ -37,6 +45,8 @@ ACCEPTED_ENCODINGS = "gzip, deflate"
 
 _ZLIB_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 
+T = TypeVar("T")
+
 
 class ResponseTooLarge(FatalError):
     default_hint = "The vendor sent far more than any offer needs; butler stopped reading and skipped it."
@@ -44,6 +54,11 @@ class ResponseTooLarge(FatalError):
 
 class UndecodableResponse(FatalError):
     default_hint = "The vendor encoded its answer in a way butler does not read, or damaged it; butler skipped it."
+
+
+class DeadlineExceeded(RetriableError):
+    default_hint = ("The vendor was too slow; try again later, or allow more time with `[vendors] deadline_seconds` "
+                    "in config.toml.")
 
 
 class _Inflater:
@@ -154,3 +169,21 @@ class BoundedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         await self._inner.aclose()
 
+
+async def within_deadline(awaitable: Awaitable[T], seconds: float, what: str, *, vendor: str = "the vendor") -> T:
+    """The result of `awaitable`, or DeadlineExceeded ("<vendor> did not finish <what> within 60 s") once
+    `seconds` have passed; the awaitable is then cancelled (a connector inside it is closed on the way out).
+
+    A TimeoutError raised inside the awaitable itself propagates unchanged. ValueError unless `seconds` is
+    finite and more than 0.
+    """
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"a deadline must be finite and more than 0 seconds, got {seconds}")
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            return await awaitable
+    except TimeoutError:
+        if not scope.expired():
+            raise
+        raise DeadlineExceeded(f"{vendor} did not finish {what} within {seconds:g} s") from None

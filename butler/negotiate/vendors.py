@@ -1,18 +1,23 @@
-"""Opening the enabled connectors for a negotiation, each behind a response-size cap."""
+"""Opening connectors the one way butler talks to vendors: answers capped in size, whole operations in time.
+
+Every connector opened here sends through the allowlist transport over a `BoundedTransport`; enabling and
+checking one also ends once the deadline (`[vendors] deadline_seconds` in config.toml) has passed.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from butler import registry
 from butler.errors import ButlerError
-from butler.negotiate.limits import BoundedTransport
+from butler.negotiate.limits import BoundedTransport, within_deadline
 from butler.sdk import Capability, Connector
 from butler.vault import Vault
 
-__all__ = ["entered", "open_enabled", "open_one"]
+__all__ = ["check", "enable", "entered", "open_enabled", "open_one"]
 
 log = logging.getLogger("butler.negotiate")
 
@@ -44,3 +49,18 @@ async def entered(opened: list[tuple[str, Connector]]) -> AsyncIterator[list[tup
         for _, connector in opened:
             await stack.enter_async_context(connector)
         yield opened
+
+
+async def enable(vault: Vault, cls: type[Connector], *, deadline_seconds: float,
+                 settings: Mapping[str, Any] | None = None, secrets: Mapping[str, str] | None = None) -> None:
+    """`registry.aenable` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`;
+    nothing is stored unless validation finished in time."""
+    await within_deadline(
+        registry.aenable(vault, cls, settings=settings, secrets=secrets, transport=BoundedTransport()),
+        deadline_seconds, "validating", vendor=cls.manifest.id)
+
+
+async def check(vault: Vault, connector_id: str, *, deadline_seconds: float) -> None:
+    """`registry.acheck` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`."""
+    await within_deadline(registry.acheck(vault, connector_id, transport=BoundedTransport()),
+                          deadline_seconds, "validating", vendor=connector_id)

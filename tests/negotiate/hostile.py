@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 API_KEY = "hostile-key"
 MODES = ("honest", "checkout-price", "redirect", "malformed", "huge", "stall", "currency-offer", "currency-switch",
-         "endless", "stall-about")
+         "endless", "stall-about", "bomb-about")
 
 
 def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.00", stall_seconds: float = 3.0,
@@ -19,7 +20,8 @@ def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.
     """`price` is the listed price, sent as given ("1e26", "-100.00", "NaN" too); `opening` the price the vendor
     opens a negotiation with (the listed one unless given). In "stall-about" mode, and whenever the test sets
     `app.state.stall_about`, GET /v1/vendor (what `validate()` asks) stalls until the test clears the flag or
-    `stall_seconds` pass; `app.state.about_calls` counts those requests."""
+    `stall_seconds` pass; in "bomb-about" mode it answers 16 MiB of zeros gzipped twice (a few hundred bytes on
+    the wire). `app.state.about_calls` counts those requests."""
     assert mode in MODES, mode
     app = FastAPI()
     app.state.orders = []
@@ -36,13 +38,16 @@ def make_hostile_app(mode: str, *, vendor_id: str = "hostile", price: str = "10.
     sessions: dict[str, dict[str, Any]] = {}
 
     @app.get("/v1/vendor")
-    async def about() -> dict[str, Any]:
+    async def about() -> Response:
         app.state.about_calls += 1
         waited = 0.0
         while app.state.stall_about and waited < stall_seconds:  # polled, so a test can end the stall at once
             await asyncio.sleep(0.02)
             waited += 0.02
-        return {"id": vendor_id}
+        if mode == "bomb-about":
+            bomb = gzip.compress(gzip.compress(bytes(16 << 20), 9), 9)
+            return Response(bomb, media_type="application/json", headers={"Content-Encoding": "gzip, gzip"})
+        return JSONResponse({"id": vendor_id})
 
     @app.get("/v1/offers")
     async def offers() -> Response:

@@ -1,8 +1,9 @@
 """The response cap counts decoded bytes: a compression bomb is refused after at most one chunk past the cap,
-and what a vendor compressed arrives decoded."""
+and what a vendor compressed arrives decoded; `within_deadline` ends what takes too long."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
 import zlib
@@ -17,8 +18,10 @@ from butler.negotiate.limits import (
     DECODE_CHUNK,
     MAX_RESPONSE_BYTES,
     BoundedTransport,
+    DeadlineExceeded,
     ResponseTooLarge,
     UndecodableResponse,
+    within_deadline,
 )
 from butler.testing import live_server
 
@@ -114,3 +117,32 @@ async def test_a_small_cap_counts_decoded_bytes_not_wire_bytes() -> None:
         await _get(f"{url}/gzip", transport)
     assert transport.peak_decoded_bytes <= cap + DECODE_CHUNK
 
+
+async def test_within_deadline_ends_what_takes_too_long() -> None:
+    finished: list[str] = []
+
+    async def slow() -> str:
+        await asyncio.sleep(30)
+        finished.append("slow")
+        return "late"
+
+    async def quick() -> str:
+        return "on time"
+
+    with pytest.raises(DeadlineExceeded, match=r"acme did not finish its validation within 0\.05 s"):
+        await within_deadline(slow(), 0.05, "its validation", vendor="acme")
+    assert finished == []
+    assert await within_deadline(quick(), 5, "anything") == "on time"
+
+
+async def test_within_deadline_passes_on_a_timeout_of_its_own_and_refuses_a_nonsense_deadline() -> None:
+    async def times_out_itself() -> None:
+        raise TimeoutError("the connector's own")
+
+    with pytest.raises(TimeoutError, match="the connector's own"):
+        await within_deadline(times_out_itself(), 5, "anything")
+    for seconds in (0.0, -1.0, float("nan"), float("inf")):
+        waiting = asyncio.sleep(0)
+        with pytest.raises(ValueError, match="deadline"):
+            await within_deadline(waiting, seconds, "anything")
+        waiting.close()
