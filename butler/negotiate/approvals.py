@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from butler.approvals import COLLECTION, Item, Kind, Outcome, State, TryLater, item_id
 from butler.errors import ButlerError, UsageError
 from butler.models import IntentStatus, Money
@@ -45,6 +47,7 @@ class PurchaseItem(Item):
     listed: str = ""
     utility: float = 0.0
     quote: CheckoutQuote | None = None
+    policy: list[str] = Field(default_factory=list)  # the policies' decision on the agreed deal, rule by rule
     approved_total: Money | None = None
     phase: str | None = None
     checkout_quote: CheckoutQuote | None = None
@@ -76,6 +79,9 @@ class PurchaseItem(Item):
                  f"extras {', '.join(terms.extras) or 'none'}"]
         if self.quote is not None:
             lines.append(f"vendor's total: {self.quote.describe()} (checkout {self.quote.checkout_id})")
+        if self.policy:
+            lines.append(f"your policies on this deal: {self.policy[0]}")
+            lines += [f"  {line.strip()}" for line in self.policy[1:]]
         if self.approved_total is not None:
             lines.append(f"approved to pay at most {self.approved_total}")
         if self.purchase:

@@ -358,6 +358,11 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
             **purchase_item(winner, intent_id, [f"{r.vendor_id}: {r.reason} (utility {r.utility:.2f})"
                                                 for r in ranked]),
             "id": purchase_item_id(intent_id or str(winner.session_id))})
+        agreed = winner.agreed
+        agreed_offer = winner.offer.model_copy(update={
+            "price": agreed.price, "term_months": agreed.term_months, "data_use": agreed.data_use,
+            "extras": agreed.extras})
+        item = item.model_copy(update={"policy": evaluate(agreed_offer, policies, context).explain().splitlines()})
         connector = next((c for (c, o), cid in zip(pairs, ids, strict=True)
                           if cid == winner.connector_id and o.id == winner.offer.id), None)
         if connector is not None:

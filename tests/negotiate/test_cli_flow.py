@@ -27,8 +27,19 @@ def _vault(home: Path) -> Vault:
     return Vault(home, Vault.key_from_passphrase(home, PASSPHRASE))
 
 
+ASK_EVERY_TIME = """[[rule]]
+id = "ask-small-spends"
+kind = "budget"
+max_per_purchase = "1 EUR"
+action = "ask"
+reason = "I look at every purchase myself."
+"""
+
+
 def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    (home / "policies").mkdir(exist_ok=True)
+    (home / "policies" / "mine.toml").write_text(ASK_EVERY_TIME)
     with running() as servers:
         with _vault(home) as vault:
             enable_all(vault, monkeypatch, servers)
@@ -68,6 +79,8 @@ def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Pat
         assert f"{item.group(1)}  [purchase]  done" in text
         assert "approved by person" in text and "done by butler" in text and "why it came to you:" in text
         assert run_main("approvals", "show", item.group(1)).stdout in text
+        assert "your policies on this deal: Ask the person first." in text  # the rule, where, and the reason
+        assert "ask-small-spends (" in text and "mine.toml:" in text and "I look at every purchase myself." in text
 
     with _vault(home) as vault:
         purchases = list(vault.records("purchases"))
