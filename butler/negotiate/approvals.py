@@ -13,10 +13,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from butler.approvals import COLLECTION, Item, Kind, Outcome, State, TryLater, item_id
+from butler.config import load_config
 from butler.errors import ButlerError, UsageError
 from butler.models import IntentStatus, Money
 from butler.negotiate import intents
-from butler.negotiate.checkout import DEFAULT_DEADLINE_SECONDS, Deal, OrderNeedsAttention, buy, record_order
+from butler.negotiate.checkout import Deal, OrderNeedsAttention, buy, record_order
 from butler.negotiate.vendors import open_one
 from butler.sdk import CheckoutQuote, Terms
 from butler.vault import Vault
@@ -131,8 +132,11 @@ async def reconcile_checkout(vault: Vault, item: PurchaseItem | Any, deal: Deal,
 class PurchaseHandler:
     """Carries out the answer on a negotiated purchase (see `butler.approvals.Handler`)."""
 
-    def __init__(self, *, seconds: float = DEFAULT_DEADLINE_SECONDS) -> None:
-        self.seconds = seconds
+    def __init__(self, *, seconds: float | None = None) -> None:
+        self.seconds = seconds  # None: `[vendors] deadline_seconds` from config.toml
+
+    def deadline(self) -> float:
+        return self.seconds if self.seconds is not None else load_config().vendors.deadline_seconds
 
     async def execute(self, vault: Vault, item: PurchaseItem) -> Outcome:
         if not item.connector:
@@ -147,7 +151,7 @@ class PurchaseHandler:
             raise TryLater(f"connector {item.connector} cannot be opened: {exc.message}") from None
         async with connector:
             purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
-                                           seconds=self.seconds)
+                                           seconds=self.deadline())
         return Outcome(State.DONE, f"bought {item.product or item.offer} from {purchase.vendor_id} for "
                                    f"{purchase.total} (order {purchase.id}); receipt stored",
                        {"purchase": purchase.id, "contract": contract.id if contract else None})

@@ -8,7 +8,8 @@
 4. record: the order is stored whatever it says; an order that differs from what was approved is kept,
    flagged, a cancel is asked for, and the item needs the person's attention.
 
-Every vendor call runs under one deadline for the whole checkout.
+Prepare, verify and pay run under one deadline for the whole checkout (`[vendors] deadline_seconds`); looking up
+an order whose answer was lost, and asking for a cancel, have a short one of their own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from butler.approvals import NeedsAttention, TryLater
 from butler.errors import ButlerError
 from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
+from butler.negotiate.limits import DeadlineExceeded, within_deadline
 from butler.sdk import CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
 from butler.vault import Vault
 
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_DEADLINE_SECONDS = 60.0
+LOOKUP_SECONDS = 30.0
 T = TypeVar("T")
 # what a connector's parsing of a broken answer raises, besides its own FatalError
 _MALFORMED = (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
@@ -103,12 +106,24 @@ Note = Callable[..., None]
 """Stores fields with the item being carried out (`note(phase="paying", …)`), before the next call."""
 
 
-async def _call(what: str, vendor: str, seconds: float, call: Awaitable[T]) -> T:
+class _Clock:
+    """One deadline for a whole checkout: each vendor call gets what is left of it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until = asyncio.get_running_loop().time() + seconds
+
+    def left(self) -> float:
+        return max(0.001, self.until - asyncio.get_running_loop().time())
+
+
+async def _call(what: str, vendor: str, clock: _Clock | float, call: Awaitable[T]) -> T:
+    left = clock.left() if isinstance(clock, _Clock) else clock
     try:
-        async with asyncio.timeout(seconds):
-            return await call
-    except TimeoutError:
-        raise RetriableError(f"{vendor} did not finish {what} within {seconds:g} s") from None
+        return await within_deadline(call, left, what, vendor=vendor)
+    except DeadlineExceeded:
+        total = clock.seconds if isinstance(clock, _Clock) else clock
+        raise DeadlineExceeded(f"{vendor} did not finish the checkout within {total:g} s ({what})") from None
 
 
 def _malformed(exc: Exception) -> str:
@@ -119,14 +134,14 @@ def _malformed(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
-async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAULT_DEADLINE_SECONDS
-                     ) -> CheckoutQuote:
+async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAULT_DEADLINE_SECONDS,
+                     clock: _Clock | None = None) -> CheckoutQuote:
     """Prepare the vendor's checkout for `deal` and read back its total (nothing is paid).
 
     Raises TryLater when the vendor is busy or unreachable, CheckoutFailed when it refuses or answers nonsense.
     """
     try:
-        quote = await _call("preparing the checkout", deal.vendor, seconds, connector.prepare_checkout(
+        quote = await _call("preparing the checkout", deal.vendor, clock or seconds, connector.prepare_checkout(
             deal.offer, idempotency_key=f"{idempotency_key(deal.item_id)}-prepare", session_id=deal.session))
     except RetriableError as exc:
         raise TryLater(f"{deal.vendor}: {exc.message}") from None
@@ -201,15 +216,16 @@ async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: 
     """
     key = idempotency_key(deal.item_id)
     subject = f"{deal.vendor}/{deal.offer}"
+    clock = _Clock(seconds)
     note(phase="preparing", idempotency_key=key)
     vault.audit.append("negotiate.checkout-started", subject,
                        {"item": deal.item_id, "idempotency_key": key, "limit": str(deal.limit)}, actor=by)
-    quote = await take_quote(connector, deal, seconds=seconds)
+    quote = await take_quote(connector, deal, clock=clock)
     problems = quote_differences(quote, deal)
     if problems:
         told = False
         with contextlib.suppress(ButlerError, TimeoutError):
-            await _call("cancelling the checkout", deal.vendor, seconds,
+            await _call("cancelling the checkout", deal.vendor, clock,
                         connector.abandon_checkout(quote, idempotency_key=cancel_key(deal.item_id)))
             told = True
         why = "; ".join(problems)
@@ -221,7 +237,7 @@ async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: 
     # stored before paying: after a crash, the checkout id is how butler asks the vendor what happened
     note(phase="paying", checkout_quote=quote.model_dump(mode="json"))
     try:
-        purchase = await _call("the payment", deal.vendor, seconds, connector.pay(quote, idempotency_key=key))
+        purchase = await _call("the payment", deal.vendor, clock, connector.pay(quote, idempotency_key=key))
         if not isinstance(purchase, Purchase):
             raise TypeError("the connector returned no purchase")
         if purchase.total.amount < 0:
@@ -243,7 +259,7 @@ async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: 
         contract_id = exc.updates.get("contract")
         if contract_id and purchase.receipt.get("contract_id"):
             with contextlib.suppress(ButlerError, TimeoutError):
-                await _call("cancelling the contract", deal.vendor, seconds,
+                await _call("cancelling the contract", deal.vendor, min(seconds, LOOKUP_SECONDS),
                             connector.cancel(str(contract_id), idempotency_key=cancel_key(deal.item_id)))
                 exc.message += f"; butler asked {deal.vendor} to cancel contract {contract_id}"
                 vault.audit.append("negotiate.cancel-requested", str(contract_id), {"item": deal.item_id}, actor=by)
@@ -252,9 +268,11 @@ async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: 
 
 async def _ask_for_order(connector: Connector, deal: Deal, quote: CheckoutQuote, seconds: float,
                          what: str) -> Purchase:
-    """After an answer to the payment was lost or unreadable: the order the vendor holds, if any."""
+    """After an answer to the payment was lost or unreadable: the order the vendor holds, if any. The lookup
+    has a deadline of its own (the checkout's may be spent), at most `LOOKUP_SECONDS`."""
     try:
-        found = await _call("looking up the order", deal.vendor, seconds, connector.find_order(quote))
+        found = await _call("looking up the order", deal.vendor, min(seconds, LOOKUP_SECONDS),
+                            connector.find_order(quote))
     except (ButlerError, *_MALFORMED) as exc:
         told = exc.message if isinstance(exc, ButlerError) else _malformed(exc)
         raise OrderNeedsAttention(

@@ -15,9 +15,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from butler.approvals import Item, Kind, Outcome, State, item_id, now_iso
+from butler.config import load_config
 from butler.errors import UsageError
 from butler.negotiate.approvals import noter, reconcile_checkout
-from butler.negotiate.checkout import DEFAULT_DEADLINE_SECONDS, Deal, buy, cancel_key
+from butler.negotiate.checkout import Deal, buy, cancel_key
 from butler.negotiate.vendors import open_one
 from butler.sdk import CheckoutQuote, ConnectorError, Terms
 from butler.vault import Vault
@@ -114,8 +115,11 @@ class ReminderItem(Item):
 
 
 class RenewalHandler:
-    def __init__(self, *, seconds: float = DEFAULT_DEADLINE_SECONDS) -> None:
-        self.seconds = seconds
+    def __init__(self, *, seconds: float | None = None) -> None:
+        self.seconds = seconds  # None: `[vendors] deadline_seconds` from config.toml
+
+    def deadline(self) -> float:
+        return self.seconds if self.seconds is not None else load_config().vendors.deadline_seconds
 
     async def execute(self, vault: Vault, item: RenewalItem) -> Outcome:
         if item.action == "cancel":
@@ -127,7 +131,7 @@ class RenewalHandler:
                            {"outcome": "no negotiated deal to buy"})
         async with open_one(vault, str(chosen["connector"])) as connector:
             bought, _ = await buy(vault, deal, connector, by="person", note=noter(vault, item.id),
-                                  seconds=self.seconds)
+                                  seconds=self.deadline())
         self._switched(vault, item, bought.id)
         moved = (f"; cancel the old contract with {item.vendor} before {item.renewal_date}"
                  if item.action == "switch" else "")

@@ -47,6 +47,7 @@ class Cheat:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     cancelled: list[str] = field(default_factory=list)
     prepares: int = 0
+    finds: int = 0
     pay_bodies: list[dict[str, Any]] = field(default_factory=list)
     checkouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     keyed: dict[str, Any] = field(default_factory=dict)
@@ -222,6 +223,7 @@ def make_cheat_app(cheat: Cheat, *, vendor_id: str = "cheat") -> FastAPI:
 
     @app.get("/v1/orders")
     async def find(checkout_id: str) -> Response:
+        cheat.finds += 1
         if cheat.find == "broken":
             return JSONResponse({"error": {"code": "down", "message": "down"}}, status_code=500)
         if cheat.find == "malformed":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -119,7 +120,7 @@ async def test_the_person_approves_the_total_with_shipping_and_pays_exactly_that
         assert item.total == item.agreed_terms.price + Money.of("5.00", "EUR")
         assert "+ shipping 5.00 EUR" in item.summary()
         said = await DESK.adecide(vault, item.id, approve=True)
-    assert "bought" in said
+    assert "bought" in said and cheat.finds == 0
     assert cheat.charges == [("co2", item.total.amount)]
     stored = vault.get("purchases", "o1")
     assert stored is not None and stored.data["approved_total"] == str(item.total) and stored.data["disputed"] == []
@@ -157,10 +158,13 @@ async def test_a_refused_payment_takes_nothing_and_says_why(vault: Vault, monkey
 async def test_an_order_whose_answer_is_lost_or_broken_is_found_and_recorded(
         vault: Vault, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     cheat = Cheat(pay=mode, stall_seconds=3.0)
-    monkeypatch.setattr(KIND.handler, "seconds", 1.0)  # the deadline, for the stall
+    home = Path(os.environ["BUTLER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[vendors]\ndeadline_seconds = 1\n")  # the whole checkout's deadline
     async with queued(vault, monkeypatch, cheat) as item:
         said = await DESK.adecide(vault, item.id, approve=True)
     assert "bought" in said and "o1" in said
+    assert cheat.finds == 1  # the answer was lost (the stall: past the configured deadline), so butler asked
     assert list(cheat.orders) == ["o1"] and vault.get("purchases", "o1") is not None
     assert DESK.get(vault, item.id).state is State.DONE
     assert_safe(vault, cheat, item)
