@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ CONNECTOR_SRC = ROOT / "connectors" / "example-vendors" / "src"
 
 @pytest.fixture
 def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site directory with the example-vendors connector and a broken one registered as entry points."""
+    """A site directory with the example-vendors connector and a broken one registered as entry points; discovery
+    sees only these, whatever connector packages are installed where the tests run."""
     site = tmp_path / "site"
     for dist, lines in {"butler_example_vendors-0.1.0": "example-vendors = butler_example_vendors:"
                                                           "ExampleVendorConnector",
@@ -37,6 +39,12 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for path in (str(site), str(CONNECTOR_SRC), str(ROOT)):
         monkeypatch.syspath_prepend(path)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(CONNECTOR_SRC), str(ROOT)]))
+
+    def site_entry_points(*, group: str) -> list[metadata.EntryPoint]:
+        return [ep for dist in metadata.distributions(path=[str(site)]) for ep in dist.entry_points
+                if ep.group == group]
+
+    monkeypatch.setattr(registry, "entry_points", site_entry_points)
     return site
 
 
