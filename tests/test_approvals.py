@@ -154,3 +154,19 @@ def test_migration_rekeys_old_ids_and_states(vault: Vault) -> None:
     buying = vault.get("approvals", "purchase:i-1")
     assert buying is not None and buying.data["state"] == "executing" and buying.data["owner"] == 0
     vault.close()
+
+
+def test_items_needing_attention_are_listed_and_in_status(vault: Vault, capsys: pytest.CaptureFixture[str]) -> None:
+    the_desk = Desk([Kind("boom", Item, _Boom())])
+    submit(vault, Item(id="boom:3", kind="boom"))
+    with pytest.raises(NeedsAttention):
+        the_desk.decide(vault, "boom:3", approve=True)
+    vault.put("approvals", "purchase:x", {
+        "kind": "purchase", "state": "needs-attention", "vendor": "v", "offer": "o", "note": "order o1 differs",
+        "agreed_terms": {"price": {"amount": "1", "currency": "EUR"}}})
+    vault.close()
+    assert main(["approvals", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "purchase:x  [purchase] (needs-attention)" in listed and "latest: order o1 differs" in listed
+    assert main(["status"]) == 0
+    assert "purchase:x is needs-attention: order o1 differs" in capsys.readouterr().out

@@ -170,10 +170,11 @@ async def test_an_order_whose_answer_is_lost_or_broken_is_found_and_recorded(
     assert_safe(vault, cheat, item)
 
 
+@pytest.mark.parametrize("find", ["broken", "malformed"])
 @pytest.mark.parametrize("mode", PAY_MALFORMED)
 async def test_when_the_vendor_cannot_say_either_the_item_waits_visibly_then_reconciles(
-        vault: Vault, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    cheat = Cheat(pay=mode, find="broken")
+        vault: Vault, monkeypatch: pytest.MonkeyPatch, mode: str, find: str) -> None:
+    cheat = Cheat(pay=mode, find=find)
     async with queued(vault, monkeypatch, cheat) as item:
         with pytest.raises(NeedsAttention, match="could not say whether it placed the order for checkout co2"):
             await DESK.adecide(vault, item.id, approve=True)
