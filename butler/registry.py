@@ -27,13 +27,16 @@ from pydantic import SecretStr
 
 from butler.errors import UsageError
 from butler.models import ConnectorSecret
+from butler.records import Collection
 from butler.sdk import Connector, ConnectorContext, FatalError, Manifest, Resolver
 from butler.vault import Vault
 
 __all__ = [
     "COLLECTION",
     "GROUP",
+    "RECORDS",
     "SECRETS_COLLECTION",
+    "SECRET_RECORDS",
     "Installed",
     "LoadProblem",
     "acheck",
@@ -54,6 +57,9 @@ __all__ = [
 GROUP = "butler.connectors"
 COLLECTION = "connectors"
 SECRETS_COLLECTION = "connector_secrets"
+RECORDS = Collection(COLLECTION, __name__, "enabled connectors and their settings", id_scheme="<connector id>")
+SECRET_RECORDS = Collection(SECRETS_COLLECTION, __name__, "connectors' secrets", id_scheme="<connector id>",
+                            secret=True)
 log = logging.getLogger("butler.registry")
 
 

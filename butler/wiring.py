@@ -1,4 +1,5 @@
-"""Where the shells (CLI, TUI, daemon, demo) get the pieces every feature registered: one desk of every kind.
+"""Where the shells (CLI, TUI, daemon, demo) get what every feature registered: its approval kinds and its
+vault collections.
 
 Each feature declares its approval kinds in its own module; this is the one place that gathers them. An
 import that fails here fails loudly: a kind is never silently missing (and so never silently "approved").
@@ -7,8 +8,9 @@ import that fails here fails loudly: a kind is never silently missing (and so ne
 from __future__ import annotations
 
 from butler.approvals import Desk, Kind
+from butler.records import Catalog
 
-__all__ = ["approval_kinds", "desk"]
+__all__ = ["approval_kinds", "catalog", "desk"]
 
 
 def approval_kinds() -> list[Kind]:
@@ -23,3 +25,17 @@ def approval_kinds() -> list[Kind]:
 def desk() -> Desk:
     """The desk with every kind butler knows."""
     return Desk(approval_kinds())
+
+
+def catalog() -> Catalog:
+    """Every vault collection, declared by its owner: what views may show of each record."""
+    from butler import approvals, registry
+    from butler.mail import account
+    from butler.models import PROFILE
+    from butler.negotiate import checkout, intents, mandate, session
+    from butler.terms import choices, discovery, records
+    from butler.vault import migrations
+
+    return Catalog([approvals.RECORDS, registry.RECORDS, registry.SECRET_RECORDS, account.RECORDS, PROFILE,
+                    checkout.PURCHASES, checkout.CONTRACTS, intents.RECORDS, mandate.RECORDS, session.RECORDS,
+                    records.RECORDS, records.KEY_RECORDS, choices.RECORDS, discovery.RECORDS, migrations.RECORDS])

@@ -11,13 +11,14 @@ Features queue items and register kinds; the shells (CLI, TUI, daemon) build one
 signs by itself: handlers do, each for its own kind.
 """
 
-from butler.approvals._desk import COLLECTION, Desk, Handler, Kind, NeedsAttention, move, raw_items, submit
+from butler.approvals._desk import COLLECTION, RECORDS, Desk, Handler, Kind, NeedsAttention, move, raw_items, submit
 from butler.approvals._item import MOVES, OPEN, Item, Outcome, State, Step, TryLater, item_id, now_iso
 
 __all__ = [
     "COLLECTION",
     "MOVES",
     "OPEN",
+    "RECORDS",
     "Desk",
     "Handler",
     "Item",

@@ -21,11 +21,13 @@ from pydantic import ValidationError
 
 from butler.approvals._item import MOVES, OPEN, Item, Outcome, State, Step, TryLater, now_iso
 from butler.errors import ButlerError, RecordConflict, UsageError
+from butler.records import Collection
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "Desk", "Handler", "Kind", "NeedsAttention", "move", "raw_items", "submit"]
+__all__ = ["COLLECTION", "RECORDS", "Desk", "Handler", "Kind", "NeedsAttention", "move", "raw_items", "submit"]
 
 COLLECTION = "approvals"
+RECORDS = Collection(COLLECTION, __name__, "everything that waits for the person", model=Item, id_scheme="kind:key")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

@@ -12,11 +12,13 @@ from butler.mail.settings import MailSettings
 from butler.mail.smtp import SmtpSender
 from butler.models import Intent, IntentStatus
 from butler.policy import PolicySet, load_home_policies
+from butler.records import Collection
 from butler.vault import Vault
 
 __all__ = [
     "MAIL_COLLECTION",
     "PASSWORD_ID",
+    "RECORDS",
     "SETTINGS_ID",
     "SMTP_PASSWORD_ID",
     "load_intents",
@@ -34,6 +36,9 @@ MAIL_COLLECTION = "mail"
 SETTINGS_ID = "settings"
 PASSWORD_ID = "imap-password"
 SMTP_PASSWORD_ID = "smtp-password"
+RECORDS = Collection(MAIL_COLLECTION, __name__, "the mail account: settings and passwords",
+                     id_scheme="settings | imap-password | smtp-password",
+                     secret_ids=frozenset({PASSWORD_ID, SMTP_PASSWORD_ID}))
 
 
 def load_settings(vault: Vault | None) -> MailSettings:

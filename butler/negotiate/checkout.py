@@ -28,11 +28,14 @@ from butler.errors import ButlerError
 from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
 from butler.negotiate.limits import DeadlineExceeded, within_deadline
+from butler.records import Collection
 from butler.sdk import CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
 from butler.vault import Vault
 
 __all__ = [
+    "CONTRACTS",
     "DEFAULT_DEADLINE_SECONDS",
+    "PURCHASES",
     "CheckoutFailed",
     "CheckoutRefused",
     "Deal",
@@ -47,6 +50,10 @@ __all__ = [
 ]
 
 DEFAULT_DEADLINE_SECONDS = 60.0
+PURCHASES = Collection("purchases", __name__, "orders the vendors placed, with the approved total; disputed ones "
+                       "flagged", model=Purchase, id_scheme="<vendor's order id>")
+CONTRACTS = Collection("contracts", __name__, "contracts the person holds (bought, or entered by hand)", model=Contract,
+                       id_scheme="<vendor's contract id>")
 LOOKUP_SECONDS = 30.0
 T = TypeVar("T")
 # what a connector's parsing of a broken answer raises, besides its own FatalError

@@ -7,11 +7,14 @@ import secrets
 
 from butler.errors import UsageError
 from butler.models import Intent, IntentStatus, Money, amount_problem
+from butler.records import Collection
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "add", "all_intents", "cancel", "get", "set_status"]
+__all__ = ["COLLECTION", "RECORDS", "add", "all_intents", "cancel", "get", "set_status"]
 
 COLLECTION = "intents"
+RECORDS = Collection(COLLECTION, __name__, "what the person is looking for, with a budget", model=Intent,
+                     id_scheme="i-<hex>")
 
 
 def add(vault: Vault, description: str, category: str, budget: Money, *, keywords: tuple[str, ...] = (),

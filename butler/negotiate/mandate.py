@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from butler.errors import UsageError
 from butler.models import Money, amount_problem
+from butler.records import Collection
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "Mandate", "commitment", "current", "revoke", "set_mandate"]
+__all__ = ["COLLECTION", "RECORDS", "Mandate", "commitment", "current", "revoke", "set_mandate"]
 
 COLLECTION = "mandates"
 _ID = "current"
@@ -58,6 +59,9 @@ class Mandate(BaseModel):
         if amount > self.max_amount:
             return f"{amount} is more than the mandate's {self.max_amount}"
         return None
+
+
+RECORDS = Collection(COLLECTION, __name__, "the spending mandate", model=Mandate, id_scheme="current")
 
 
 def commitment(price: Money, period: str, term_months: int) -> Money:

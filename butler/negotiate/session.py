@@ -33,10 +33,11 @@ from butler.negotiate.checkout import take_quote
 from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
+from butler.records import Collection
 from butler.sdk import Connector, ConnectorError, Terms
 from butler.vault import Vault
 
-__all__ = [
+__all__ = ["RECORDS",
     "ROUND_LIMIT",
     "Exchange",
     "NegotiationResult",
@@ -58,6 +59,7 @@ ROUND_LIMIT = 100
 """The most rounds butler plays, whatever `max_rounds` a vendor announces: an endless loop is walked away from."""
 
 COLLECTION = "negotiations"
+RECORDS = Collection(COLLECTION, __name__, "every negotiation, offer by offer", id_scheme="<intent>--<vendor>")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from butler.errors import UsageError
+from butler.records import Collection
 from butler.terms.roster import DEFAULT_AGREEMENT, ROSTER, agreement
 from butler.terms.web import vendor_key
 from butler.vault import Vault
 
-__all__ = ["CHOICES_COLLECTION", "Choice", "TermsChoices", "describe_choices", "load_choices", "set_choice"]
+__all__ = ["CHOICES_COLLECTION", "RECORDS", "Choice", "TermsChoices", "describe_choices", "load_choices", "set_choice"]
 
 CHOICES_COLLECTION = "terms"
 CHOICES_ID = "choices"
+RECORDS = Collection(CHOICES_COLLECTION, __name__, "the MyTerms agreements the person chose", id_scheme="choices")
 
 
 def _known(term_id: str) -> str:

@@ -13,14 +13,17 @@ import re
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from butler.records import Collection
 from butler.terms.errors import VendorAnswerInvalid
 from butler.terms.web import Fetched, client_or_new, fetch, normalise_url, vendor_key
 from butler.terms.wire import GpcDocument, MyTermsDocument, parse_vendor_json
 from butler.vault import Vault
 
-__all__ = ["DISCOVERY_COLLECTION", "MAX_CACHE_SECONDS", "Discovery", "cached_discovery", "discover"]
+__all__ = ["DISCOVERY_COLLECTION", "MAX_CACHE_SECONDS", "RECORDS", "Discovery", "cached_discovery", "discover"]
 
 DISCOVERY_COLLECTION = "terms-discovery"
+RECORDS = Collection(DISCOVERY_COLLECTION, __name__, "what each vendor says of MyTerms, cached",
+                     id_scheme="<vendor key>")
 MAX_CACHE_SECONDS = 7 * 24 * 3600  # a vendor cannot pin its answer for longer than a week
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d{1,10})\s*(?:,|$)", re.IGNORECASE)
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import ValidationError
 
 from butler.models import AgreementRecord
+from butler.records import Collection
 from butler.terms.errors import RecordChainBroken
 from butler.terms.roster import Status
 from butler.terms.web import vendor_key
@@ -29,6 +30,8 @@ from butler.vault import Vault
 __all__ = [
     "EXPORT_FORMAT",
     "GENESIS",
+    "KEY_RECORDS",
+    "RECORDS",
     "RECORDS_COLLECTION",
     "SIGNING_KEY_ID",
     "ChainReport",
@@ -46,6 +49,8 @@ __all__ = [
 
 RECORDS_COLLECTION = "agreements"
 KEYS_COLLECTION = "keys"
+RECORDS = Collection(RECORDS_COLLECTION, __name__, "signed MyTerms agreement records", id_scheme="<vendor>#<seq>")
+KEY_RECORDS = Collection(KEYS_COLLECTION, __name__, "signing keys and pseudonym secrets", secret=True)
 SIGNING_KEY_ID = "agreement-signing"
 GENESIS = "0" * 64
 EXPORT_FORMAT = "butler-myterms-records/1"

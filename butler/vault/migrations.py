@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 from butler import __version__
 from butler.errors import VaultVersionError
 from butler.models import SCHEMA_VERSION
+from butler.records import Collection
 
 if TYPE_CHECKING:
     from butler.vault.store import Vault
 
-__all__ = ["MIGRATIONS", "apply_migrations"]
+__all__ = ["MIGRATIONS", "RECORDS", "apply_migrations", "up_to_date"]
 
 META = "_meta"
+RECORDS = Collection(META, __name__, "which schema migrations were applied", id_scheme="created | schema")
 SCHEMA = "schema"
 
 
@@ -93,6 +95,13 @@ MIGRATIONS: list[tuple[str, Callable[[Vault], None]]] = [
     ("0002_money_amounts_as_strings", _money_amounts_as_strings),
     ("0003_approval_desk_ids_and_states", _approval_desk_ids_and_states),
 ]
+
+
+def up_to_date(vault: Vault) -> bool:
+    """True when the vault has applied exactly the migrations this butler knows: opening needs no writer."""
+    record = vault.get(META, SCHEMA)
+    applied = list(record.data["applied"]) if record else []
+    return applied == [name for name, _ in MIGRATIONS]
 
 
 def apply_migrations(vault: Vault) -> list[str]:

@@ -58,6 +58,7 @@ def seed(vault: Vault) -> None:
         "price": {"amount": "61.00", "currency": "EUR"}, "period": "month", "term_months": 12,
         "start": "2025-02-01", "renewal_date": (today + dt.timedelta(days=30)).isoformat()})
     vault.put("mail", "imap-password", {"value": "hunter2-imap-secret"})
+    vault.put("mail", "smtp-password", {"value": "hunter3-smtp-secret"})
     vault.audit.append("mail.sweep", "demo maildir", {"examined": 5, "moved": 2})
 
 

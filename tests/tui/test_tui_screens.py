@@ -266,6 +266,8 @@ async def test_vault_records_hide_secrets_and_audit_verifies(seeded: Seeded) -> 
         await pilot.pause()
         rows = cells(app.screen.query_one("#records", DataTable))
         assert rows[0][0] == "imap-password" and rows[0][3] == "(secret: not shown)"
+        smtp = next(row for row in rows if row[0] == "smtp-password")  # the mail module's own flags, not a list here
+        assert smtp[3] == "(secret: not shown)" and "hunter3" not in str(rows)
         app.screen.query_one("#records").focus()
         await pilot.press("enter")
         await settle(app)

@@ -19,6 +19,7 @@ from butler import paths
 from butler.approvals import State
 from butler.errors import ButlerError
 from butler.log import redact
+from butler.records import HIDDEN
 from butler.tui.data.activity import summarize_activity
 from butler.tui.data.daemon import daemon_state
 from butler.tui.data.policies import policy_views
@@ -40,7 +41,7 @@ from butler.tui.data.views import (
     VendorRecordsView,
 )
 from butler.vault import Vault
-from butler.wiring import desk
+from butler.wiring import catalog, desk
 
 if TYPE_CHECKING:
     from butler.mail.sources import MailSource
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SECRET_COLLECTIONS = frozenset({"connector_secrets", "keys"})
-SECRET_RECORDS = frozenset({("mail", "imap-password")})
 RECORD_PAGE = 500  # rows shown per collection: enough to browse, cheap to read
 
 
@@ -65,6 +64,7 @@ class VaultReader:
         self._lock = threading.RLock()
         self._mail_sources = mail_sources
         self._desk = desk()
+        self._catalog = catalog()
 
     @contextmanager
     def locked(self) -> Iterator[Vault]:
@@ -322,19 +322,20 @@ class VaultReader:
                 record = vault.get(collection, record_id)
                 if record is None:
                     continue
-                secret = collection in SECRET_COLLECTIONS or (collection, record_id) in SECRET_RECORDS
-                shown = "(secret: not shown)" if secret else record_preview(record.data)
+                visible = self._catalog.view(collection, record_id, record.data)
+                shown = HIDDEN if visible is None else record_preview(visible)
                 out.append(RecordView(record_id, record.version, short_time(record.updated), shown))
         return out
 
     def record_text(self, collection: str, record_id: str) -> str:
-        if collection in SECRET_COLLECTIONS or (collection, record_id) in SECRET_RECORDS:
-            return "This record holds a secret; the TUI never shows it."
+        if self._catalog.holds_secret(collection, record_id):
+            return "This record holds a secret (or no part of butler declares its collection); the TUI never shows it."
         with self.locked() as vault:
             record = vault.get(collection, record_id)
-        if record is None:
+        visible = self._catalog.view(collection, record_id, record.data) if record is not None else None
+        if visible is None:
             return "(gone)"
-        return redact(json.dumps(record.data, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+        return redact(json.dumps(visible, ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
     def audit(self, last: int = 500) -> AuditView:
         with self.locked() as vault:
