@@ -75,21 +75,33 @@ class Vault:
         if not paths.vault_log_path(home).exists():
             raise VaultNotFound(f"no vault in {home}")
         self.lock = HomeLock(paths.lock_path(home), timeout=lock_timeout)
-        try:
-            with self.lock.exclusive():
-                _finish_interrupted_replacements(home, data_key)
-                self._log = FrameLog(paths.vault_log_path(home), MAGIC, data_key, b"records")
-            self.audit = AuditLog(paths.audit_path(home), data_key, self.lock)
-        except BaseException:
-            self.lock.close()
-            raise
         self._index: dict[str, dict[str, _Slot]] = {}
         self._live = 0
-        with self.lock.shared():
-            self._follow()
-        from butler.vault.migrations import apply_migrations
+        from butler.vault import migrations
 
-        apply_migrations(self)
+        try:
+            # Opening is a read: one shared hold. Only unfinished work (a rewrite or rotation cut short, a schema
+            # migration) takes the exclusive lock, once, so opening never queues twice behind busy writers.
+            with self.lock.shared():
+                settled = not _replacements_pending(home)
+                if settled:
+                    self._open_logs()
+                    settled = migrations.up_to_date(self)
+            if not settled:
+                with self.lock.exclusive():
+                    _finish_interrupted_replacements(home, data_key)
+                    if not hasattr(self, "_log"):
+                        self._open_logs()
+                    migrations.apply_migrations(self)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_logs(self) -> None:
+        """Open the record log and the audit log and read the records' index. Caller holds the lock."""
+        self._log = FrameLog(paths.vault_log_path(self.home), MAGIC, self._key, b"records")
+        self.audit = AuditLog(paths.audit_path(self.home), self._key, self.lock)
+        self._follow()
 
     @property
     def data_key(self) -> bytes:
@@ -255,8 +267,10 @@ class Vault:
         self._follow()
 
     def close(self) -> None:
-        self._log.close()
-        self.audit.close()
+        if hasattr(self, "_log"):  # not yet there when opening failed early
+            self._log.close()
+        if hasattr(self, "audit"):
+            self.audit.close()
         self.lock.close()
 
     def __enter__(self) -> Vault:
@@ -276,6 +290,11 @@ class Vault:
                 audit_bytes=paths.audit_path(self.home).stat().st_size, audit_entries=entries,
                 kdf=kf.kdf.describe(),
             )
+
+
+def _replacements_pending(home: Path) -> bool:
+    """A rewrite or a key rotation left a staged copy beside a log: opening must finish or drop it."""
+    return any(staging_path(target).exists() for target in (paths.vault_log_path(home), paths.audit_path(home)))
 
 
 def _finish_interrupted_replacements(home: Path, data_key: bytes) -> None:
