@@ -1,19 +1,58 @@
-"""The butler's error tree, sorted by what the caller does about it.
+"""The butler's whole error tree in one drawing, sorted by what the caller does about it.
 
-    ButlerError(message, hint)            -- the root: the CLI prints message and hint, exits non-zero
-    ├── UsageError                        -- the person asked for something that cannot be: fix the command
-    ├── ConfigError                       -- a config or policy file is wrong: fix the file (names file:line)
-    ├── VaultError
-    │   ├── VaultNotFound                 -- run `butler init`
-    │   ├── VaultExists                   -- refuse to overwrite
-    │   ├── VaultLocked                   -- no key available: give a passphrase or unlock the keyring
-    │   │   └── WrongPassphrase
-    │   ├── VaultBusy                     -- another process holds the vault: try again later
-    │   ├── VaultCorrupt                  -- a file was damaged or tampered with: restore a backup
-    │   ├── VaultVersionError             -- written by a newer butler: upgrade
-    │   └── RecordConflict                -- the record changed since it was read: read again and retry
-    ├── KeyringError                      -- the OS keyring failed or is absent: fall back to a passphrase
-    └── AuditError                        -- the audit log does not verify: investigate
+Every error is a ButlerError(message, hint): the CLI prints the message and the hint, never a traceback, and
+exits with its family's code. Families live beside the code that raises them (the SDK's in butler.sdk, so that a
+connector needs nothing else), but they are all drawn here; a test checks the drawing against the classes.
+
+    exit  class                                what the caller does
+    1     ButlerError(message, hint)           the root: print message and hint
+    2     ├── UsageError                       the command asked for something that cannot be: fix it
+    3     ├── ConfigError                      a config or policy file is wrong: fix it (the error names file:line)
+    4     ├── VaultError
+    4     │   ├── VaultNotFound                run `butler init`
+    4     │   ├── VaultExists                  nothing was overwritten
+    4     │   ├── VaultLocked                  no key: give the passphrase or unlock the keyring
+    4     │   │   └── WrongPassphrase
+    75    │   ├── VaultBusy                    another process writes: try again in a moment
+    4     │   ├── VaultCorrupt                 damaged or altered: `butler vault recover` or restore a backup
+    4     │   ├── VaultVersionError            written by a newer butler: upgrade
+    4     │   └── RecordConflict               changed since read: read again and retry
+    1     ├── KeyringError                     the OS keyring failed: butler asks for the passphrase instead
+    1     ├── DaemonAlreadyRunning             (daemon) one daemon per home: stop the other one first
+    5     ├── AuditError                       the audit log does not verify: investigate, compare with a backup
+    6     ├── ConnectorError(status)           (sdk) a vendor or its connector failed
+    77    │   ├── AuthError                    credentials refused: butler queues a re-authentication item
+    77    │   │   └── MissingSecret            a declared secret has no value: `butler connectors enable ID`
+    75    │   ├── RetriableError(retry_after)  busy or unreachable: butler waits `retry_after` and tries again,
+    75    │   │   └── DeadlineExceeded           then leaves it to the next run; (negotiate) past the deadline
+    6     │   ├── OfferUnavailable             the offer is gone: skipped, the others carry on
+    6     │   └── FatalError                   do not retry: reported, that vendor is left out
+    6     │       ├── HostNotAllowed           the connector tried an undeclared host
+    6     │       ├── SecretNotDeclared        the connector asked for an undeclared secret
+    6     │       ├── CapabilityNotSupported   the connector does not do that
+    6     │       ├── ManifestError            the connector's manifest is invalid
+    6     │       ├── ResponseTooLarge         (negotiate) the answer was larger than the cap
+    6     │       └── UndecodableResponse      (negotiate) the answer's encoding is refused or damaged
+    7     ├── NeedsAttention                   (approvals) only the person can settle it: see `butler explain`
+    7     │   └── OrderNeedsAttention          (negotiate) an order exists, or may, that differs or is unconfirmed
+    75    ├── TryLater                         (approvals) nothing was done: the item waits again
+    8     ├── CheckoutError                    (negotiate) nothing was paid
+    8     │   ├── CheckoutRefused              the vendor's checkout differs from what was approved
+    8     │   └── CheckoutFailed               the vendor failed or refused before anything was paid
+    9     ├── MailError                        (mail)
+    9     │   ├── MailSourceError              the mailbox cannot be reached or read: check the setup, try again
+    9     │   │   └── MailAuthError            the server refused the login: fix the password
+    9     │   ├── MailConfigError              the mail settings are missing or wrong: `butler mail setup`
+    9     │   └── UnsubscribeRefused           butler will not send this unsubscribe (unsafe or not allowed)
+    10    └── TermsError                       (terms) a MyTerms exchange failed
+    75        ├── VendorUnavailable            unreachable, timed out or 5xx: try again later
+    10        ├── VendorAnswerInvalid          outside the protocol: nothing was agreed
+    10        ├── NoMyTermsSupport             the vendor publishes no MyTerms document
+    2         ├── ApprovalNotFound             no such counter-offer waits: see `butler approvals list`
+    5         └── RecordChainBroken            signed agreement records do not verify: investigate
+
+75 (EX_TEMPFAIL) is shared on purpose: whatever the family, it means "nothing went wrong that waiting will not
+fix". 77 is EX_NOPERM.
 """
 
 from __future__ import annotations

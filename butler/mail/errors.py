@@ -16,7 +16,7 @@ __all__ = ["MailAuthError", "MailConfigError", "MailError", "MailSourceError", "
 
 
 class MailError(ButlerError):
-    exit_code = 6
+    exit_code = 9
 
 
 class MailSourceError(MailError):

@@ -36,6 +36,7 @@ __all__ = [
     "CONTRACTS",
     "DEFAULT_DEADLINE_SECONDS",
     "PURCHASES",
+    "CheckoutError",
     "CheckoutFailed",
     "CheckoutRefused",
     "Deal",
@@ -60,18 +61,21 @@ T = TypeVar("T")
 _MALFORMED = (ValidationError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
 
 
-class CheckoutRefused(ButlerError):
+class CheckoutError(ButlerError):
+    """A checkout ended before anything was paid."""
+
+    exit_code = 8
+    default_hint = "Nothing was paid; see `butler explain ID`."
+
+
+class CheckoutRefused(CheckoutError):
     """The vendor's checkout differs from what was approved; nothing was paid."""
 
-    exit_code = 6
     default_hint = "Nothing was paid. Negotiate again, or approve the new total if the vendor offers it again."
 
 
-class CheckoutFailed(ButlerError):
+class CheckoutFailed(CheckoutError):
     """The vendor failed or refused before anything was paid."""
-
-    exit_code = 6
-    default_hint = "Nothing was paid; see `butler explain ID`."
 
 
 class OrderNeedsAttention(NeedsAttention):

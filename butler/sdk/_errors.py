@@ -52,6 +52,7 @@ class ConnectorError(ButlerError):
 
 
 class AuthError(ConnectorError):
+    exit_code = 77  # EX_NOPERM
     default_hint = "The vendor refused the credentials; run `butler connectors enable ID` to enter them again."
 
 

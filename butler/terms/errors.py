@@ -24,7 +24,7 @@ __all__ = [
 
 
 class TermsError(ButlerError):
-    exit_code = 6
+    exit_code = 10
 
 
 class VendorUnavailable(TermsError):

@@ -10,7 +10,7 @@ from terms_kit import VendorHandle
 
 import butler.cli
 from butler.cli import main
-from butler.terms import verify_export
+from butler.terms import TermsError, verify_export
 from butler.vault import Vault
 
 
@@ -83,7 +83,7 @@ def test_reject_refusal_and_errors(cli_vault: Path, terms_vendor: VendorHandle,
 
     terms_vendor.behave(raw_proffer=(200, b"garbage"))
     code, _, err = run(capsys, "proffer", terms_vendor.url)
-    assert code == 6 and "valid JSON" in err and "nothing was agreed" in err
+    assert code == TermsError.exit_code == 10 and "valid JSON" in err and "nothing was agreed" in err
     code, _, err = run(capsys, "proffer", "http://127.0.0.1:9")
     assert code == 75 and "cannot reach" in err
     code, _, err = run(capsys, "proffer", "ftp://x")
