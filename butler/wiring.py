@@ -16,10 +16,11 @@ __all__ = ["approval_kinds", "catalog", "desk"]
 def approval_kinds() -> list[Kind]:
     from butler.mail.approvals import KIND as UNSUBSCRIBE
     from butler.negotiate.approvals import KIND as PURCHASE
+    from butler.negotiate.reauth import KIND as REAUTH
     from butler.negotiate.renewal_approvals import REMINDER_KIND, RENEWAL_KIND
     from butler.terms.approvals import KIND as COUNTER_OFFER
 
-    return [PURCHASE, RENEWAL_KIND, REMINDER_KIND, COUNTER_OFFER, UNSUBSCRIBE]
+    return [PURCHASE, RENEWAL_KIND, REMINDER_KIND, COUNTER_OFFER, UNSUBSCRIBE, REAUTH]
 
 
 def desk() -> Desk:

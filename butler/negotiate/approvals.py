@@ -18,8 +18,9 @@ from butler.errors import ButlerError, UsageError
 from butler.models import IntentStatus, Money
 from butler.negotiate import intents
 from butler.negotiate.checkout import Deal, OrderNeedsAttention, buy, record_order
+from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.vendors import open_one
-from butler.sdk import CheckoutQuote, Terms
+from butler.sdk import AuthError, CheckoutQuote, Terms
 from butler.vault import Vault
 
 __all__ = ["KIND", "PURCHASE", "PurchaseHandler", "PurchaseItem", "purchase_id", "reconcile_checkout"]
@@ -150,8 +151,11 @@ class PurchaseHandler:
         except ButlerError as exc:
             raise TryLater(f"connector {item.connector} cannot be opened: {exc.message}") from None
         async with connector:
-            purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
-                                           seconds=self.deadline())
+            try:
+                purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
+                                               seconds=self.deadline())
+            except AuthError as exc:
+                raise TryLater(ask_to_reauthenticate(vault, item.connector, exc)) from None
         return Outcome(State.DONE, f"bought {item.product or item.offer} from {purchase.vendor_id} for "
                                    f"{purchase.total} (order {purchase.id}); receipt stored",
                        {"purchase": purchase.id, "contract": contract.id if contract else None})

@@ -28,8 +28,9 @@ from butler.errors import ButlerError
 from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
 from butler.negotiate.limits import DeadlineExceeded, within_deadline
+from butler.negotiate.retry import retrying
 from butler.records import Collection
-from butler.sdk import CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
+from butler.sdk import AuthError, CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
 from butler.vault import Vault
 
 __all__ = [
@@ -149,11 +150,21 @@ async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAU
                      clock: _Clock | None = None) -> CheckoutQuote:
     """Prepare the vendor's checkout for `deal` and read back its total (nothing is paid).
 
-    Raises TryLater when the vendor is busy or unreachable, CheckoutFailed when it refuses or answers nonsense.
+    A busy vendor is asked again as it says (Retry-After) while the deadline lasts. Raises TryLater when it stays
+    busy or unreachable, AuthError when it refuses the credentials, CheckoutFailed when it refuses or answers
+    nonsense.
     """
+    time = clock or seconds
+    left = time.left() if isinstance(time, _Clock) else time
+
+    def prepare() -> Awaitable[CheckoutQuote]:  # the same key: asking again never prepares a second checkout
+        return connector.prepare_checkout(deal.offer, idempotency_key=f"{idempotency_key(deal.item_id)}-prepare",
+                                          session_id=deal.session)
+
     try:
-        quote = await _call("preparing the checkout", deal.vendor, clock or seconds, connector.prepare_checkout(
-            deal.offer, idempotency_key=f"{idempotency_key(deal.item_id)}-prepare", session_id=deal.session))
+        quote = await _call("preparing the checkout", deal.vendor, time, retrying(prepare, seconds=left))
+    except AuthError:
+        raise  # the caller asks the person to re-enter the credentials
     except RetriableError as exc:
         raise TryLater(f"{deal.vendor}: {exc.message}") from None
     except ConnectorError as exc:

@@ -23,6 +23,8 @@ from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
 from butler.negotiate import intents, mandate
 from butler.negotiate.approvals import KIND, PurchaseItem
+from butler.negotiate.reauth import ask_to_reauthenticate
+from butler.negotiate.retry import retrying
 from butler.negotiate.session import (
     COLLECTION,
     NegotiationResult,
@@ -32,7 +34,7 @@ from butler.negotiate.session import (
 )
 from butler.policy import EvalContext, PolicySet, evaluate, offer_utility
 from butler.policy.decision import Verdict
-from butler.sdk import Connector, OfferQuery
+from butler.sdk import AuthError, Connector, OfferQuery
 from butler.vault import Vault
 
 __all__ = ["Dropped", "IntentOutcome", "negotiate_intent"]
@@ -99,9 +101,12 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
 
     async def offers_of(cid: str, connector: Connector) -> tuple[str, Connector, list[Offer] | str]:
         try:
-            return cid, connector, await asyncio.wait_for(connector.list_offers(query), per_vendor_seconds)
+            return cid, connector, await asyncio.wait_for(
+                retrying(lambda: connector.list_offers(query), seconds=per_vendor_seconds), per_vendor_seconds)
         except TimeoutError:
             return cid, connector, f"no offers within {per_vendor_seconds:g} s"
+        except AuthError as exc:
+            return cid, connector, ask_to_reauthenticate(vault, cid, exc)
         except ButlerError as exc:
             return cid, connector, exc.message
         except ValueError as exc:  # an offer the models refuse (a price out of range…): that vendor only

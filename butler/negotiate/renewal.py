@@ -19,11 +19,13 @@ from butler.approvals import COLLECTION as APPROVALS
 from butler.approvals import submit
 from butler.errors import ButlerError
 from butler.models import Contract, Money, Offer
+from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.renewal_approvals import RenewalItem, renewal_id
+from butler.negotiate.retry import retrying
 from butler.negotiate.session import NegotiationResult, negotiate_offer, purchase_item
 from butler.policy import EvalContext, PolicySet, Renewal, evaluate
 from butler.policy.decision import Verdict
-from butler.sdk import Connector, OfferQuery
+from butler.sdk import AuthError, Connector, OfferQuery
 from butler.vault import Vault
 
 __all__ = ["Quote", "RenewalProposal", "annual", "due_contracts", "sweep", "sweep_renewals"]
@@ -194,7 +196,10 @@ async def _collect(vault: Vault, connectors: Sequence[tuple[str, Connector]], qu
                    seconds: float) -> list[tuple[str, Connector, Offer]]:
     async def one(cid: str, connector: Connector) -> list[tuple[str, Connector, Offer]]:
         try:
-            offers = await asyncio.wait_for(connector.list_offers(query), seconds)
+            offers = await asyncio.wait_for(retrying(lambda: connector.list_offers(query), seconds=seconds), seconds)
+        except AuthError as exc:
+            vault.audit.append("renewal.vendor-failed", cid, {"reason": ask_to_reauthenticate(vault, cid, exc)})
+            return []
         except (TimeoutError, ButlerError) as exc:
             vault.audit.append("renewal.vendor-failed", cid, {"reason": str(exc) or "timed out"})
             return []

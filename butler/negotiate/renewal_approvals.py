@@ -14,13 +14,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from butler.approvals import Item, Kind, Outcome, State, item_id, now_iso
+from butler.approvals import Item, Kind, Outcome, State, TryLater, item_id, now_iso
 from butler.config import load_config
 from butler.errors import UsageError
 from butler.negotiate.approvals import noter, reconcile_checkout
 from butler.negotiate.checkout import Deal, buy, cancel_key
+from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.vendors import open_one
-from butler.sdk import CheckoutQuote, ConnectorError, Terms
+from butler.sdk import AuthError, CheckoutQuote, ConnectorError, Terms
 from butler.vault import Vault
 
 __all__ = [
@@ -130,8 +131,11 @@ class RenewalHandler:
                                        "buy; cast an intent (`butler intent add`) to negotiate one",
                            {"outcome": "no negotiated deal to buy"})
         async with open_one(vault, str(chosen["connector"])) as connector:
-            bought, _ = await buy(vault, deal, connector, by="person", note=noter(vault, item.id),
-                                  seconds=self.deadline())
+            try:
+                bought, _ = await buy(vault, deal, connector, by="person", note=noter(vault, item.id),
+                                      seconds=self.deadline())
+            except AuthError as exc:
+                raise TryLater(ask_to_reauthenticate(vault, str(chosen["connector"]), exc)) from None
         self._switched(vault, item, bought.id)
         moved = (f"; cancel the old contract with {item.vendor} before {item.renewal_date}"
                  if item.action == "switch" else "")
