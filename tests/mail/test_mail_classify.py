@@ -180,7 +180,7 @@ def test_phrases_match_whole_words_in_several_languages() -> None:
 def test_skipping_the_token_model_never_changes_a_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    from butler.mail.samples import modern_set, trap_set
+    from butler.demo.samples import modern_set, trap_set
 
     memory = Memory()
     for item in modern_set(400, seed=1):
@@ -218,8 +218,8 @@ def test_log_odds_is_the_mean_of_the_strongest_tokens() -> None:
     ratios of the message's known tokens, summed and divided by the square root of their number."""
     import math
 
+    from butler.demo.samples import modern_set, trap_set
     from butler.mail.learn import TokenModel
-    from butler.mail.samples import modern_set, trap_set
     from butler.mail.signals import extra_tokens, read_signals
 
     model = TokenModel()
