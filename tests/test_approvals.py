@@ -99,6 +99,8 @@ def test_the_state_machine_allows_only_its_moves() -> None:
 
 
 class _Boom:
+    asked = 0
+
     def execute(self, vault: Vault, item: Any) -> Outcome:
         raise KeyError("a vendor's surprise")
 
@@ -106,6 +108,7 @@ class _Boom:
         return "rejected"
 
     def reconcile(self, vault: Vault, item: Any) -> None:
+        type(self).asked += 1
         return None
 
 
@@ -130,9 +133,12 @@ def test_an_item_a_dead_process_left_executing_is_reconciled_not_hidden(vault: V
         os._exit(0)
     os.waitpid(dead, 0)
     vault.update("approvals", "boom:2", lambda d: {**(d or {}), "state": "executing", "owner": dead})
+    asked = _Boom.asked
     assert the_desk.reconcile(vault) == ["boom:2: still unconfirmed; butler asks again on its next run"]
     item = the_desk.get(vault, "boom:2")
     assert item.state is State.EXECUTING and item in the_desk.items(vault)
+    the_desk.reconcile(vault)  # the next open asks the vendor again
+    assert _Boom.asked == asked + 2
     vault.close()
 
 

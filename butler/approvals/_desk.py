@@ -294,7 +294,7 @@ class Desk:
                 raise
         if outcome is None:
             if item.state is State.EXECUTING:
-                vault.update(COLLECTION, item_id, lambda d: {**(d or {}), "owner": None})
+                vault.update(COLLECTION, item_id, lambda d: {**(d or {}), "owner": 0})  # no live owner: ask again
             return "still unconfirmed; butler asks again on its next run"
         if item.state is State.NEEDS_ATTENTION and outcome.state is State.NEEDS_ATTENTION:
             still = outcome

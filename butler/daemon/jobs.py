@@ -134,20 +134,24 @@ def renewal_sweep(ctx: JobContext) -> str:
 
 
 def intent_watch(ctx: JobContext) -> str:
-    """Cast each open intent to the enabled vendors; the best result waits for the person (or a mandate)."""
+    """Settle items a crash left executing, then cast each open intent to the enabled vendors; the best result
+    waits for the person (or a mandate)."""
     import asyncio
 
     from butler.negotiate import intents
     from butler.negotiate.fanout import negotiate_intent
     from butler.negotiate.vendors import entered, open_enabled
+    from butler.wiring import desk
 
     vault = ctx.need_vault()
+    settled = desk().reconcile(vault)  # purchases a crash interrupted: ask their vendors what became of them
+    said = f"{len(settled)} interrupted item(s) looked at; " if settled else ""
     waiting = [i for i in intents.all_intents(vault) if i.status.value == "open"]
     if not waiting:
-        return "no open intents"
+        return f"{said}no open intents"
     opened = open_enabled(vault)
     if not opened:
-        return f"{len(waiting)} open intent(s); no vendor connectors enabled"
+        return f"{said}{len(waiting)} open intent(s); no vendor connectors enabled"
     policies = _policies(ctx)
 
     async def cast() -> int:
@@ -160,7 +164,7 @@ def intent_watch(ctx: JobContext) -> str:
                 done += 1
             return done
 
-    return f"{asyncio.run(cast())} open intent(s) cast to {len(opened)} vendor(s)"
+    return f"{said}{asyncio.run(cast())} open intent(s) cast to {len(opened)} vendor(s)"
 
 
 def audit_verify(ctx: JobContext) -> str:
