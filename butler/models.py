@@ -18,12 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-from butler.records import Collection
-
 __all__ = [
     "CURRENCY_DIGITS",
     "MAX_AMOUNT",
-    "PROFILE",
     "SCHEMA_VERSION",
     "AgreementRecord",
     "ConnectorSecret",
@@ -200,10 +197,6 @@ class Profile(_Frozen):
     country: str | None = Field(default=None, min_length=2, max_length=2)
     currency: Currency = "EUR"
     locale: str = "en"
-
-
-PROFILE = Collection("profile", __name__, "who the butler works for (name, email, country, currency)",
-                     model=Profile, id_scheme="me")
 
 
 class Vendor(_Frozen):

@@ -30,13 +30,12 @@ def desk() -> Desk:
 
 def catalog() -> Catalog:
     """Every vault collection, declared by its owner: what views may show of each record."""
-    from butler import approvals, registry
+    from butler import approvals, profile, registry
     from butler.mail import account
-    from butler.models import PROFILE
-    from butler.negotiate import checkout, intents, mandate, session
+    from butler.negotiate import contracts, intents, mandate, purchases, session
     from butler.terms import choices, discovery, records
     from butler.vault import migrations
 
-    return Catalog([approvals.RECORDS, registry.RECORDS, registry.SECRET_RECORDS, account.RECORDS, PROFILE,
-                    checkout.PURCHASES, checkout.CONTRACTS, intents.RECORDS, mandate.RECORDS, session.RECORDS,
+    return Catalog([approvals.RECORDS, registry.RECORDS, registry.SECRET_RECORDS, account.RECORDS, profile.RECORDS,
+                    purchases.RECORDS, contracts.RECORDS, intents.RECORDS, mandate.RECORDS, session.RECORDS,
                     records.RECORDS, records.KEY_RECORDS, choices.RECORDS, discovery.RECORDS, migrations.RECORDS])

@@ -24,7 +24,8 @@ from butler.errors import ButlerError, RecordConflict, UsageError
 from butler.records import Collection
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "RECORDS", "Desk", "Handler", "Kind", "NeedsAttention", "move", "raw_items", "submit"]
+__all__ = ["COLLECTION", "RECORDS", "Desk", "Handler", "Kind", "NeedsAttention", "annotate", "move", "raw_item",
+           "raw_items", "submit"]
 
 COLLECTION = "approvals"
 RECORDS = Collection(COLLECTION, __name__, "everything that waits for the person", model=Item, id_scheme="kind:key")
@@ -72,20 +73,24 @@ async def _maybe(value: T | Awaitable[T]) -> T:
     return value
 
 
-def submit(vault: Vault, item: Item, *, by: str = "butler", replace_pending: bool = False) -> bool:
+def submit(vault: Vault, item: Item, *, by: str = "butler", replace_pending: bool = False,
+           replace_settled: bool = False) -> bool:
     """Queue `item` (its id from `item_id`); False when an item with that id exists already.
 
     With `replace_pending`, an existing item that still waits is replaced by the new one (say, a better deal
-    for the same intent); one that was decided is never touched.
+    for the same intent); with `replace_settled`, one that is done, failed or rejected is (the same question
+    arises again). An item being carried out is never touched.
     """
     data = item.wire()
     try:
         vault.put(COLLECTION, item.id, data, expected_version=0, audit=False)
     except RecordConflict:
-        if not replace_pending:
+        if not (replace_pending or replace_settled):
             return False
         current = vault.get(COLLECTION, item.id)
-        if current is None or current.data.get("state", "pending") != State.PENDING:
+        state = State(current.data.get("state", State.PENDING)) if current is not None else None
+        settled = state in (State.DONE, State.FAILED, State.REJECTED)
+        if current is None or not ((replace_pending and state is State.PENDING) or (replace_settled and settled)):
             return False
         vault.put(COLLECTION, item.id, data, expected_version=current.version, audit=False)
     vault.audit.append("approval.queued", item.id, {"kind": item.kind, "state": str(item.state),
@@ -110,6 +115,17 @@ def move(vault: Vault, item_id: str, to: State, *, by: str, why: str = "", **upd
     stored: dict[str, Any] = vault.update(COLLECTION, item_id, change).data
     vault.audit.append(f"approval.{to.value}", item_id, {"kind": stored.get("kind"), "why": why}, actor=by)
     return stored
+
+
+def raw_item(vault: Vault, item_id: str) -> dict[str, Any] | None:
+    """One stored item as stored, or None."""
+    record = vault.get(COLLECTION, item_id)
+    return None if record is None else {**record.data, "id": item_id}
+
+
+def annotate(vault: Vault, item_id: str, **fields: Any) -> None:
+    """Store `fields` with an item without moving it (what a handler learnt: a checkout id, a send result)."""
+    vault.update(COLLECTION, item_id, lambda d: {**(d or {}), **fields})
 
 
 def raw_items(vault: Vault, kind: str | None = None) -> list[dict[str, Any]]:

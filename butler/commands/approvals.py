@@ -6,9 +6,10 @@ import argparse
 import functools
 import sys
 
-from butler.approvals import OPEN, Desk, State
+from butler.approvals import OPEN, Desk, State, raw_item
 from butler.commands.common import unlock
 from butler.errors import UsageError
+from butler.negotiate import purchases
 from butler.vault import Vault
 from butler.wiring import desk
 
@@ -83,9 +84,9 @@ def decide_item(args: argparse.Namespace, *, approve: bool) -> int:
 def explain_lines(vault: Vault, some_id: str) -> list[str]:
     """What `butler explain` prints for an approval item, a purchase, or a mail message id."""
     the_desk = desk()
-    if vault.get("approvals", some_id) is not None:
+    if raw_item(vault, some_id) is not None:
         return the_desk.explain(vault, some_id)
-    purchase = vault.get("purchases", some_id)
+    purchase = purchases.get(vault, some_id)
     if purchase is not None:
         data = purchase.data
         lines = [f"purchase {some_id}: {data.get('total', {}).get('amount')} {data.get('total', {}).get('currency')} "
@@ -94,7 +95,7 @@ def explain_lines(vault: Vault, some_id: str) -> list[str]:
         if data.get("disputed"):
             lines += [f"  disputed: {problem}" for problem in data["disputed"]]
         approval = data.get("approval")
-        if isinstance(approval, str) and vault.get("approvals", approval) is not None:
+        if isinstance(approval, str) and raw_item(vault, approval) is not None:
             lines += ["", *the_desk.explain(vault, approval)]
         return lines
     from butler.mail.explain import explain_move

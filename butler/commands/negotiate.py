@@ -11,6 +11,7 @@ from typing import Any
 from butler.commands.common import unlock
 from butler.errors import UsageError
 from butler.models import Money, amount_problem
+from butler.negotiate.session import negotiation_records
 from butler.policy import EvalContext, PolicySet, load_home_policies
 from butler.policy.rules import parse_money
 
@@ -184,7 +185,7 @@ def negotiate(args: argparse.Namespace) -> int:
 
 def negotiations(args: argparse.Namespace) -> int:
     with unlock(quiet=True).vault as vault:
-        records = [r for r in vault.records("negotiations") if args.intent in (None, r.data.get("intent"))]
+        records = negotiation_records(vault, args.intent)
     if not records:
         print("no negotiations recorded")
     for record in records:

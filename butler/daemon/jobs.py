@@ -20,6 +20,7 @@ from typing import Any
 from butler.approvals import COLLECTION as APPROVALS
 from butler.approvals import submit
 from butler.config import Config, DaemonConfig
+from butler.negotiate import contracts
 from butler.negotiate.renewal_approvals import REMINDER as RENEWAL_KIND
 from butler.negotiate.renewal_approvals import ReminderItem, reminder_id
 from butler.vault import Vault, export_backup
@@ -107,7 +108,7 @@ def renewal_sweep(ctx: JobContext) -> str:
     vault = ctx.need_vault()
     horizon = ctx.today + dt.timedelta(days=RENEWAL_WINDOW_DAYS)
     due = created = 0
-    for record in vault.records("contracts"):
+    for record in contracts.all_records(vault):
         if ctx.stopping.is_set():
             break
         raw = record.data.get("renewal_date")

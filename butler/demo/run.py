@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from butler import profile
 from butler.atomic import atomic_write
 from butler.errors import UsageError
-from butler.models import DataUse, Money, Offer
+from butler.models import DataUse, Money, Offer, Profile
+from butler.negotiate import contracts
 
 __all__ = ["run_demo", "source_root"]
 
@@ -112,8 +114,8 @@ def _run(root: Path, home: Path, servers: _Servers, say: Say) -> int:
     vault = Vault(home, Vault.key_from_passphrase(home, passphrase))
     say(f"encrypted vault created; unlock (Argon2id + open) took {time.perf_counter() - start:.2f} s")
     with vault:
-        vault.put("profile", "me", {"name": "Alex Example", "country": "NL", "currency": "EUR"})
-        vault.put("contracts", "energy", {
+        profile.save(vault, Profile(name="Alex Example", country="NL", currency="EUR"))
+        contracts.save_raw(vault, "energy", {
             "id": "energy", "vendor_id": "coalco", "product": "Fixed 24 months", "category": "energy",
             "price": {"amount": "96.00", "currency": "EUR"}, "period": "month", "term_months": 24,
             "start": "2025-01-01", "renewal_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),

@@ -11,6 +11,7 @@ from butler.mail.errors import MailConfigError
 from butler.mail.settings import MailSettings
 from butler.mail.smtp import SmtpSender
 from butler.models import Intent, IntentStatus
+from butler.negotiate import intents
 from butler.policy import PolicySet, load_home_policies
 from butler.records import Collection
 from butler.vault import Vault
@@ -92,7 +93,7 @@ def load_intents(vault: Vault | None) -> list[Intent]:
     out: list[Intent] = []
     if vault is None:
         return out
-    for record in vault.records("intents"):
+    for record in intents.records(vault):
         data: dict[str, Any] = dict(record.data)
         data.setdefault("id", record.id)
         try:

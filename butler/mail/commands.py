@@ -272,8 +272,10 @@ def _letter(vault: Any, sender: str) -> str:
     from butler.mail import unsubscribe
 
     sent = sorted(unsubscribe.requests(vault, state="done", sender=sender), key=lambda d: str(d.get("sent_at", "")))
-    profile = vault.get("profile", "me")
-    person = str(profile.data.get("name", "")) if profile is not None else ""
+    from butler import profile
+
+    me = profile.load(vault)
+    person = me.name if me is not None else ""
     if not sent:
         return unsubscribe.objection_letter(sender, unsubscribed_on="[date]", person=person, method="")
     last = sent[-1]

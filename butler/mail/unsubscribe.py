@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 
 from butler.approvals import COLLECTION as APPROVALS
-from butler.approvals import Item, State, item_id, move, raw_items, submit
+from butler.approvals import Item, State, annotate, item_id, move, raw_items, submit
 from butler.errors import ButlerError
 from butler.mail.errors import UnsubscribeRefused
 from butler.mail.state import now_iso
@@ -200,8 +200,7 @@ def send_one(vault: Vault, item: dict[str, Any], *, allow_loopback: bool = False
             result["status"] = response.status_code
         except httpx.HTTPError as exc:
             result["error"] = type(exc).__name__
-    vault.update(APPROVALS, item_id, lambda d: {**(d or {}), "sent_at": now_iso(),
-                                                **{k: v for k, v in result.items() if k in ("status", "error")}})
+    annotate(vault, item_id, sent_at=now_iso(), **{k: v for k, v in result.items() if k in ("status", "error")})
     vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
     return result
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from butler.approvals import COLLECTION, Item, Kind, Outcome, State, TryLater, item_id
+from butler.approvals import Item, Kind, Outcome, State, TryLater, annotate, item_id
 from butler.config import load_config
 from butler.errors import ButlerError, UsageError
 from butler.models import IntentStatus, Money
@@ -103,7 +103,7 @@ class PurchaseItem(Item):
 def noter(vault: Vault, item_id_: str) -> Any:
     """A `note(**fields)` that stores fields with the item at once (before the next vendor call)."""
     def note(**fields: Any) -> None:
-        vault.update(COLLECTION, item_id_, lambda d: {**(d or {}), **fields})
+        annotate(vault, item_id_, **fields)
     return note
 
 
@@ -144,7 +144,7 @@ class PurchaseHandler:
             raise UsageError(f"{item.id} does not say which connector to buy through",
                              "Negotiate again with `butler negotiate INTENT`.")
         deal = item.deal()
-        vault.update(COLLECTION, item.id, lambda d: {**(d or {}), "approved_total": deal.limit.model_dump(mode="json")})
+        annotate(vault, item.id, approved_total=deal.limit.model_dump(mode="json"))
         by = item.steps[-2].by if len(item.steps) >= 2 else "person"
         try:
             connector = open_one(vault, item.connector)
@@ -161,7 +161,7 @@ class PurchaseHandler:
                        {"purchase": purchase.id, "contract": contract.id if contract else None})
 
     def reject(self, vault: Vault, item: PurchaseItem) -> str:
-        if item.intent and vault.get(intents.COLLECTION, item.intent) is not None:
+        if item.intent and intents.exists(vault, item.intent):
             intents.set_status(vault, item.intent, IntentStatus.OPEN)
         return f"rejected: nothing bought from {item.vendor}"
 

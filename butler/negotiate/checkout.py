@@ -26,17 +26,14 @@ from pydantic import ValidationError
 from butler.approvals import NeedsAttention, TryLater
 from butler.errors import ButlerError
 from butler.models import Contract, IntentStatus, Money, Purchase
-from butler.negotiate import intents
+from butler.negotiate import contracts, intents, purchases
 from butler.negotiate.limits import DeadlineExceeded, within_deadline
 from butler.negotiate.retry import retrying
-from butler.records import Collection
 from butler.sdk import AuthError, CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
 from butler.vault import Vault
 
 __all__ = [
-    "CONTRACTS",
     "DEFAULT_DEADLINE_SECONDS",
-    "PURCHASES",
     "CheckoutError",
     "CheckoutFailed",
     "CheckoutRefused",
@@ -52,10 +49,6 @@ __all__ = [
 ]
 
 DEFAULT_DEADLINE_SECONDS = 60.0
-PURCHASES = Collection("purchases", __name__, "orders the vendors placed, with the approved total; disputed ones "
-                       "flagged", model=Purchase, id_scheme="<vendor's order id>")
-CONTRACTS = Collection("contracts", __name__, "contracts the person holds (bought, or entered by hand)", model=Contract,
-                       id_scheme="<vendor's contract id>")
 LOOKUP_SECONDS = 30.0
 T = TypeVar("T")
 # what a connector's parsing of a broken answer raises, besides its own FatalError
@@ -313,13 +306,11 @@ def record_order(vault: Vault, deal: Deal, quote: CheckoutQuote, purchase: Purch
     when it is not what was approved."""
     problems = order_differences(purchase, deal, quote)
     subject = f"{deal.vendor}/{deal.offer}"
-    vault.put("purchases", purchase.id, {**purchase.model_dump(mode="json"), "approval": deal.item_id,
-                                         "bought_by": by, "terms": deal.agreed.model_dump(mode="json"),
-                                         "approved_total": str(deal.limit), "checkout_id": quote.checkout_id,
-                                         "disputed": problems})
+    purchases.record(vault, purchase, approval=deal.item_id, bought_by=by, terms=deal.agreed.model_dump(mode="json"),
+                     approved_total=str(deal.limit), checkout_id=quote.checkout_id, disputed=problems)
     contract = _contract(deal, purchase)
     if contract is not None:
-        vault.put("contracts", contract.id, contract.model_dump(mode="json"))
+        contracts.save(vault, contract)
     updates = {"phase": "paid", "purchase": purchase.id, "contract": contract.id if contract else None}
     if problems:
         why = "; ".join(problems)
@@ -331,7 +322,7 @@ def record_order(vault: Vault, deal: Deal, quote: CheckoutQuote, purchase: Purch
     vault.audit.append("negotiate.purchased", subject,
                        {"item": deal.item_id, "purchase": purchase.id, "total": str(purchase.total),
                         "approved_total": str(deal.limit)}, actor=by)
-    if deal.intent and vault.get(intents.COLLECTION, deal.intent) is not None:
+    if deal.intent and intents.exists(vault, deal.intent):
         intents.set_status(vault, deal.intent, IntentStatus.FULFILLED)
     return purchase, contract
 

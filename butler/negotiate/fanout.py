@@ -21,14 +21,15 @@ from decimal import Decimal
 from butler.approvals import Desk, State
 from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
-from butler.negotiate import intents, mandate
+from butler.negotiate import intents, mandate, purchases
 from butler.negotiate.approvals import KIND, PurchaseItem
 from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.retry import retrying
 from butler.negotiate.session import (
-    COLLECTION,
     NegotiationResult,
+    abandon,
     negotiate_all,
+    negotiation_records,
     purchase_item_id,
     result_from_record,
 )
@@ -86,14 +87,11 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
     if intent.status in (IntentStatus.CANCELLED, IntentStatus.FULFILLED):
         raise ButlerError(f"intent {intent.id} is {intent.status.value}", "Add a new intent with `butler intent add`.")
     done: dict[str, NegotiationResult] = {}
-    for record in vault.records(COLLECTION):
-        if record.data.get("intent") != intent.id:
-            continue
+    for record in negotiation_records(vault, intent.id):
         if record.data.get("state") == "done":
             done[record.data["vendor"]] = result_from_record(record.id, record.data)
         else:  # interrupted by a crash: negotiate again with that vendor
-            vault.put(COLLECTION, record.id, {**record.data, "state": "abandoned"})
-            vault.audit.append("negotiate.resumed", record.id, {"intent": intent.id})
+            abandon(vault, record)
     intents.set_status(vault, intent.id, IntentStatus.NEGOTIATING)
     vault.audit.append("negotiate.cast", intent.id, {"connectors": [cid for cid, _ in connectors],
                                                     "already_done": sorted(done)})
@@ -188,7 +186,5 @@ async def _within_mandate(vault: Vault, item_id: str, winner: NegotiationResult,
     except ButlerError as exc:
         return None, f"the purchase within your mandate did not go through: {exc.message}"
     done = desk.get(vault, item_id)
-    record = vault.get("purchases", str(getattr(done, "purchase", "")))
-    purchase = Purchase.model_validate({k: v for k, v in record.data.items() if k in Purchase.model_fields}) \
-        if record is not None else None
+    purchase = purchases.purchase(vault, str(getattr(done, "purchase", "")))
     return purchase, f"bought within your mandate (at most {given.max_amount})"

@@ -8,9 +8,9 @@ import secrets
 from butler.errors import UsageError
 from butler.models import Intent, IntentStatus, Money, amount_problem
 from butler.records import Collection
-from butler.vault import Vault
+from butler.vault import Record, Vault
 
-__all__ = ["COLLECTION", "RECORDS", "add", "all_intents", "cancel", "get", "set_status"]
+__all__ = ["COLLECTION", "RECORDS", "add", "all_intents", "cancel", "exists", "get", "records", "set_status"]
 
 COLLECTION = "intents"
 RECORDS = Collection(COLLECTION, __name__, "what the person is looking for, with a budget", model=Intent,
@@ -34,6 +34,15 @@ def get(vault: Vault, intent_id: str) -> Intent:
     if record is None:
         raise UsageError(f"no intent {intent_id!r}", "See `butler intent list`.")
     return Intent.model_validate(record.data)
+
+
+def records(vault: Vault) -> list[Record]:
+    """The stored intents as stored, malformed ones too (for views that must not fail on them)."""
+    return list(vault.records(COLLECTION))
+
+
+def exists(vault: Vault, intent_id: str) -> bool:
+    return vault.get(COLLECTION, intent_id) is not None
 
 
 def all_intents(vault: Vault) -> list[Intent]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from butler.approvals import COLLECTION, Item, Kind, Outcome, State, TryLater, item_id, submit
+from butler.approvals import Item, Kind, Outcome, State, TryLater, item_id, submit
 from butler.config import load_config
 from butler.sdk import AuthError
 from butler.vault import Vault
@@ -32,11 +32,9 @@ class ReauthItem(Item):
 
 def ask_to_reauthenticate(vault: Vault, connector_id: str, error: AuthError) -> str:
     """Queue a re-authentication item for `connector_id` (unless one waits already); a sentence for reports."""
-    the_id = item_id(REAUTH, connector_id)
-    current = vault.get(COLLECTION, the_id)
-    if current is not None and current.data.get("state") in (State.DONE, State.REJECTED, State.FAILED):
-        vault.delete(COLLECTION, the_id)  # settled before: a new refusal asks again
-    submit(vault, ReauthItem(id=the_id, connector=connector_id, refused=error.message, reasons=[error.message]))
+    # a refusal after an earlier one was settled asks again; one that still waits is left as it is
+    submit(vault, ReauthItem(id=item_id(REAUTH, connector_id), connector=connector_id, refused=error.message,
+                             reasons=[error.message]), replace_settled=True)
     return f"{connector_id} refused its credentials ({error.message}); re-enter them: see `butler approvals list`"
 
 

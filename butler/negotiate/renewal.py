@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from butler.approvals import COLLECTION as APPROVALS
-from butler.approvals import submit
+from butler.approvals import raw_item, submit
 from butler.errors import ButlerError
 from butler.models import Contract, Money, Offer
+from butler.negotiate import contracts
 from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.renewal_approvals import RenewalItem, renewal_id
 from butler.negotiate.retry import retrying
@@ -66,7 +66,7 @@ def annual(price: Money, period: str) -> Money:
 def due_contracts(vault: Vault, today: dt.date, within_days: int) -> list[Contract]:
     """Contracts renewing between today and `within_days` from now, soonest first."""
     due = []
-    for record in vault.records("contracts"):
+    for record in contracts.all_records(vault):
         try:
             contract = Contract.model_validate(record.data)
         except ValueError:
@@ -163,7 +163,7 @@ async def sweep_renewals(vault: Vault, policies: PolicySet, connectors: Sequence
     by_category: dict[str, list[tuple[str, Connector, Offer]]] = {}
     for contract in due_contracts(vault, today, within_days):
         item_id = renewal_id(contract.id, str(contract.renewal_date))
-        if vault.get(APPROVALS, item_id) is not None:
+        if raw_item(vault, item_id) is not None:
             continue  # already proposed for this renewal date
         if contract.category not in by_category:
             by_category[contract.category] = await _collect(vault, connectors, _query(contract), per_vendor_seconds)

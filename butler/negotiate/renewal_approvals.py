@@ -17,6 +17,7 @@ from pydantic import Field
 from butler.approvals import Item, Kind, Outcome, State, TryLater, item_id, now_iso
 from butler.config import load_config
 from butler.errors import UsageError
+from butler.negotiate import contracts
 from butler.negotiate.approvals import noter, reconcile_checkout
 from butler.negotiate.checkout import Deal, buy, cancel_key
 from butler.negotiate.reauth import ask_to_reauthenticate
@@ -144,9 +145,8 @@ class RenewalHandler:
 
     @staticmethod
     def _switched(vault: Vault, item: RenewalItem, purchase_id: str) -> None:
-        if item.action == "switch" and vault.get("contracts", item.contract) is not None:
-            vault.update("contracts", item.contract,
-                         lambda d: {**(d or {}), "auto_renew": False, "superseded_by": purchase_id})
+        if item.action == "switch":
+            contracts.mark(vault, item.contract, auto_renew=False, superseded_by=purchase_id)
 
     async def _cancel(self, vault: Vault, item: RenewalItem) -> Outcome:
         retention = item.retention or {}
@@ -161,9 +161,7 @@ class RenewalHandler:
         except ConnectorError as exc:
             raise UsageError(f"{item.vendor} did not cancel: {exc.message}",
                              "Negotiate the renewal again later, or cancel by hand.") from None
-        if vault.get("contracts", item.contract) is not None:
-            vault.update("contracts", item.contract, lambda d: {**(d or {}), "auto_renew": False,
-                                                                "cancelled": now_iso()})
+        contracts.mark(vault, item.contract, auto_renew=False, cancelled=now_iso())
         vault.audit.append("renewal.cancelled", item.contract, {"item": item.id}, actor="person")
         return Outcome(State.DONE, f"cancelled contract {item.contract} with {item.vendor}")
 

@@ -35,17 +35,20 @@ from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
 from butler.records import Collection
 from butler.sdk import Connector, ConnectorError, Terms
-from butler.vault import Vault
+from butler.vault import Record, Vault
 
-__all__ = ["RECORDS",
+__all__ = [
+    "RECORDS",
     "ROUND_LIMIT",
     "Exchange",
     "NegotiationResult",
+    "abandon",
     "answer_problem",
     "issue_space",
     "negotiate_all",
     "negotiate_offer",
     "negotiation_record_id",
+    "negotiation_records",
     "outcome_utility",
     "purchase_item",
     "purchase_item_id",
@@ -174,6 +177,17 @@ _wire = wire_terms
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def negotiation_records(vault: Vault, intent_id: str | None = None) -> list[Record]:
+    """The stored negotiations (of one intent, when given), as stored."""
+    return [r for r in vault.records(COLLECTION) if intent_id is None or r.data.get("intent") == intent_id]
+
+
+def abandon(vault: Vault, record: Record) -> None:
+    """Mark a negotiation a crash interrupted as abandoned; it is negotiated again from the start."""
+    vault.put(COLLECTION, record.id, {**record.data, "state": "abandoned"})
+    vault.audit.append("negotiate.resumed", record.id, {"intent": record.data.get("intent")})
 
 
 def negotiation_record_id(intent_id: str, vendor_id: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
 import httpx
@@ -21,7 +20,7 @@ from butler.policy import AgreementProposal, PolicySet, Verdict, evaluate
 from butler.terms.choices import Choice, load_choices
 from butler.terms.errors import TermsError, VendorAnswerInvalid
 from butler.terms.pending import CounterOfferItem, add_item
-from butler.terms.records import append_record, public_key_b64, signing_key
+from butler.terms.records import append_record, pseudonym_secret, public_key_b64, signing_key
 from butler.terms.roster import ROSTER, Status, agreement
 from butler.terms.web import client_or_new, fetch, normalise_url, vendor_key
 from butler.terms.wire import ProfferAnswer, ProfferRequest, parse_vendor_json
@@ -31,7 +30,6 @@ __all__ = ["PROFFER_PATH", "Outcome", "accept_alternative", "judge_alternative",
            "refuse_alternative"]
 
 PROFFER_PATH = "/myterms/proffer"
-_PSEUDONYM_KEY = "myterms-pseudonym"
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,7 @@ class Outcome:
 
 def person_pseudonym(vault: Vault, vendor: str) -> str:
     """A stable id for the person towards one vendor, different for every vendor (so they cannot be linked)."""
-    with vault.lock.exclusive():
-        stored = vault.get("keys", _PSEUDONYM_KEY)
-        if stored is None:
-            stored = vault.put("keys", _PSEUDONYM_KEY, {"secret": secrets.token_hex(32)})
-    digest = hmac.new(bytes.fromhex(stored.data["secret"]), vendor_key(vendor).encode(), hashlib.sha256)
+    digest = hmac.new(pseudonym_secret(vault), vendor_key(vendor).encode(), hashlib.sha256)
     return "p-" + digest.hexdigest()[:32]
 
 

@@ -10,7 +10,7 @@ import secrets
 from typing import Literal
 
 from butler.approvals import COLLECTION as APPROVALS_COLLECTION
-from butler.approvals import Item, State, item_id, raw_items, submit
+from butler.approvals import Item, State, item_id, raw_item, raw_items, submit
 from butler.terms.errors import ApprovalNotFound
 from butler.vault import Vault
 
@@ -59,8 +59,8 @@ def pending_items(vault: Vault) -> list[CounterOfferItem]:
 
 def get_item(vault: Vault, item_id_: str) -> CounterOfferItem:
     """A pending counter-offer by id; ApprovalNotFound if there is none or it was already decided."""
-    record = vault.get(APPROVALS_COLLECTION, item_id_)
-    item = _item({**record.data, "id": item_id_}) if record else None
+    data = raw_item(vault, item_id_)
+    item = _item(data) if data else None
     if item is None:
         raise ApprovalNotFound(f"no MyTerms counter-offer {item_id_!r} waits for you")
     if item.state is not State.PENDING:

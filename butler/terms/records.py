@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "ChainReport",
     "append_record",
     "export_records",
+    "pseudonym_secret",
     "public_key_b64",
     "record_hash",
     "signing_key",
@@ -49,6 +51,7 @@ __all__ = [
 
 RECORDS_COLLECTION = "agreements"
 KEYS_COLLECTION = "keys"
+PSEUDONYM_KEY_ID = "myterms-pseudonym"
 RECORDS = Collection(RECORDS_COLLECTION, __name__, "signed MyTerms agreement records", id_scheme="<vendor>#<seq>")
 KEY_RECORDS = Collection(KEYS_COLLECTION, __name__, "signing keys and pseudonym secrets", secret=True)
 SIGNING_KEY_ID = "agreement-signing"
@@ -68,6 +71,15 @@ def signing_payload(record: AgreementRecord) -> bytes:
 def record_hash(record: AgreementRecord) -> str:
     """SHA-256 of the whole record (signature included): what the next record names as `prev_hash`."""
     return hashlib.sha256(_canonical(record.model_dump(mode="json"))).hexdigest()
+
+
+def pseudonym_secret(vault: Vault) -> bytes:
+    """The secret the person's per-vendor pseudonyms are derived from, generated and stored on first use."""
+    with vault.lock.exclusive():
+        stored = vault.get(KEYS_COLLECTION, PSEUDONYM_KEY_ID)
+        if stored is None:
+            stored = vault.put(KEYS_COLLECTION, PSEUDONYM_KEY_ID, {"secret": secrets.token_hex(32)})
+    return bytes.fromhex(stored.data["secret"])
 
 
 def signing_key(vault: Vault) -> Ed25519PrivateKey:

@@ -19,6 +19,8 @@ from butler import paths
 from butler.approvals import State
 from butler.errors import ButlerError
 from butler.log import redact
+from butler.negotiate import contracts, intents
+from butler.negotiate.session import negotiation_records
 from butler.records import HIDDEN
 from butler.tui.data.activity import summarize_activity
 from butler.tui.data.daemon import daemon_state
@@ -214,7 +216,7 @@ class VaultReader:
     # -- negotiations, intents, contracts ---------------------------------------------------------------
     def negotiations(self) -> list[NegotiationView]:
         with self.locked() as vault:
-            records = list(vault.records("negotiations"))
+            records = negotiation_records(vault)
         out = []
         for r in records:
             d = r.data
@@ -241,7 +243,7 @@ class VaultReader:
 
     def intents(self) -> list[IntentView]:
         with self.locked() as vault:
-            records = list(vault.records("intents"))
+            records = intents.records(vault)
         out = []
         for r in records:
             d = r.data
@@ -254,7 +256,7 @@ class VaultReader:
         today = today or dt.date.today()
         deals = self.negotiations()
         with self.locked() as vault:
-            records = list(vault.records("contracts"))
+            records = contracts.all_records(vault)
         out = []
         for r in records:
             d = r.data
