@@ -78,6 +78,7 @@ async def test_daemon_state_file_shows_next_sweeps(seeded: Seeded) -> None:
         assert "daemon running" in shown and "mail-sweep" in shown and "moved 3" in shown
 
 
+@pytest.mark.slow
 async def test_number_keys_and_palette_reach_every_place(seeded: Seeded) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -168,11 +169,11 @@ async def test_mail_sweeps_senders_and_undo(seeded: Seeded) -> None:
         assert "2 message(s) away from the inbox" in text(app, "#mail-summary")
         senders = app.screen.query_one("#senders", DataTable)
         assert sorted(r[0] for r in cells(senders)) == ["news@a.example", "news@b.example"]
-        await pilot.press("s")  # the highlighted sender's mail goes back
+        await pilot.press("s", "y")  # the highlighted sender's mail goes back, once confirmed
         await settle(app)
         await pilot.pause()
         assert "restored 1 message(s) from news@a.example's mail" in text(app, "#status")
-        await pilot.press("u")
+        await pilot.press("u", "y")
         await settle(app)
         await pilot.pause()
         assert "restored 1 message(s) from the last sweep" in text(app, "#status")
@@ -188,7 +189,7 @@ async def test_mail_undo_without_a_reachable_mailbox_says_what_to_do(seeded: See
         await settle(app)
         await pilot.press("3")
         await settle(app)
-        await pilot.press("u")
+        await pilot.press("u", "y")
         await settle(app)
         await pilot.pause()
         assert "cannot reach the mailbox" in text(app, "#status")
@@ -280,6 +281,7 @@ async def test_vault_records_hide_secrets_and_audit_verifies(seeded: Seeded) -> 
         assert "hunter2" not in app.export_screenshot()
 
 
+@pytest.mark.slow
 async def test_locked_vault_asks_for_the_passphrase(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BUTLER_PASSPHRASE_FILE")
     app = make_app()

@@ -58,6 +58,7 @@ def terminal() -> Iterator[Terminal]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_approve_in_a_real_terminal(seeded: Seeded, terminal: Terminal) -> None:
     env = [f"{name}={os.environ[name]}" for name in ("BUTLER_HOME", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
                                                      "XDG_RUNTIME_DIR", "BUTLER_KEYRING", "BUTLER_PASSPHRASE_FILE")]
@@ -71,6 +72,11 @@ def test_approve_in_a_real_terminal(seeded: Seeded, terminal: Terminal) -> None:
     terminal.keys("Down", "a")  # the renewal reminder (a purchase would need the vendor's connector)
     shown = terminal.wait_for("Approvals (1)")
     assert "noted" in shown and "purchase" in shown
+    terminal.keys("a")  # the purchase: a dialog says what will be paid, and No has the focus
+    shown = terminal.wait_for("pay at most 7.86 EUR")
+    assert "Buy parla-5 from parla" in shown and "No (n)" in shown and "Yes (y)" in shown
+    terminal.keys("Enter")  # the focused answer is No
+    terminal.wait_for("Nothing done")
     terminal.keys("q")
     terminal.wait_for("EXIT=0")
     with open_vault(seeded.home, interactive=False).vault as vault:

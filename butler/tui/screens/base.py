@@ -65,6 +65,11 @@ class ButlerScreen(Screen[None]):
             panes = [pane.id for pane in tabs.query("TabPane") if pane.id]
             if panes and tabs.active in panes:
                 tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+                # focus moves into the tab shown: a focused widget left in the hidden tab would bring it back
+                shown = tabs.get_pane(tabs.active)
+                target = next((w for w in shown.query("*") if w.focusable), None)
+                if target is not None:
+                    target.focus()
             return
 
     def action_reload(self) -> None:

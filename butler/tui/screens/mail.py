@@ -1,4 +1,5 @@
-"""Mail: the last sweeps and, per sender, what was moved; `u` undoes the last sweep, `s` a sender's mail."""
+"""Mail: the last sweeps and, per sender, what was moved; `u` undoes the last sweep, `s` the selected sender's
+mail (the Senders table must be the one in use); both ask first, saying what will move."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from butler.tui.data import AccountView, VaultReader
 from butler.tui.screens.base import ButlerScreen
+from butler.tui.widgets import ConfirmScreen
 
 __all__ = ["MailScreen"]
 
@@ -81,15 +83,33 @@ class MailScreen(ButlerScreen):
             self.render_account()
 
     def action_undo_sweep(self) -> None:
-        self._undo(None)
+        account = self.account
+        if account is None or not account.sweeps:
+            self.say("No sweep to undo.")
+            return
+        last = account.sweeps[0]
+        self._confirm(f"Put the {last.moved} message(s) the sweep of {last.at} moved back into the inbox?", None)
 
     def action_undo_sender(self) -> None:
         account = self.account
         table = self.query_one("#senders", DataTable)
-        if account is None or not account.senders or not 0 <= table.cursor_row < len(account.senders):
-            self.say("Select a sender first.")
+        # only the row the person sees selected: the Senders table must be the one in use
+        if account is None or not account.senders or not table.has_focus \
+                or not 0 <= table.cursor_row < len(account.senders):
+            self.say("Select a sender in the Senders table first (tab moves there).")
             return
-        self._undo(account.senders[table.cursor_row].sender)
+        sender = account.senders[table.cursor_row]
+        self._confirm(f"Put {sender.sender}'s {sender.kept} message(s) back into the inbox, and keep their mail "
+                      "in the inbox from now on?", sender.sender)
+
+    def _confirm(self, question: str, sender: str | None) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._undo(sender)
+            else:
+                self.say("Nothing done: no message was moved.")
+
+        self.app.push_screen(ConfirmScreen(question, ("Nothing is ever deleted: messages only move.",)), answered)
 
     def _undo(self, sender: str | None) -> None:
         account = self.account
