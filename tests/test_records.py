@@ -60,6 +60,9 @@ def _touches() -> list[tuple[str, str, int]]:
         module_name = ".".join(path.relative_to(ROOT.parent).with_suffix("").parts).removesuffix(".__init__")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         module = None
+        # names imported anywhere in the file, functions too: `from butler.x import COLLECTION` inside a function
+        imported = {alias.asname or alias.name: (node.module, alias.name) for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module for alias in node.names}
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in OPS and isinstance(node.func.value, ast.Name)
@@ -72,6 +75,9 @@ def _touches() -> list[tuple[str, str, int]]:
                 module = module or importlib.import_module(module_name)
                 value = vars(module).get(arg.id) if isinstance(arg, ast.Name) else getattr(
                     vars(module).get(arg.value.id) if isinstance(arg.value, ast.Name) else None, arg.attr, None)
+                if value is None and isinstance(arg, ast.Name) and arg.id in imported:
+                    source, attribute = imported[arg.id]
+                    value = getattr(importlib.import_module(source), attribute, None)
                 if not isinstance(value, str):
                     continue  # a collection chosen at run time (the vault browser): it asks the catalog
                 name = value

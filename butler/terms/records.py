@@ -41,6 +41,7 @@ __all__ = [
     "pseudonym_secret",
     "public_key_b64",
     "record_hash",
+    "record_vendors",
     "signing_key",
     "signing_payload",
     "vendor_records",
@@ -105,6 +106,11 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
 
 def _record_id(vendor: str, seq: int) -> str:
     return f"{vendor}#{seq:08d}"
+
+
+def record_vendors(vault: Vault) -> list[str]:
+    """The vendors (as keyed) butler holds agreement records for, sorted."""
+    return sorted({record_id.split("#", 1)[0] for record_id in vault.ids(RECORDS_COLLECTION)})
 
 
 def vendor_records(vault: Vault, vendor: str) -> list[AgreementRecord]:

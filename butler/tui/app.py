@@ -58,6 +58,7 @@ class ButlerApp(App[int]):
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("question_mark", "keys", "Keys", key_display="?"),
         *(Binding(key, f"go('{mode}')", label, show=False) for mode, label, key in PLACES),
     ]
 
@@ -112,6 +113,13 @@ class ButlerApp(App[int]):
         self.pending_count = count
         for bar in self.screen.query(NavBar):
             bar.refresh()
+
+    def action_keys(self) -> None:
+        """Show (or hide) every key of the screen in front, with what it does."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_go(self, mode: str) -> None:
         if self.reader is not None and mode in self.MODES:

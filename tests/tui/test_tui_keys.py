@@ -54,3 +54,18 @@ async def test_undoing_a_sender_acts_on_the_visible_selection_and_asks_first(see
         await pilot.press("n")
         await settle(app)
         assert "Nothing done" in text(app, "#status")
+
+
+async def test_question_mark_lists_the_keys_of_the_screen_in_front(seeded: Seeded) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app)
+        await pilot.press("2")
+        await settle(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query("HelpPanel")
+        assert panel, "no help panel"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")

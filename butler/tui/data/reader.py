@@ -287,11 +287,12 @@ class VaultReader:
     # -- terms and policies ------------------------------------------------------------------------------
     def terms(self) -> TermsView:
         from butler.terms import describe_choices, load_choices, verify_records
-        from butler.terms.records import RECORDS_COLLECTION
+        from butler.terms.records import record_vendors, vendor_records
+        from butler.terms.roster import STATUS_MEANINGS
 
         with self.locked() as vault:
             text = describe_choices(load_choices(vault))
-            vendors = sorted({i.split("#", 1)[0] for i in vault.ids(RECORDS_COLLECTION)})
+            vendors = record_vendors(vault)
             views = []
             for vendor in vendors:
                 try:
@@ -300,11 +301,14 @@ class VaultReader:
                     count = report.records
                 except ButlerError as exc:
                     verified, count = f"BROKEN: {exc.message}", 0
-                ids = [i for i in vault.ids(RECORDS_COLLECTION) if i.startswith(vendor + "#")]
-                last = vault.get(RECORDS_COLLECTION, ids[-1]) if ids else None
+                try:
+                    held = vendor_records(vault, vendor)
+                except ButlerError:
+                    held = []
+                last = held[-1] if held else None
                 latest = ""
-                if last is not None:
-                    latest = f"{last.data.get('status', '')} {last.data.get('term_id', '')}".strip()
+                if last is not None:  # in words, not the roster's status name
+                    latest = f"{STATUS_MEANINGS.get(last.status, last.status)} ({last.term_id})"
                 views.append(VendorRecordsView(vendor, count, latest, verified))
         return TermsView(text, views)
 
