@@ -18,6 +18,12 @@ import pytest
 KEYRING_PASSWORD = "keyring-test-password"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (in their collected order): run in parallel, they start at once instead of leaving one
+    worker busy with a long test while the others are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def butler_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point BUTLER_HOME, HOME and the XDG directories at temp dirs; no keyring, no D-Bus, no passphrase."""

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow
 def test_demo_runs_end_to_end_and_cleans_up(tmp_path: Path) -> None:
     env_tmp = tmp_path / "tmp"
     env_tmp.mkdir()
@@ -61,6 +64,7 @@ sys.exit(run_demo(tui=True))
 """
 
 
+@pytest.mark.slow
 def test_approving_the_demo_items_in_the_ui_carries_them_out(tmp_path: Path) -> None:
     """The demo's vendors stay up while its terminal UI is open, and its connectors are enabled like a person's:
     approving the MyTerms counter-offer, the negotiated purchase and the renewal proposal there carries them

@@ -6,7 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_demo_runs_without_the_test_extras(tmp_path: object) -> None:
     code = (
         "import sys\n"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from butler.mail import MaildirSource, MailSettings, MailSweep, UndoFilter, undo_moves
 from tests.mail.mailfactory import list_mail, personal, promotion, receipt
 
@@ -65,6 +67,7 @@ def test_undo_by_sender(tmp_path: Path) -> None:
     assert not any(b"b.example" in p.read_bytes() for p in (root / ".Promotions").rglob("*.host*"))
 
 
+@pytest.mark.slow
 def test_cli_sweep_stats_explain_undo_without_config(tmp_path: Path) -> None:
     root = _maildir(tmp_path / "Maildir")
 

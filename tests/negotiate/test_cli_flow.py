@@ -36,6 +36,7 @@ reason = "I look at every purchase myself."
 """
 
 
+@pytest.mark.slow
 def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     (home / "policies").mkdir(exist_ok=True)

@@ -76,6 +76,7 @@ async def test_vendor_misbehaving_in_negotiation_is_walked_away_from(vault: Vaul
     _nothing_spent(vault)
 
 
+@pytest.mark.slow
 async def test_endless_counter_offers_stop_at_the_round_limit(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
     outcome, _ = await _run(vault, monkeypatch, "endless")
     result = outcome.results[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import pytest
 from vendorkit import running, vendor_connector
 
 from butler.negotiate.session import issue_space, negotiate_all, outcome_utility
@@ -16,6 +17,7 @@ from examples.vendors import VENDORS
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
+@pytest.mark.slow
 async def test_negotiates_with_all_vendors_at_once_and_queues_the_best(tmp_path: Path) -> None:
     policies = load_policies(POLICIES)
     context = EvalContext(spent_this_month=None)

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 AUTHOR_TESTS = '''
 import os
 
@@ -41,6 +43,7 @@ def test_live_server_serves_an_app(butler_live_server):
 '''
 
 
+@pytest.mark.slow
 def test_an_author_gets_the_fixtures_without_a_conftest(tmp_path: Path) -> None:
     project = tmp_path / "my-connector"
     project.mkdir()

@@ -111,6 +111,7 @@ def test_cli_list_about_enable_check_disable(plugins: Path, vendor: tuple[str, s
     assert "not enabled" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_scaffolded_connector_passes_its_generated_tests(tmp_path: Path) -> None:
     assert main(["connectors", "new", "acme-energy", "--dir", str(tmp_path)]) == 0
     package = tmp_path / "butler-acme-energy"

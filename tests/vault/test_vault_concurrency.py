@@ -6,6 +6,7 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.vaultkit import make_vault
 
 from butler.vault import Vault
@@ -29,6 +30,7 @@ def _increment(home: str, data_key: bytes) -> None:
             vault.update("counters", "shared", bump)
 
 
+@pytest.mark.slow
 def test_two_writers_lose_nothing(butler_env: Path) -> None:
     with make_vault(butler_env) as vault:
         data_key = vault.data_key

@@ -22,6 +22,7 @@ def _vault_id(home: Path) -> str:
     return KeyFile.read(home / "vault.key").vault_id.hex()
 
 
+@pytest.mark.slow
 def test_init_keeps_the_key_and_status_opens_without_a_passphrase(
         secret_service: str, butler_env: Path, tmp_path: Path) -> None:
     pw = passphrase_file(tmp_path / "secrets")
@@ -108,6 +109,7 @@ def test_an_explicit_secretservice_without_dbus_is_an_error(butler_env: Path,
     assert "not available" in info.value.message
 
 
+@pytest.mark.slow
 def test_a_stale_keyring_key_after_rotate_falls_back_to_the_passphrase(
         secret_service: str, butler_env: Path, tmp_path: Path) -> None:
     pw = passphrase_file(tmp_path / "secrets")
@@ -141,6 +143,7 @@ def test_a_stale_keyring_key_after_rotate_falls_back_to_the_passphrase(
     assert '"kept"' in again.stdout
 
 
+@pytest.mark.slow
 def test_cli_rotate_refreshes_the_keyring(secret_service: str, butler_env: Path, tmp_path: Path) -> None:
     pw = passphrase_file(tmp_path / "secrets")
     assert run_butler("init", env={"BUTLER_PASSPHRASE_FILE": str(pw)}).returncode == 0

@@ -90,6 +90,7 @@ def shared_vault() -> Iterator[Vault]:
     shutil.rmtree(home)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(collection=names, record_id=names, data=records)
 def test_vault_put_get_round_trip(shared_vault: Vault, collection: str, record_id: str,

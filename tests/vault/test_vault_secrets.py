@@ -24,6 +24,7 @@ def _forms(key: bytes) -> list[str]:
     return [key.hex(), key.hex().upper(), base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode()]
 
 
+@pytest.mark.slow
 def test_no_secret_in_any_output_at_debug_level(butler_env: Path, tmp_path: Path) -> None:
     pw = passphrase_file(tmp_path / "secrets")
     new_pw = passphrase_file(tmp_path / "secrets", NEW_PASSPHRASE, "new")

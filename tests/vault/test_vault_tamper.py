@@ -60,6 +60,7 @@ def test_pristine_copy_reads_back(pristine: Path, tmp_path: Path) -> None:
     _read_everything(home)
 
 
+@pytest.mark.slow
 def test_every_single_byte_flip_is_detected(pristine: Path, tmp_path: Path) -> None:
     rng = random.Random(4242)
     positions = _positions(pristine, rng)
