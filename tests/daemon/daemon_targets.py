@@ -52,12 +52,14 @@ def flaky(ctx: JobContext) -> str:
 
 
 def slow_steps(ctx: JobContext) -> str:
-    """Three slow steps; stops between steps when asked to."""
+    """Three steps; stops between steps when asked to. A step lasts until a stop is asked for (at most
+    STEP_SECONDS), then still takes AFTER_STOP_SECONDS to finish: a daemon that did not wait would cut it short."""
     for step in range(3):
         if ctx.stopping.is_set():
             _note(ctx, "steps", f"stopped before {step}")
             return f"stopped after {step} step(s)"
         _note(ctx, "steps", f"start {step} pid {os.getpid()}")
-        time.sleep(float(os.environ.get("STEP_SECONDS", "0.8")))
+        if ctx.stopping.wait(float(os.environ.get("STEP_SECONDS", "0.8"))):
+            time.sleep(float(os.environ.get("AFTER_STOP_SECONDS", "0")))
         _note(ctx, "steps", f"done {step}")
     return "all 3 steps"

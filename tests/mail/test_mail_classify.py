@@ -130,10 +130,10 @@ HOSTILE = {
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_mail_never_crashes(name: str) -> None:
     raw = HOSTILE[name]
-    start = time.perf_counter()
+    start = time.thread_time()  # the work this thread did, which a busy machine does not stretch
     c = classify(raw)
     assert isinstance(c.category, Category)
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
     facts = read_facts(raw)
     assert all("\n" not in v and "\r" not in v for v in facts.headers.values())
 

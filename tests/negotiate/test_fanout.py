@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import pytest
 from butler_example_vendors import ExampleVendorConnector
 from helpers.vaultkit import make_vault
 from vendorkit import running, vendor_connector
 
 from butler.models import Money
-from butler.negotiate import intents
+from butler.negotiate import intents, session
 from butler.negotiate.fanout import negotiate_intent
 from butler.negotiate.session import negotiate_all
 from butler.policy import PolicySet
@@ -22,7 +22,7 @@ from butler.sdk import ConnectorContext, OfferQuery, Terms
 from examples.vendors import VENDORS
 from examples.vendors.strategies import STRATEGIES
 
-DEADLINE = 15.0
+DEADLINE = 120.0  # per vendor: a hang guard, never reached on a sound run however loaded the machine
 
 
 def _specs(n: int) -> dict[str, Any]:
@@ -32,20 +32,33 @@ def _specs(n: int) -> dict[str, Any]:
             for i in range(n)}
 
 
-async def test_twenty_vendors_at_once_finish_within_the_per_vendor_deadline(tmp_path: Path) -> None:
+@pytest.mark.slow
+async def test_twenty_vendors_are_negotiated_at_once_and_none_runs_out_of_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     specs = _specs(20)
+    in_flight, most_in_flight = 0, 0
+    one_vendor = session.negotiate_offer
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        try:
+            return await one_vendor(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(session, "negotiate_offer", counted)
     with running(specs) as servers, make_vault(tmp_path / "home") as vault:
         async with AsyncExitStack() as stack:
             pairs = []
             for name, (url, _) in servers.items():
                 connector = await stack.enter_async_context(vendor_connector(url, specs[name].api_key))
                 pairs.append((connector, (await connector.list_offers(OfferQuery()))[0]))
-            started = time.monotonic()
             results = await negotiate_all(pairs, PolicySet(), vault, per_vendor_seconds=DEADLINE)
-            elapsed = time.monotonic() - started
     assert len(results) == 20
+    assert most_in_flight == 20  # all twenty under way together: at once, not in turn
     assert not [r for r in results if r.reason.startswith("timed out")]
-    assert elapsed < DEADLINE
     assert sum(r.agreed is not None for r in results) >= 10
 
 
@@ -63,6 +76,7 @@ class CrashingConnector(ExampleVendorConnector):
         raise Crash
 
 
+@pytest.mark.slow
 async def test_a_crashed_run_resumes_without_negotiating_finished_vendors_again(tmp_path: Path) -> None:
     specs = {"a": dataclasses.replace(VENDORS["parla"], id="a"), "b": dataclasses.replace(VENDORS["parla"], id="b")}
     with running(specs) as servers, make_vault(tmp_path / "home") as vault:

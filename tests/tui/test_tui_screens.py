@@ -6,7 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerState
 
 from butler.mail import MaildirSource
 from butler.tui import ButlerApp, make_app
@@ -28,10 +30,21 @@ SIZE = (80, 24)
 
 
 async def settle(app: ButlerApp) -> None:
-    """Let workers finish and their results reach the screen (a result may start another read)."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await asyncio.sleep(0.01)
+    """Let workers finish and their results reach the screen (a result may start another read), however long that
+    takes: until a pass finds no worker left. A worker cancelled by a newer read of its group counts as done."""
+    for _ in range(200):  # a hang guard, never reached
+        busy = [worker for worker in app.workers if not worker.is_finished]
+        if not busy:
+            await Pilot(app).pause()  # results posted from worker threads reach their screens
+            if all(worker.is_finished for worker in app.workers):
+                return
+            continue
+        started = [worker for worker in busy if worker.state is not WorkerState.PENDING]
+        if started:
+            await asyncio.gather(*(worker.wait() for worker in started), return_exceptions=True)
+        else:
+            await Pilot(app).pause()  # let the pending ones start
+    raise AssertionError(f"workers still busy: {[w.name for w in app.workers if not w.is_finished]}")
 
 
 def text(app: ButlerApp, selector: str) -> str:
