@@ -1,7 +1,8 @@
 """Opening connectors the one way butler talks to vendors: answers capped in size, whole operations in time.
 
-Every connector opened here sends through the allowlist transport over a `BoundedTransport`; enabling and
-checking one also ends once the deadline (`[vendors] deadline_seconds` in config.toml) has passed.
+Every connector sends through the one egress (`butler.sdk.egress`: the manifest's allowlist, the checked
+address, the answer's size capped); enabling and checking one also ends once the deadline (`[vendors]
+deadline_seconds` in config.toml) has passed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from butler import registry
 from butler.errors import ButlerError
-from butler.negotiate.limits import BoundedTransport, within_deadline
+from butler.negotiate.limits import within_deadline
 from butler.sdk import Capability, Connector
 from butler.vault import Vault
 
@@ -24,7 +25,7 @@ log = logging.getLogger("butler.negotiate")
 
 def open_one(vault: Vault, connector_id: str) -> Connector:
     """One enabled connector, its answers capped in size; the caller closes it."""
-    return registry.open_connector(vault, connector_id, transport=BoundedTransport())
+    return registry.open_connector(vault, connector_id)
 
 
 def open_enabled(vault: Vault, capability: Capability = Capability.LIST_OFFERS) -> list[tuple[str, Connector]]:
@@ -35,8 +36,7 @@ def open_enabled(vault: Vault, capability: Capability = Capability.LIST_OFFERS) 
             cls = registry.load(connector_id)
             if capability not in cls.manifest.capabilities:
                 continue
-            opened.append((connector_id, registry.open_connector(vault, connector_id, cls=cls,
-                                                                 transport=BoundedTransport())))
+            opened.append((connector_id, registry.open_connector(vault, connector_id, cls=cls)))
         except ButlerError as exc:
             log.warning("%s: %s", connector_id, exc.message)
     return opened
@@ -56,11 +56,11 @@ async def enable(vault: Vault, cls: type[Connector], *, deadline_seconds: float,
     """`registry.aenable` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`;
     nothing is stored unless validation finished in time."""
     await within_deadline(
-        registry.aenable(vault, cls, settings=settings, secrets=secrets, transport=BoundedTransport()),
+        registry.aenable(vault, cls, settings=settings, secrets=secrets),
         deadline_seconds, "validating", vendor=cls.manifest.id)
 
 
 async def check(vault: Vault, connector_id: str, *, deadline_seconds: float) -> None:
     """`registry.acheck` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`."""
-    await within_deadline(registry.acheck(vault, connector_id, transport=BoundedTransport()),
+    await within_deadline(registry.acheck(vault, connector_id),
                           deadline_seconds, "validating", vendor=connector_id)

@@ -20,11 +20,9 @@ from butler.sdk._errors import (
     validation_problems,
 )
 from butler.sdk._manifest import Manifest
-from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed
+from butler.sdk.egress import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, HostPolicy, Resolver, async_client, host_allowed
 
 __all__ = ["ConnectorContext", "Secrets"]
-
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
 class Secrets:
@@ -64,13 +62,16 @@ class Secrets:
 class ConnectorContext:
     """Built by butler (or the conformance kit) for one connector; connectors never build their own client.
 
-    `http` is an `httpx.AsyncClient` rooted at `settings.base_url` (when the settings have one), sending
-    `Sec-GPC: 1`, following redirects only to declared hosts (`AllowlistTransport`).
+    `http` is an `httpx.AsyncClient` from the one egress (`butler.sdk.egress`), rooted at `settings.base_url`
+    (when the settings have one): it reaches only the manifest's hosts, at the address it checked, sends
+    `Sec-GPC: 1`, follows redirects only to declared hosts, and refuses answers larger than `max_bytes`.
+    `transport` stands in for the network in tests (httpx.MockTransport).
     """
 
     def __init__(self, manifest: Manifest, *, settings: BaseModel | Mapping[str, Any] | None = None,
                  secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+                 resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 max_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self.manifest = manifest
         self.settings = self._settings(manifest, settings)
         self.secrets = Secrets(manifest, secrets or {})
@@ -84,11 +85,9 @@ class ConnectorContext:
             if not host_allowed(url.host, port, manifest.allowed_hosts):
                 raise HostNotAllowed(f"{manifest.id}: base_url {base_url} is not among the allowed hosts "
                                      f"({', '.join(manifest.allowed_hosts)})")
-        self.transport = AllowlistTransport(manifest.allowed_hosts, transport, resolver=resolver,
-                                            connector_id=manifest.id)
-        self.http = httpx.AsyncClient(transport=self.transport, headers=PRIVACY_HEADERS, timeout=timeout,
-                                      follow_redirects=True, max_redirects=5,
-                                      base_url=str(base_url).rstrip("/") if base_url is not None else "")
+        self.http = async_client(HostPolicy.allowlist(manifest.allowed_hosts, who=manifest.id), inner=transport,
+                                 resolver=resolver, timeout=timeout, max_bytes=max_bytes, follow_redirects=True,
+                                 base_url=str(base_url).rstrip("/") if base_url is not None else "")
 
     @staticmethod
     def _settings(manifest: Manifest, given: BaseModel | Mapping[str, Any] | None) -> BaseModel:

@@ -14,14 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from butler.negotiate.limits import (
+from butler.negotiate.limits import DeadlineExceeded, within_deadline
+from butler.sdk.egress import (
     DECODE_CHUNK,
     MAX_RESPONSE_BYTES,
     BoundedTransport,
-    DeadlineExceeded,
     ResponseTooLarge,
     UndecodableResponse,
-    within_deadline,
 )
 from butler.testing import live_server
 
