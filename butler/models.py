@@ -31,6 +31,7 @@ __all__ = [
     "IntentStatus",
     "Money",
     "Offer",
+    "PostalAddress",
     "Price",
     "Profile",
     "Purchase",
@@ -189,14 +190,37 @@ class DataUse(StrEnum):
         return list(DataUse).index(self)
 
 
+class PostalAddress(_Frozen):
+    """A postal address in the schema.org shape shops use (UCP's `postal_address`); the country is ISO 3166-1
+    alpha-2."""
+
+    street_address: str = Field(min_length=1, max_length=200)
+    extended_address: str | None = Field(default=None, max_length=200)
+    address_locality: str = Field(min_length=1, max_length=100)
+    address_region: str | None = Field(default=None, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    address_country: str = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+
+    @field_validator("address_country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    def one_line(self) -> str:
+        parts = [self.street_address, self.extended_address, self.address_locality, self.address_region,
+                 self.postal_code, self.address_country]
+        return ", ".join(p for p in parts if p)
+
+
 class Profile(_Frozen):
-    """Who the butler works for. Kept only in the vault."""
+    """Who the butler works for: the name, e-mail and address shops deliver to. Kept only in the vault."""
 
     name: str
     email: str | None = None
     country: str | None = Field(default=None, min_length=2, max_length=2)
     currency: Currency = "EUR"
     locale: str = "en"
+    address: PostalAddress | None = None
 
 
 class Vendor(_Frozen):

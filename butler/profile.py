@@ -9,7 +9,7 @@ from butler.vault import Vault
 __all__ = ["COLLECTION", "RECORDS", "load", "save"]
 
 COLLECTION = "profile"
-RECORDS = Collection(COLLECTION, __name__, "who the butler works for (name, email, country, currency)",
+RECORDS = Collection(COLLECTION, __name__, "who the butler works for (name, email, address, currency)",
                      model=Profile, id_scheme="me")
 _ID = "me"
 

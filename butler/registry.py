@@ -5,9 +5,8 @@ import is reported as a problem, never a crash. A program that embeds butler may
 classes for its own process (the demo runs the example vendors this way); they are listed, enabled and opened
 like installed ones. A connector runs only once enabled, and enabling runs its `validate()` against the vendor
 first; its settings, secrets and the enabled flag live in the vault. Every connector is built one way: its
-context's client comes from the one egress (`butler.sdk.egress`), over the `transport` a test gives in place of
-the network. `aenable` and `acheck` are the awaitable forms of `enable` and `check`, for a caller that bounds
-them (`butler.negotiate.vendors`):
+context sends through the allowlist transport over the `transport` the caller gives. `aenable` and `acheck`
+are the awaitable forms of `enable` and `check`, for a caller that bounds them (`butler.negotiate.vendors`):
 
     connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
     connector_secrets/<id>/<name>   butler.models.ConnectorSecret
@@ -26,10 +25,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from butler import profile
 from butler.errors import UsageError
 from butler.models import ConnectorSecret
 from butler.records import Collection
-from butler.sdk import Connector, ConnectorContext, FatalError, Manifest, Resolver
+from butler.sdk import Connector, ConnectorContext, FatalError, Manifest, Person, Resolver
 from butler.vault import Vault
 
 __all__ = [
@@ -177,11 +177,23 @@ def _secrets_for(vault: Vault, manifest: Manifest) -> dict[str, str]:
     return values
 
 
+def _person_for(vault: Vault, manifest: Manifest) -> Person | None:
+    """The person's profile, reduced to what the manifest asks for (`person_fields`); None when it asks nothing."""
+    if not manifest.person_fields:
+        return None
+    me = profile.load(vault)
+    if me is None:
+        return None
+    known = {"name": me.name, "email": me.email, "address": me.address, "currency": me.currency}
+    return Person.model_validate({name: known[name] for name in manifest.person_fields})
+
+
 def _build(cls: type[Connector], settings: Mapping[str, Any], secrets: Mapping[str, str],
-           transport: httpx.AsyncBaseTransport | None, resolver: Resolver | None) -> Connector:
-    """The one way a connector is built: its context's client is the egress's, over `transport` (tests only)."""
+           transport: httpx.AsyncBaseTransport | None, resolver: Resolver | None,
+           person: Person | None = None) -> Connector:
+    """The one way a connector is built: its context sends through the allowlist transport over `transport`."""
     return cls(ConnectorContext(cls.manifest, settings=settings, secrets=secrets, transport=transport,
-                                resolver=resolver))
+                                resolver=resolver, person=person))
 
 
 async def _validate(connector: Connector) -> None:
@@ -204,7 +216,7 @@ async def aenable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, 
     previous = _state(vault, manifest.id) or {}
     merged_settings = {**previous.get("settings", {}), **(settings or {})}
     merged_secrets = {**_secrets_for(vault, manifest), **(secrets or {})}
-    connector = _build(cls, merged_settings, merged_secrets, transport, resolver)
+    connector = _build(cls, merged_settings, merged_secrets, transport, resolver, _person_for(vault, manifest))
     await _validate(connector)
     for name, value in (secrets or {}).items():
         secret = ConnectorSecret(connector_id=manifest.id, name=name, value=SecretStr(value))
@@ -243,7 +255,8 @@ def open_connector(vault: Vault, connector_id: str, *, cls: type[Connector] | No
         raise UsageError(f"connector {connector_id!r} is not enabled",
                          f"Enable it with `butler connectors enable {connector_id}` (it is validated first).")
     cls = cls or load(connector_id)
-    return _build(cls, state.get("settings", {}), _secrets_for(vault, cls.manifest), transport, resolver)
+    return _build(cls, state.get("settings", {}), _secrets_for(vault, cls.manifest), transport, resolver,
+                  _person_for(vault, cls.manifest))
 
 
 async def acheck(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,

@@ -16,7 +16,7 @@ from butler.commands.common import unlock
 from butler.config import load_config
 from butler.errors import UsageError
 from butler.log import register_secret
-from butler.sdk import Connector
+from butler.sdk import Connector, MissingSecret, SecretSpec
 
 __all__ = ["SECRET_ENV_PREFIX", "add_parser"]
 
@@ -88,9 +88,12 @@ def about(args: argparse.Namespace) -> int:
     if m.description:
         print(m.description)
     print(f"capabilities   {', '.join(sorted(c.value for c in m.capabilities))}")
-    print(f"allowed hosts  {', '.join(m.allowed_hosts)}")
+    hosts = [*m.allowed_hosts, *(f"the host of setting {name}" for name in m.hosts_from_settings)]
+    print(f"allowed hosts  {', '.join(hosts)}")
+    if m.person_fields:
+        print(f"your profile   {', '.join(sorted(m.person_fields))} (from `butler profile set`)")
     for spec in m.secrets:
-        print(f"secret         {spec.name}: {spec.description}")
+        print(f"secret         {spec.name}{' (only when needed)' if spec.optional else ''}: {spec.description}")
     for name, field in m.settings.model_fields.items():
         default = "" if field.is_required() else f" (default {field.default!r})"
         print(f"setting        {name}{default}: {field.description or ''}")
@@ -110,19 +113,32 @@ def _parse_settings(pairs: list[str]) -> dict[str, Any]:
     return settings
 
 
+def _ask_one(cls: type[Connector], spec: SecretSpec) -> str:
+    env = f"{SECRET_ENV_PREFIX}{spec.name.upper()}"
+    if not sys.stdin.isatty():
+        raise UsageError(f"{cls.manifest.id} needs its secret {spec.name!r} and there is no terminal to ask on",
+                         f"Set {env} for this command.")
+    value = getpass.getpass(f"{spec.name} ({spec.description}): ")
+    if not value.strip():
+        raise UsageError(f"the secret {spec.name!r} was left empty; nothing was changed")
+    return value
+
+
 def _ask_secrets(cls: type[Connector], have: set[str], again: bool) -> dict[str, str]:
+    """The secrets to store: any given in the environment, and each required one not stored yet (or every one,
+    `again`). An optional secret is asked for only when the connector finds it needs it (see `enable`)."""
     values: dict[str, str] = {}
     for spec in cls.manifest.secrets:
         env = f"{SECRET_ENV_PREFIX}{spec.name.upper()}"
-        if os.environ.get(env):
-            values[spec.name] = os.environ[env]
-        elif spec.name in have and not again:
+        given = os.environ.get(env)
+        if given is not None:
+            if not given.strip():
+                raise UsageError(f"{env} is empty", f"Unset it, or give the secret {spec.name!r} a value.")
+            values[spec.name] = given
+        elif (spec.name in have and not again) or (spec.optional and not (again and spec.name in have)):
             continue
-        elif sys.stdin.isatty():
-            values[spec.name] = getpass.getpass(f"{spec.name} ({spec.description}): ")
         else:
-            raise UsageError(f"{cls.manifest.id} needs its secret {spec.name!r} and there is no terminal to ask on",
-                             f"Set {env} for this command.")
+            values[spec.name] = _ask_one(cls, spec)
         register_secret(values[spec.name])
     return values
 
@@ -134,8 +150,19 @@ def enable(args: argparse.Namespace) -> int:
     deadline = load_config().vendors.deadline_seconds
     with unlock(quiet=True).vault as vault:
         secrets = _ask_secrets(cls, registry.stored_secret_names(vault, args.id), args.new_secrets)
-        asyncio.run(vendors.enable(vault, cls, settings=_parse_settings(args.settings), secrets=secrets,
-                                   deadline_seconds=deadline))
+        specs = {spec.name: spec for spec in cls.manifest.secrets}
+        while True:
+            try:
+                asyncio.run(vendors.enable(vault, cls, settings=_parse_settings(args.settings), secrets=secrets,
+                                           deadline_seconds=deadline))
+                break
+            except MissingSecret as exc:  # the vendor turned out to need an optional secret: ask, once each
+                spec = specs.get(exc.secret or "")
+                if spec is None or spec.name in secrets or not sys.stdin.isatty():
+                    raise
+                print(f"{args.id} needs {spec.name}: {exc.message}", file=sys.stderr)
+                secrets[spec.name] = _ask_one(cls, spec)
+                register_secret(secrets[spec.name])
     print(f"{args.id} validated and enabled")
     return 0
 

@@ -1,10 +1,9 @@
 """The connector SDK: everything a package needs to let butler deal with one vendor, and nothing more.
 
     Connector, implemented_capabilities           -- the base class; one method per Capability
-    Manifest, Capability, SecretSpec, NoSettings  -- what a connector declares (frozen), API_VERSION
-    ConnectorContext, Secrets                     -- what butler injects: settings, http, secrets, log
+    Manifest, Capability, SecretSpec, NoSettings  -- what a connector declares (frozen), API_VERSION; PersonField
+    ConnectorContext, Secrets, Person             -- what butler injects: settings, http, secrets, the person, log
     AllowlistTransport, PRIVACY_HEADERS           -- the transport that holds the host allowlist, Sec-GPC
-                                                     (both from butler.sdk.egress, which builds every client)
     OfferQuery, Terms, NegotiationRound, DataRequestReceipt  -- messages (plus butler.models Offer, Contract…)
     CheckoutQuote, CheckoutLine                   -- a prepared checkout: the full total, read back before paying
     ConnectorError and subclasses                 -- errors by what the caller does (see butler.sdk._errors)
@@ -12,7 +11,7 @@
 Importing this package never imports the TUI.
 """
 
-from butler.models import Contract, DataUse, Money, Offer, Purchase
+from butler.models import Contract, DataUse, Money, Offer, PostalAddress, Purchase
 from butler.sdk._connector import Connector, implemented_capabilities
 from butler.sdk._context import ConnectorContext, Secrets
 from butler.sdk._errors import (
@@ -29,9 +28,17 @@ from butler.sdk._errors import (
     error_for_response,
     parse_retry_after,
 )
-from butler.sdk._manifest import API_VERSION, Capability, Manifest, NoSettings, SecretSpec
-from butler.sdk.egress import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
-from butler.sdk._types import CheckoutLine, CheckoutQuote, DataRequestReceipt, NegotiationRound, OfferQuery, Terms
+from butler.sdk._manifest import API_VERSION, Capability, Manifest, NoSettings, PersonField, SecretSpec
+from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
+from butler.sdk._types import (
+    CheckoutLine,
+    CheckoutQuote,
+    DataRequestReceipt,
+    NegotiationRound,
+    OfferQuery,
+    Person,
+    Terms,
+)
 
 __all__ = [
     "API_VERSION",
@@ -59,6 +66,9 @@ __all__ = [
     "Offer",
     "OfferQuery",
     "OfferUnavailable",
+    "Person",
+    "PersonField",
+    "PostalAddress",
     "Purchase",
     "Resolver",
     "RetriableError",

@@ -35,6 +35,12 @@ class Connector:
     def settings(self) -> BaseModel:
         return self.ctx.settings
 
+    @property
+    def vendor_id(self) -> str:
+        """The vendor this connector deals with, as its offers and purchases name it (the manifest id unless a
+        connector for many vendors says which one its settings point at)."""
+        return self.manifest.id
+
     def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
         return CapabilityNotSupported(f"connector {self.manifest.id!r} does not {capability.value}")
 
@@ -62,11 +68,16 @@ class Connector:
         """
         raise self._unsupported(Capability.NEGOTIATE)
 
-    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str,
-                               session_id: str | None = None) -> CheckoutQuote:
-        """Prepare buying `offer_id` (at the terms agreed in `session_id`, if any) and read back the full total:
-        lines, shipping, tax and fees. Nothing is paid or ordered yet. The same `idempotency_key` gives the same
-        checkout. Raises OfferUnavailable when the offer is gone."""
+    async def prepare_checkout(self, offer_id: str, *, idempotency_key: str, session_id: str | None = None,
+                               quantity: int = 1) -> CheckoutQuote:
+        """Prepare buying `quantity` of `offer_id` (at the terms agreed in `session_id`, if any) and read back the
+        full total: lines, shipping, tax and fees. Nothing is paid or ordered yet. The same `idempotency_key` gives
+        the same checkout. Raises OfferUnavailable when the offer is gone.
+
+        `offer_id` is an id from `list_offers`, or a product id or URL the person gave (`butler buy`) for a vendor
+        without a catalogue. Butler passes `quantity` only when it is more than one, so a connector that sells one
+        at a time may leave the parameter out.
+        """
         raise self._unsupported(Capability.CHECKOUT)
 
     async def pay(self, quote: CheckoutQuote, *, idempotency_key: str) -> Purchase:

@@ -20,9 +20,12 @@ from butler.sdk._errors import (
     validation_problems,
 )
 from butler.sdk._manifest import Manifest
-from butler.sdk.egress import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, HostPolicy, Resolver, async_client, host_allowed
+from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed
+from butler.sdk._types import Person
 
 __all__ = ["ConnectorContext", "Secrets"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
 class Secrets:
@@ -46,7 +49,8 @@ class Secrets:
             return self._values[name]
         except KeyError:
             raise MissingSecret(f"connector {self._owner!r} needs its secret {name!r}",
-                                f"Give it with `butler connectors enable {self._owner}`.") from None
+                                f"Give it with `butler connectors enable {self._owner}` (or set "
+                                f"BUTLER_CONNECTOR_SECRET_{name.upper()} for that command).", secret=name) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._values
@@ -62,19 +66,27 @@ class Secrets:
 class ConnectorContext:
     """Built by butler (or the conformance kit) for one connector; connectors never build their own client.
 
-    `http` is an `httpx.AsyncClient` from the one egress (`butler.sdk.egress`), rooted at `settings.base_url`
-    (when the settings have one): it reaches only the manifest's hosts, at the address it checked, sends
-    `Sec-GPC: 1`, follows redirects only to declared hosts, and refuses answers larger than `max_bytes`.
-    `transport` stands in for the network in tests (httpx.MockTransport).
+    `http` is an `httpx.AsyncClient` rooted at `settings.base_url` (when the settings have one), sending
+    `Sec-GPC: 1`, reaching only the manifest's hosts (`allowed_hosts`: those it declares and the origins of the
+    URLs its `hosts_from_settings` name) and following redirects only to those (`AllowlistTransport`). `person`
+    is what the manifest's `person_fields` let it know of the person.
     """
 
     def __init__(self, manifest: Manifest, *, settings: BaseModel | Mapping[str, Any] | None = None,
                  secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+                 person: Person | None = None) -> None:
         self.manifest = manifest
         self.settings = self._settings(manifest, settings)
         self.secrets = Secrets(manifest, secrets or {})
+        # fields the manifest does not name never even enter the context
+        self.person = Person.model_validate({name: getattr(person, name) for name in manifest.person_fields}
+                                            if person is not None else {})
+        try:
+            self.allowed_hosts = manifest.hosts_for(self.settings)
+        except ValueError as exc:
+            raise FatalError(f"settings for {manifest.id!r} are invalid: {exc}",
+                             f"See `butler connectors about {manifest.id}` for its settings.") from None
         self.log = logging.getLogger(f"butler.connectors.{manifest.id}")
         if not any(isinstance(f, RedactingFilter) for f in self.log.filters):
             self.log.addFilter(RedactingFilter())
@@ -82,12 +94,14 @@ class ConnectorContext:
         if base_url is not None:
             url = httpx.URL(str(base_url))
             port = url.port or (443 if url.scheme == "https" else 80)
-            if not host_allowed(url.host, port, manifest.allowed_hosts):
+            if not host_allowed(url.host, port, self.allowed_hosts):
                 raise HostNotAllowed(f"{manifest.id}: base_url {base_url} is not among the allowed hosts "
-                                     f"({', '.join(manifest.allowed_hosts)})")
-        self.http = async_client(HostPolicy.allowlist(manifest.allowed_hosts, who=manifest.id), inner=transport,
-                                 resolver=resolver, timeout=timeout, max_bytes=max_bytes, follow_redirects=True,
-                                 base_url=str(base_url).rstrip("/") if base_url is not None else "")
+                                     f"({', '.join(self.allowed_hosts)})")
+        self.transport = AllowlistTransport(self.allowed_hosts, transport, resolver=resolver,
+                                            connector_id=manifest.id)
+        self.http = httpx.AsyncClient(transport=self.transport, headers=PRIVACY_HEADERS, timeout=timeout,
+                                      follow_redirects=True, max_redirects=5,
+                                      base_url=str(base_url).rstrip("/") if base_url is not None else "")
 
     @staticmethod
     def _settings(manifest: Manifest, given: BaseModel | Mapping[str, Any] | None) -> BaseModel:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from butler.sdk._errors import ManifestError, validation_problems
 
-__all__ = ["API_VERSION", "Capability", "Manifest", "NoSettings", "SecretSpec", "parse_host_entry"]
+__all__ = ["API_VERSION", "Capability", "Manifest", "NoSettings", "PersonField", "SecretSpec", "host_entry_for_url",
+           "parse_host_entry"]
 
 API_VERSION = 1
 """The SDK API version this butler speaks; a manifest naming another is refused."""
@@ -38,13 +40,23 @@ class NoSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+PersonField = Literal["name", "email", "address", "currency"]
+"""What of the person's profile a connector may ask for (the name and e-mail a shop needs, the address it
+delivers to, the currency the person pays in)."""
+
+
 class SecretSpec(BaseModel):
-    """One secret the connector needs: `name` (snake_case) and a sentence telling the person where to find it."""
+    """One secret the connector needs: `name` (snake_case) and a sentence telling the person where to find it.
+
+    An `optional` secret is needed only in some setups (paying by card, a vendor that asks for a key): enabling
+    does not ask for it; the connector raises MissingSecret when it finds it needs it, and the person gives it then.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     description: str = ""
+    optional: bool = False
 
 
 def parse_host_entry(entry: str) -> tuple[str, int | None]:
@@ -70,12 +82,30 @@ def parse_host_entry(entry: str) -> tuple[str, int | None]:
     return host, port
 
 
+def host_entry_for_url(url: str) -> str:
+    """The `host:port` entry that allows exactly the origin of `url` (http or https). Raises ValueError."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"not a URL: {url!r}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"not an http(s) URL with a host: {url!r}")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    entry = f"{host}:{port}"
+    parse_host_entry(entry)
+    return entry
+
+
 class Manifest(BaseModel):
     """Frozen facts about a connector, read without contacting anyone.
 
     `allowed_hosts` entries are `host`, `host:port` or `*.domain` (subdomains, not the domain itself); the host
-    is compared as written in the URL, never after DNS. `secrets` are the only secrets it can read;
-    `settings` is a pydantic model for its non-secret settings (a `base_url` field roots its HTTP client).
+    is compared as written in the URL, never after DNS. `hosts_from_settings` names settings holding a URL the
+    person gives when enabling (a shop's address): its host and port are allowed too, and nothing else of it, so a
+    connector for any shop of a protocol needs no hosts of its own. `secrets` are the only secrets it can read;
+    `person_fields` the only parts of the person's profile it is given; `settings` is a pydantic model for its
+    non-secret settings (a `base_url` field roots its HTTP client).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -87,8 +117,10 @@ class Manifest(BaseModel):
     description: str = ""
     categories: tuple[str, ...] = ()
     capabilities: frozenset[Capability] = Field(min_length=1)
-    allowed_hosts: tuple[str, ...] = Field(min_length=1)
+    allowed_hosts: tuple[str, ...] = ()
+    hosts_from_settings: tuple[str, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()
+    person_fields: frozenset[PersonField] = frozenset()
     settings: type[BaseModel] = NoSettings
     homepage: str | None = None
 
@@ -121,9 +153,33 @@ class Manifest(BaseModel):
             raise ValueError("settings must be a pydantic model class")
         return value
 
+    @model_validator(mode="after")
+    def _some_host(self) -> Manifest:
+        if not self.allowed_hosts and not self.hosts_from_settings:
+            raise ValueError("a connector needs allowed_hosts or hosts_from_settings")
+        unknown = [name for name in self.hosts_from_settings if name not in self.settings.model_fields]
+        if unknown:
+            raise ValueError(f"hosts_from_settings names settings the model lacks: {', '.join(unknown)}")
+        return self
+
     @property
     def secret_names(self) -> frozenset[str]:
         return frozenset(spec.name for spec in self.secrets)
+
+    def hosts_for(self, settings: BaseModel) -> tuple[str, ...]:
+        """`allowed_hosts` plus the origin of each URL in the settings `hosts_from_settings` names.
+
+        Raises ValueError when such a setting holds something other than an http(s) URL.
+        """
+        hosts = list(self.allowed_hosts)
+        for name in self.hosts_from_settings:
+            value = getattr(settings, name, None)
+            if value is None:
+                continue
+            entry = host_entry_for_url(str(value))
+            if entry not in hosts:
+                hosts.append(entry)
+        return tuple(hosts)
 
     @classmethod
     def build(cls, **fields: Any) -> Manifest:

@@ -9,13 +9,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from butler.models import DataUse, Money, Offer, Price
+from butler.models import DataUse, Money, Offer, PostalAddress, Price
 
-__all__ = ["CheckoutLine", "CheckoutQuote", "DataRequestReceipt", "NegotiationRound", "OfferQuery", "Terms"]
+__all__ = ["CheckoutLine", "CheckoutQuote", "DataRequestReceipt", "NegotiationRound", "OfferQuery", "Person", "Terms"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Person(_Frozen):
+    """The person butler buys for, as far as the connector's manifest asks (`person_fields`) and the person told
+    butler (`butler profile set`): a field the manifest does not name, or the person did not give, is None."""
+
+    name: str | None = None
+    email: str | None = None
+    address: PostalAddress | None = None
+    currency: str | None = None
 
 
 class OfferQuery(_Frozen):
