@@ -5,8 +5,9 @@ import is reported as a problem, never a crash. A program that embeds butler may
 classes for its own process (the demo runs the example vendors this way); they are listed, enabled and opened
 like installed ones. A connector runs only once enabled, and enabling runs its `validate()` against the vendor
 first; its settings, secrets and the enabled flag live in the vault. Every connector is built one way: its
-context sends through the allowlist transport over the `transport` the caller gives. `aenable` and `acheck`
-are the awaitable forms of `enable` and `check`, for a caller that bounds them (`butler.negotiate.vendors`):
+context's client comes from the one egress (`butler.sdk.egress`), over the `transport` a test gives in place of
+the network. `aenable` and `acheck` are the awaitable forms of `enable` and `check`, for a caller that bounds
+them (`butler.negotiate.vendors`):
 
     connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
     connector_secrets/<id>/<name>   butler.models.ConnectorSecret
@@ -191,7 +192,7 @@ def _person_for(vault: Vault, manifest: Manifest) -> Person | None:
 def _build(cls: type[Connector], settings: Mapping[str, Any], secrets: Mapping[str, str],
            transport: httpx.AsyncBaseTransport | None, resolver: Resolver | None,
            person: Person | None = None) -> Connector:
-    """The one way a connector is built: its context sends through the allowlist transport over `transport`."""
+    """The one way a connector is built: its context's client is the egress's, over `transport` (tests only)."""
     return cls(ConnectorContext(cls.manifest, settings=settings, secrets=secrets, transport=transport,
                                 resolver=resolver, person=person))
 

@@ -4,6 +4,7 @@
     Manifest, Capability, SecretSpec, NoSettings  -- what a connector declares (frozen), API_VERSION; PersonField
     ConnectorContext, Secrets, Person             -- what butler injects: settings, http, secrets, the person, log
     AllowlistTransport, PRIVACY_HEADERS           -- the transport that holds the host allowlist, Sec-GPC
+                                                     (both from butler.sdk.egress, which builds every client)
     OfferQuery, Terms, NegotiationRound, DataRequestReceipt  -- messages (plus butler.models Offer, Contract…)
     CheckoutQuote, CheckoutLine                   -- a prepared checkout: the full total, read back before paying
     ConnectorError and subclasses                 -- errors by what the caller does (see butler.sdk._errors)
@@ -29,7 +30,6 @@ from butler.sdk._errors import (
     parse_retry_after,
 )
 from butler.sdk._manifest import API_VERSION, Capability, Manifest, NoSettings, PersonField, SecretSpec
-from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
 from butler.sdk._types import (
     CheckoutLine,
     CheckoutQuote,
@@ -39,6 +39,7 @@ from butler.sdk._types import (
     Person,
     Terms,
 )
+from butler.sdk.egress import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed, system_resolver
 
 __all__ = [
     "API_VERSION",

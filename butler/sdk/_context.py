@@ -20,12 +20,10 @@ from butler.sdk._errors import (
     validation_problems,
 )
 from butler.sdk._manifest import Manifest
-from butler.sdk._transport import PRIVACY_HEADERS, AllowlistTransport, Resolver, host_allowed
 from butler.sdk._types import Person
+from butler.sdk.egress import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, HostPolicy, Resolver, async_client, host_allowed
 
 __all__ = ["ConnectorContext", "Secrets"]
-
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
 class Secrets:
@@ -66,16 +64,18 @@ class Secrets:
 class ConnectorContext:
     """Built by butler (or the conformance kit) for one connector; connectors never build their own client.
 
-    `http` is an `httpx.AsyncClient` rooted at `settings.base_url` (when the settings have one), sending
-    `Sec-GPC: 1`, reaching only the manifest's hosts (`allowed_hosts`: those it declares and the origins of the
-    URLs its `hosts_from_settings` name) and following redirects only to those (`AllowlistTransport`). `person`
-    is what the manifest's `person_fields` let it know of the person.
+    `http` is an `httpx.AsyncClient` from the one egress (`butler.sdk.egress`), rooted at `settings.base_url`
+    (when the settings have one): it reaches only the manifest's hosts (`allowed_hosts`: those it declares and
+    the origins of the URLs its `hosts_from_settings` name), at the address it checked, sends `Sec-GPC: 1`,
+    follows redirects only to those hosts, and refuses answers larger than `max_bytes`. `person` is what the
+    manifest's `person_fields` let it know of the person. `transport` stands in for the network in tests
+    (httpx.MockTransport).
     """
 
     def __init__(self, manifest: Manifest, *, settings: BaseModel | Mapping[str, Any] | None = None,
                  secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 person: Person | None = None) -> None:
+                 max_bytes: int = MAX_RESPONSE_BYTES, person: Person | None = None) -> None:
         self.manifest = manifest
         self.settings = self._settings(manifest, settings)
         self.secrets = Secrets(manifest, secrets or {})
@@ -97,11 +97,9 @@ class ConnectorContext:
             if not host_allowed(url.host, port, self.allowed_hosts):
                 raise HostNotAllowed(f"{manifest.id}: base_url {base_url} is not among the allowed hosts "
                                      f"({', '.join(self.allowed_hosts)})")
-        self.transport = AllowlistTransport(self.allowed_hosts, transport, resolver=resolver,
-                                            connector_id=manifest.id)
-        self.http = httpx.AsyncClient(transport=self.transport, headers=PRIVACY_HEADERS, timeout=timeout,
-                                      follow_redirects=True, max_redirects=5,
-                                      base_url=str(base_url).rstrip("/") if base_url is not None else "")
+        self.http = async_client(HostPolicy.allowlist(self.allowed_hosts, who=manifest.id), inner=transport,
+                                 resolver=resolver, timeout=timeout, max_bytes=max_bytes, follow_redirects=True,
+                                 base_url=str(base_url).rstrip("/") if base_url is not None else "")
 
     @staticmethod
     def _settings(manifest: Manifest, given: BaseModel | Mapping[str, Any] | None) -> BaseModel:
