@@ -4,19 +4,20 @@ letter for senders who ignore it.
 Butler unsubscribes when the sender offers `List-Unsubscribe-Post: List-Unsubscribe=One-Click` with an https URI
 in `List-Unsubscribe`, by POSTing the body `List-Unsubscribe=One-Click`. It never opens links found in the
 message body, never follows redirects, and refuses private, loopback and link-local addresses (loopback only
-with an explicit allowance, for tests and local setups). A sender that offers only a `mailto:` URI (RFC 2369)
-is written to, through the person's SMTP server, and only when one is set up: one message to that one address,
-with the subject and body the URI names (RFC 6068); other fields in the URI (To, Cc, Bcc, …) are ignored, so
-the sender cannot add recipients. Each request waits in the vault's `approvals` collection until the person
-approves it, unless they set a standing rule; it is sent at most once.
+with an explicit allowance, for tests and local setups). The POST goes through the one egress
+(`butler.sdk.egress`): the name is resolved once, at the send, and the request goes to the address that was
+checked, so DNS cannot send it elsewhere afterwards; the sender's answer is read up to ANSWER_CAP bytes.
+A sender that offers only a `mailto:` URI (RFC 2369) is written to, through the person's SMTP server, and only
+when one is set up: one message to that one address, with the subject and body the URI names (RFC 6068); other
+fields in the URI (To, Cc, Bcc, …) are ignored, so the sender cannot add recipients. Each request waits in the
+vault's `approvals` collection until the person approves it, unless they set a standing rule; it is sent at most
+once.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -29,6 +30,8 @@ from butler.errors import ButlerError
 from butler.mail.errors import UnsubscribeRefused
 from butler.mail.state import now_iso
 from butler.policy import PolicySet, UnsubscribeAction, Verdict, evaluate
+from butler.sdk import HostNotAllowed
+from butler.sdk.egress import HostPolicy, ResponseTooLarge, UndecodableResponse, blocking_system_resolver, sync_client
 from butler.vault import Vault
 
 if TYPE_CHECKING:
@@ -39,6 +42,8 @@ __all__ = ["APPROVALS", "KIND", "MailtoRequest", "mailto_request", "objection_le
 
 KIND = "unsubscribe"
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+ANSWER_CAP = 64 * 1024  # only the status matters; a sender's page is never read in full
+DEADLINE_SECONDS = 15.0
 _URI = re.compile(r"<\s*([^>\s]{1,2000})\s*>")
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
@@ -86,26 +91,38 @@ def one_click_url(headers: dict[str, str], *, allow_loopback: bool = False) -> s
     raise UnsubscribeRefused("List-Unsubscribe has no https URI")
 
 
-def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
-    """Refuse URIs that are not https or that point at private, loopback or otherwise internal addresses."""
+def _policy(allow_loopback: bool) -> HostPolicy:
+    return HostPolicy.public(allow_loopback=allow_loopback, who="unsubscribe")
+
+
+def _check_form(uri: str, allow_loopback: bool) -> None:
+    """Refuse a URI that is not https with a host (plain http only to 127.0.0.1, with the allowance)."""
     if any(ch in uri for ch in "\r\n\t "):
         raise UnsubscribeRefused("the unsubscribe URI contains whitespace or line breaks")
     parts = urlsplit(uri)
     host = parts.hostname or ""
     if not host:
         raise UnsubscribeRefused("the unsubscribe URI has no host")
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise UnsubscribeRefused(f"cannot resolve {host}") from None
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    for address in addresses:
-        if allow_loopback and str(address) == "127.0.0.1" and host == "127.0.0.1":
-            continue
-        if not address.is_global or address.is_multicast:
-            raise UnsubscribeRefused(f"{host} resolves to a private or reserved address ({address})")
     if parts.scheme != "https" and not (allow_loopback and host == "127.0.0.1"):
         raise UnsubscribeRefused("only https unsubscribe URIs are used")
+
+
+def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
+    """Refuse URIs that are not https or that point at private, loopback or otherwise internal addresses.
+
+    This is the check made when a request is proposed; sending checks again, and sends to the address it checked.
+    """
+    _check_form(uri, allow_loopback)
+    policy = _policy(allow_loopback)
+    try:
+        url = httpx.URL(uri)
+        host, port, resolve = policy.target(url)
+        if resolve:
+            policy.pick(url, blocking_system_resolver(host, port))
+    except HostNotAllowed as exc:
+        raise UnsubscribeRefused(exc.message) from None
+    except (httpx.InvalidURL, httpx.ConnectError, OSError, UnicodeError):
+        raise UnsubscribeRefused(f"cannot resolve {urlsplit(uri).hostname}") from None
 
 
 def requests(vault: Vault, *, state: str | None = None, sender: str | None = None) -> list[dict[str, Any]]:
@@ -178,12 +195,6 @@ def send_one(vault: Vault, item: dict[str, Any], *, allow_loopback: bool = False
              transport: httpx.BaseTransport | None = None, smtp: SmtpSender | None = None) -> dict[str, Any] | None:
     """Send one request the caller has already claimed; the result (status or error), or None when refused."""
     item_id = str(item["id"])
-    try:
-        if item.get("method") != "mailto":
-            check_endpoint(str(item["url"]), allow_loopback=allow_loopback)
-    except UnsubscribeRefused as exc:
-        vault.audit.append("mail.unsubscribe.refused", str(item.get("sender")), {"why": exc.message})
-        return None
     result: dict[str, Any] = {"id": item_id, "sender": item["sender"]}
     if item.get("method") == "mailto" and smtp is not None:
         try:
@@ -194,11 +205,16 @@ def send_one(vault: Vault, item: dict[str, Any], *, allow_loopback: bool = False
             result["error"] = exc.message
     else:
         try:
-            with httpx.Client(transport=transport, follow_redirects=False, timeout=15.0) as client:
+            _check_form(str(item["url"]), allow_loopback)
+            with sync_client(_policy(allow_loopback), inner=transport, max_bytes=ANSWER_CAP,
+                             deadline=DEADLINE_SECONDS) as client:
                 response = client.post(str(item["url"]), content=ONE_CLICK_BODY,
                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
             result["status"] = response.status_code
-        except httpx.HTTPError as exc:
+        except (UnsubscribeRefused, HostNotAllowed) as exc:
+            vault.audit.append("mail.unsubscribe.refused", str(item.get("sender")), {"why": exc.message})
+            return None
+        except (httpx.HTTPError, ResponseTooLarge, UndecodableResponse) as exc:
             result["error"] = type(exc).__name__
     annotate(vault, item_id, sent_at=now_iso(), **{k: v for k, v in result.items() if k in ("status", "error")})
     vault.audit.append("mail.unsubscribe.sent", str(item["sender"]), result)
