@@ -8,22 +8,15 @@ import sys
 from pathlib import Path
 
 from butler import paths
-from butler.config import load_config
 from butler.errors import UsageError, VaultLocked
 from butler.log import register_secret
-from butler.vault.keys import ENV_KEYRING, ENV_PASSPHRASE_FILE, Unlocked, open_vault, read_passphrase_file
+from butler.vault.keys import ENV_PASSPHRASE_FILE, Unlocked, open_vault, read_passphrase_file
 
-__all__ = ["apply_config_env", "ask_new_passphrase", "ask_passphrase", "unlock"]
-
-
-def apply_config_env() -> None:
-    """Let config.toml choose the keyring unless the environment already did."""
-    config = load_config()
-    os.environ.setdefault(ENV_KEYRING, config.vault.keyring)
+__all__ = ["ask_new_passphrase", "ask_passphrase", "unlock"]
 
 
 def unlock(home: Path | None = None, *, quiet: bool = False) -> Unlocked:
-    apply_config_env()
+    """Open the vault as config.toml and the environment say (see `open_vault`), printing its notes."""
     unlocked = open_vault(home or paths.butler_home())
     if not quiet:
         for note in unlocked.notes:

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from butler import paths
-from butler.commands.common import apply_config_env, ask_new_passphrase
+from butler.commands.common import ask_new_passphrase
 from butler.errors import KeyringError
 from butler.vault import crypto
 from butler.vault.keys import ENV_PASSPHRASE_FILE, keyring_store
@@ -33,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
         if args.no_keyring:
             print("the vault key is not kept in a keyring: butler will ask for the passphrase")
             return 0
-        apply_config_env()
         try:
             store = keyring_store(home)
         except KeyringError as exc:

@@ -40,11 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from butler.commands.common import apply_config_env
-
     # the journal wants to know what ran; -v adds debug
     setup_logging(logging.DEBUG if getattr(args, "verbose", 0) >= 2 else logging.INFO)
-    apply_config_env()
     Daemon().run()
     return 0
 
@@ -69,7 +66,6 @@ def _when(value: dt.datetime | str | None) -> str:
 
 
 def status(args: argparse.Namespace) -> int:
-    from butler.commands.common import apply_config_env
     from butler.config import load_config
     from butler.vault.keys import open_vault
 
@@ -86,7 +82,6 @@ def status(args: argparse.Namespace) -> int:
         failing = f" [{job.consecutive_failures} failures in a row]" if job.consecutive_failures > 1 else ""
         print(f"  {job_id:<15} {_when(job.last_run):<17} {_when(next_runs.get(job_id)):<17} "
               f"{job.last_result or 'never ran'}{failing}")
-    apply_config_env()
     try:
         with open_vault(home, interactive=False).vault as vault:
             the_desk = desk()

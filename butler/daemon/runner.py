@@ -100,7 +100,7 @@ def run_job(job_id: str, target: str, needs_vault: bool = True, every_seconds: f
     ctx = JobContext(runtime.home, config=runtime.config, stopping=runtime.stopping)
     try:
         if needs_vault:
-            ctx.vault = open_vault(runtime.home, interactive=False).vault
+            ctx.vault = open_vault(runtime.home, settings=runtime.config.vault, interactive=False).vault
         function = cast(Callable[[JobContext], object], ref_to_obj(target))
         result = f"ok: {function(ctx)}"
     except (VaultLocked, VaultNotFound) as exc:

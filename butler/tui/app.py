@@ -85,10 +85,7 @@ class ButlerApp(App[int]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def open_unattended(self) -> None:
-        from butler.commands.common import apply_config_env
-
         try:
-            apply_config_env()
             unlocked = open_vault(self.home, interactive=False)
         except VaultLocked as exc:
             self.call_from_thread(self.push_screen, PassphraseScreen(exc.message))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from butler import paths
+from butler.config import VaultConfig, load_config
 from butler.errors import KeyringError, VaultCorrupt, VaultLocked
 from butler.log import register_secret
 from butler.vault import crypto
@@ -38,6 +39,7 @@ __all__ = [
     "keyring_store",
     "open_vault",
     "read_passphrase_file",
+    "vault_settings",
 ]
 
 log = logging.getLogger(__name__)
@@ -135,9 +137,15 @@ class KeyringStore:
         self._guarded(_delete)
 
 
-def keyring_store(home: Path) -> KeyringStore | None:
-    """The configured keyring, or None when there is none (and `BUTLER_KEYRING` did not insist on one)."""
-    choice = os.environ.get(ENV_KEYRING, "auto").strip().lower()
+def vault_settings(home: Path) -> VaultConfig:
+    """The `[vault]` section of the home's config.toml (every default where it says nothing)."""
+    return load_config(paths.config_path(home)).vault
+
+
+def keyring_store(home: Path, settings: VaultConfig | None = None) -> KeyringStore | None:
+    """The keyring that `BUTLER_KEYRING`, else `[vault] keyring` (`settings`, read from the home's config.toml when
+    not given), picks; None when there is none (and neither insisted on one)."""
+    choice = (os.environ.get(ENV_KEYRING) or (settings or vault_settings(home)).keyring).strip().lower()
     if choice == "none":
         return None
     if choice != "auto":
@@ -188,20 +196,23 @@ class Unlocked:
     notes: list[str]
 
 
-def open_vault(home: Path | None = None, *, interactive: bool | None = None,
+def open_vault(home: Path | None = None, *, settings: VaultConfig | None = None, interactive: bool | None = None,
                prompt: Callable[[str], str] = getpass.getpass, remember: bool = True) -> Unlocked:
     """Open the vault with the first key source that works, and say which one it was.
 
     Order: the OS keyring; `BUTLER_PASSPHRASE_FILE`; a passphrase typed at the terminal (only when
     `interactive`, which defaults to stdin being a terminal). After a passphrase unlock, the data key is
-    stored in the keyring when one exists, so unattended runs can open the vault next time.
+    stored in the keyring when one exists, so unattended runs can open the vault next time. `settings` (the
+    `[vault]` config; read from the home's config.toml when not given) picks the keyring and how long to wait
+    for the home lock.
     """
     home = home or paths.butler_home()
+    settings = settings or vault_settings(home)
     key_file = KeyFile.read(paths.vault_key_path(home))
     notes: list[str] = []
     store: KeyringStore | None = None
     try:
-        store = keyring_store(home)
+        store = keyring_store(home, settings)
     except KeyringError as exc:
         notes.append(f"keyring unavailable ({exc.message})")
     if store is None and not notes:
@@ -216,7 +227,8 @@ def open_vault(home: Path | None = None, *, interactive: bool | None = None,
             notes.append("a key rotation was interrupted: the key in the keyring may be out of date")
         elif key is not None:
             try:
-                return Unlocked(Vault(home, key), f"keyring ({store.name})", notes)
+                return Unlocked(Vault(home, key, lock_timeout=settings.lock_timeout_seconds),
+                                f"keyring ({store.name})", notes)
             except VaultCorrupt as exc:
                 if "another key" not in exc.message:
                     raise
@@ -232,7 +244,7 @@ def open_vault(home: Path | None = None, *, interactive: bool | None = None,
         passphrase, source = prompt("Vault passphrase: "), "passphrase"
         register_secret(passphrase)
     data_key = key_file.unwrap(passphrase)
-    vault = Vault(home, data_key)
+    vault = Vault(home, data_key, lock_timeout=settings.lock_timeout_seconds)
     if store is not None and remember:
         try:
             store.remember(vault)

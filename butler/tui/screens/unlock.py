@@ -13,7 +13,7 @@ from textual.widgets import Footer, Input, Static
 
 from butler.errors import ButlerError, WrongPassphrase
 from butler.vault import Unlocked, Vault
-from butler.vault.keys import keyring_store
+from butler.vault.keys import keyring_store, vault_settings
 
 if TYPE_CHECKING:
     from butler.tui.app import ButlerApp
@@ -53,8 +53,9 @@ class PassphraseScreen(Screen[None]):
     def unlock(self, passphrase: str) -> None:
         app = cast("ButlerApp", self.app)
         try:
+            settings = vault_settings(app.home)
             key = Vault.key_from_passphrase(app.home, passphrase)
-            vault = Vault(app.home, key)
+            vault = Vault(app.home, key, lock_timeout=settings.lock_timeout_seconds)
         except WrongPassphrase:
             app.call_from_thread(self.retry, "That passphrase does not open this vault. Try again.")
             return
@@ -63,7 +64,7 @@ class PassphraseScreen(Screen[None]):
             return
         notes = []
         try:  # like `butler` on the command line: keep the key in the keyring for unattended runs
-            store = keyring_store(app.home)
+            store = keyring_store(app.home, settings)
             if store is not None:
                 store.remember(vault)
                 notes.append(f"vault key stored in the keyring ({store.name})")
