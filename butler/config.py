@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from butler import paths
 from butler.errors import ConfigError
 
-__all__ = ["Config", "DaemonConfig", "VaultConfig", "VendorsConfig", "load_config"]
+__all__ = ["Config", "DaemonConfig", "TermsConfig", "VaultConfig", "VendorsConfig", "load_config"]
 
 
 class _Section(BaseModel):
@@ -37,10 +37,16 @@ class VendorsConfig(_Section):
     deadline_seconds: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
 
 
+class TermsConfig(_Section):
+    # tests and local setups only: reach a MyTerms vendor at a loopback address written in its URL (127.0.0.1, ::1)
+    allow_loopback: bool = False
+
+
 class Config(_Section):
     vault: VaultConfig = VaultConfig()
     daemon: DaemonConfig = DaemonConfig()
     vendors: VendorsConfig = VendorsConfig()
+    terms: TermsConfig = TermsConfig()
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -6,7 +6,8 @@
     proffer(vault, url, policies=…)                 -- the handshake → Outcome
     pending_items / approve / reject                -- alternatives waiting for the person
     verify_records / export_records / verify_export -- the signed, per-vendor hash chain of records
-    gpc_client()                                    -- an httpx.AsyncClient that sends `Sec-GPC: 1`
+    gpc_client()                                    -- an httpx.AsyncClient from the one egress: `Sec-GPC: 1`,
+                                                       public addresses only, answers capped
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from butler.errors import UsageError
 from butler.models import AgreementRecord
 from butler.policy import AgreementProposal, PolicySet, Verdict, evaluate
 from butler.terms.choices import Choice, load_choices
@@ -90,7 +91,7 @@ async def _exchange(vault: Vault, http: httpx.AsyncClient, base: str, vendor: st
         parsed = parse_vendor_json(ProfferAnswer, answer.body, url)
         if parsed.agreement is not None and parsed.agreement != term_id:
             raise VendorAnswerInvalid(f"{url} answered about {parsed.agreement}, not the proffered {term_id}")
-    except TermsError as exc:
+    except (TermsError, UsageError) as exc:  # UsageError: the vendor's address is one butler does not reach
         status = Status.INVALID if isinstance(exc, VendorAnswerInvalid) else Status.UNKNOWN
         records.append(append_record(vault, vendor, term_id=term_id, status=status, place=base,
                                      details={"error": exc.message}))

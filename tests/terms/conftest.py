@@ -15,8 +15,11 @@ from tests.helpers.vaultkit import make_vault, passphrase_file
 
 @pytest.fixture
 def terms_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private BUTLER_HOME with no keyring; a 0600 passphrase file named by BUTLER_PASSPHRASE_FILE."""
+    """A private BUTLER_HOME with no keyring; a 0600 passphrase file named by BUTLER_PASSPHRASE_FILE; a
+    config.toml that lets MyTerms reach the example vendor on loopback."""
     home = tmp_path / "terms-home"
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text("[terms]\nallow_loopback = true\n", encoding="utf-8")
     monkeypatch.setenv("BUTLER_HOME", str(home))
     monkeypatch.setenv("BUTLER_KEYRING", "none")
     secret = passphrase_file(tmp_path, TERMS_PASSPHRASE, name="terms-passphrase")

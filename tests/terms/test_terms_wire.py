@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
@@ -34,12 +34,17 @@ GOOD = {
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+async def shop_dns(host: str, port: int) -> Sequence[str]:
+    """What shop.example resolves to here: a public address, which the mock transport stands in for."""
+    return ["93.184.216.34"]
+
+
 def mock(handler: Handler, seen: list[httpx.Request]) -> httpx.AsyncClient:
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return handler(request)
 
-    return gpc_client(httpx.MockTransport(record))
+    return gpc_client(httpx.MockTransport(record), resolver=shop_dns)
 
 
 def test_myterms_document_parses() -> None:
@@ -107,7 +112,7 @@ async def test_every_request_carries_sec_gpc_even_on_an_injected_client() -> Non
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as foreign:
         await fetch(foreign, "GET", "https://shop.example/a")
         await fetch(foreign, "POST", "https://shop.example/b", json={"x": 1}, headers={"Sec-GPC": "0"})
-    async with gpc_client(httpx.MockTransport(handler)) as own:
+    async with gpc_client(httpx.MockTransport(handler), resolver=shop_dns) as own:
         await own.get("https://shop.example/c")
     assert [r.headers.get("sec-gpc") for r in seen] == ["1", "1", "1"]
 
@@ -124,7 +129,7 @@ async def test_oversized_answers_are_cut_off() -> None:
         return httpx.Response(200, content=body())
 
     for handler in (declared, streamed):
-        async with gpc_client(httpx.MockTransport(handler)) as client:
+        async with gpc_client(httpx.MockTransport(handler), resolver=shop_dns) as client:
             with pytest.raises(VendorAnswerInvalid, match="more than"):
                 await fetch(client, "GET", "https://shop.example/big")
 
@@ -140,7 +145,7 @@ async def test_server_errors_and_unreachable_vendors_are_retriable() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     for handler, fragment in ((fail, "HTTP 503"), (refuse, "cannot reach"), (slow, "in time")):
-        async with gpc_client(httpx.MockTransport(handler)) as client:
+        async with gpc_client(httpx.MockTransport(handler), resolver=shop_dns) as client:
             with pytest.raises(VendorUnavailable, match=fragment) as caught:
                 await fetch(client, "GET", "https://shop.example/x")
         assert caught.value.exit_code == 75
@@ -191,7 +196,7 @@ async def test_discovery_404_means_no_support_and_errors_keep_the_cache(terms_va
             return httpx.Response(418)
         return httpx.Response(200, content=b"<html>hello</html>")
 
-    async with gpc_client(httpx.MockTransport(handler)) as client:
+    async with gpc_client(httpx.MockTransport(handler), resolver=shop_dns) as client:
         found = await discover(terms_vault, "https://shop.example", client=client)
         assert not found.supports_myterms and found.gpc is None
         for mode, fragment in (("html", "valid JSON"), ("teapot", "HTTP 418")):
@@ -213,7 +218,7 @@ async def test_a_vendor_may_not_counter_its_own_alternative(terms_vault: Vault) 
         return httpx.Response(200, json=next(answers))
 
     set_choice(terms_vault, "SD-BASE", vendor="shop.example", accept=("SD-BASE-A",))
-    async with gpc_client(httpx.MockTransport(handler)) as client:
+    async with gpc_client(httpx.MockTransport(handler), resolver=shop_dns) as client:
         with pytest.raises(VendorAnswerInvalid, match="countered its own alternative"):
             await proffer(terms_vault, "https://shop.example", client=client)
     assert [r.status for r in vendor_records(terms_vault, "shop.example")] == [
