@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from butler.errors import ConfigError
 from butler.policy.consistency import find_problems
 from butler.policy.expr import ExpressionError
-from butler.policy.locate import Position, SourceMap
+from butler.sourcemap import Position, SourceMap
 from butler.policy.policyset import PlacedPreference, PlacedRule, PolicySet
 from butler.policy.rules import RULE_KINDS, RULE_MODELS, AppliesTo, PackInfo, PolicyFile, Preference
 
