@@ -5,6 +5,7 @@ denied, a required MyTerms agreement beyond the allowed data use). Each problem 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -148,7 +149,12 @@ def _pair_problem(a: Rule, b: Rule) -> tuple[str, str] | None:
 
 
 def find_problems(files: Sequence[PolicyFile]) -> list[Problem]:
-    """Every problem in a set of parsed files, in file order."""
+    """Every problem in a set of parsed files, in file order (contradictions after the single-rule problems).
+
+    Contradictions are looked for only among rules that could contradict: rules are indexed by what they name
+    (vendors, countries) or ordered by their bounds (months, data use), so checking grows with the number of rules
+    and of contradictions found, not with the square of the number of rules.
+    """
     problems: list[Problem] = []
     seen_ids: dict[str, tuple[int, str]] = {}
     placed: list[tuple[int, int, Rule]] = []
@@ -166,8 +172,82 @@ def find_problems(files: Sequence[PolicyFile]) -> list[Problem]:
             found = _rule_problems(item) if table == "rule" else _preference_problems(item)
             problems += [Problem(f, (table, i, *sub), msg) for sub, msg in found]
         placed += [(f, i, r) for i, r in enumerate(policy.rule)]
+    index = _Index()
     for n, (fb, ib, b) in enumerate(placed):
-        for _fa, _ia, a in placed[:n]:
+        for m in sorted(index.candidates(b)):
+            a = placed[m][2]
             if _overlap(a, b) and (hit := _pair_problem(a, b)) is not None:
                 problems.append(Problem(fb, ("rule", ib, hit[0]), hit[1]))
+        index.add(n, b)
     return problems
+
+
+class _Index:
+    """The rules seen so far, by what could make a later rule contradict them."""
+
+    def __init__(self) -> None:
+        self.banned: dict[str, list[int]] = {}
+        self.only: dict[str, list[int]] = {}
+        self.allowed: dict[str, list[int]] = {}
+        self.denied: dict[str, list[int]] = {}
+        self.min_months: list[tuple[int, int]] = []  # (min_months, rule), sorted
+        self.max_months: list[tuple[int, int]] = []  # (max_months, rule), sorted
+        self.data_use: list[tuple[int, int]] = []  # (rank of the most data use allowed, rule), sorted
+        self.myterms: list[tuple[int, int]] = []  # (rank of the least data use an agreement allows, rule), sorted
+
+    def add(self, n: int, rule: Rule) -> None:
+        def put(table: dict[str, list[int]], keys: Any) -> None:
+            for key in keys:
+                table.setdefault(key, []).append(n)
+
+        if isinstance(rule, BanRule):
+            put(self.banned, normalise_names(rule.vendors))
+        elif isinstance(rule, OnlyVendorsRule):
+            put(self.only, normalise_names(rule.vendors))
+        elif isinstance(rule, OriginRule):
+            put(self.allowed, {c.upper() for c in rule.allow})
+            put(self.denied, {c.upper() for c in rule.deny})
+        elif isinstance(rule, ContractLengthRule):
+            if rule.min_months is not None:
+                bisect.insort(self.min_months, (rule.min_months, n))
+            if rule.max_months is not None:
+                bisect.insort(self.max_months, (rule.max_months, n))
+        elif isinstance(rule, DataUseRule):
+            bisect.insort(self.data_use, (rule.max.rank, n))
+        elif isinstance(rule, MyTermsRule):
+            ranks = [u.rank for t in rule.agreements if (u := AGREEMENT_DATA_USE.get(t)) is not None]
+            if ranks and len(ranks) == len(rule.agreements):
+                bisect.insort(self.myterms, (min(ranks), n))
+
+    def candidates(self, rule: Rule) -> set[int]:
+        """Earlier rules that might contradict `rule` (each is still checked in full)."""
+        found: set[int] = set()
+
+        def take(table: dict[str, list[int]], keys: Any) -> None:
+            for key in keys:
+                found.update(table.get(key, ()))
+
+        if isinstance(rule, OnlyVendorsRule):
+            take(self.banned, normalise_names(rule.vendors))
+        elif isinstance(rule, BanRule):
+            take(self.only, normalise_names(rule.vendors))
+        elif isinstance(rule, OriginRule):
+            take(self.allowed, {c.upper() for c in rule.deny})
+            take(self.denied, {c.upper() for c in rule.allow})
+        elif isinstance(rule, ContractLengthRule):
+            if rule.max_months is not None:  # an earlier minimum above this maximum
+                found.update(n for _, n in self.min_months[bisect.bisect_right(self.min_months,
+                                                                               (rule.max_months, _LAST)):])
+            if rule.min_months is not None:  # an earlier maximum below this minimum
+                found.update(n for _, n in self.max_months[:bisect.bisect_left(self.max_months,
+                                                                              (rule.min_months, -1))])
+        elif isinstance(rule, MyTermsRule):
+            ranks = [u.rank for t in rule.agreements if (u := AGREEMENT_DATA_USE.get(t)) is not None]
+            if ranks and len(ranks) == len(rule.agreements):  # earlier data-use limits below every agreement
+                found.update(n for _, n in self.data_use[:bisect.bisect_left(self.data_use, (min(ranks), -1))])
+        elif isinstance(rule, DataUseRule):  # earlier agreements that all allow more than this limit
+            found.update(n for _, n in self.myterms[bisect.bisect_right(self.myterms, (rule.max.rank, _LAST)):])
+        return found
+
+
+_LAST = 1 << 62  # sorts after any rule number
