@@ -16,7 +16,7 @@ from butler.models import Money, Offer, Vendor
 from butler.paths import policies_dir
 from butler.policy.context import EvalContext
 from butler.policy.engine import evaluate
-from butler.policy.loader import load_policies, policy_files
+from butler.policy.loader import PolicyErrors, load_policies, policy_files
 from butler.policy.odrl import to_odrl
 from butler.policy.policyset import PolicySet
 from butler.policy.rules import parse_money
@@ -76,9 +76,18 @@ def run_check(args: argparse.Namespace) -> int:
     paths = _default_paths(args.paths)
     files = policy_files(paths)
     failed = 0
-    for path in files:  # each file alone first, so that every broken file is reported
+    for path in files:  # each file alone first, so that every problem of every broken file is reported
         try:
             load_policies([path])
+        except PolicyErrors as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            if exc.more:
+                print(f"error: … and {exc.more} more problems in {path}", file=sys.stderr)
+            elif exc.stopped:
+                print(f"error: … and more contradictions in {path}: the check stops after {len(exc.problems)}",
+                      file=sys.stderr)
         except ConfigError as exc:
             failed += 1
             print(f"error: {exc.message}", file=sys.stderr)

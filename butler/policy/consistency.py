@@ -148,12 +148,13 @@ def _pair_problem(a: Rule, b: Rule) -> tuple[str, str] | None:
     return None
 
 
-def find_problems(files: Sequence[PolicyFile]) -> list[Problem]:
+def find_problems(files: Sequence[PolicyFile], limit: int | None = None) -> list[Problem]:
     """Every problem in a set of parsed files, in file order (contradictions after the single-rule problems).
 
     Contradictions are looked for only among rules that could contradict: rules are indexed by what they name
     (vendors, countries) or ordered by their bounds (months, data use), so checking grows with the number of rules
-    and of contradictions found, not with the square of the number of rules.
+    and of contradictions found, not with the square of the number of rules. With `limit`, the search stops
+    once that many problems are found (a file contradicting itself a million times is not worth more).
     """
     problems: list[Problem] = []
     seen_ids: dict[str, tuple[int, str]] = {}
@@ -174,6 +175,8 @@ def find_problems(files: Sequence[PolicyFile]) -> list[Problem]:
         placed += [(f, i, r) for i, r in enumerate(policy.rule)]
     index = _Index()
     for n, (fb, ib, b) in enumerate(placed):
+        if limit is not None and len(problems) >= limit:
+            break
         for m in sorted(index.candidates(b)):
             a = placed[m][2]
             if _overlap(a, b) and (hit := _pair_problem(a, b)) is not None:

@@ -19,14 +19,17 @@ from pydantic import BaseModel, ValidationError
 from butler.errors import ConfigError
 from butler.policy.consistency import find_problems
 from butler.policy.expr import ExpressionError
-from butler.sourcemap import Position, SourceMap
 from butler.policy.policyset import PlacedPreference, PlacedRule, PolicySet
 from butler.policy.rules import RULE_KINDS, RULE_MODELS, AppliesTo, PackInfo, PolicyFile, Preference
+from butler.sourcemap import Position, SourceMap
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "load_home_policies", "load_policies", "policy_files"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NESTING", "MAX_REPORTED", "MAX_RULES", "PolicyErrors", "load_home_policies",
+           "load_policies", "policy_files"]
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NESTING = 8
+MAX_RULES = 10_000  # rules and preferences in one file: far more than a person writes, few enough to check fast
+MAX_REPORTED = 50  # problems reported one by one; past this they are counted
 
 _HINT = "Fix the file and run `butler policy check` again; see policies/README.md for every field."
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -142,25 +145,46 @@ def _message(error: Any, data: dict[str, Any]) -> str:
         return f"{_describe(loc, data)}: a rule needs a kind, one of {', '.join(RULE_KINDS)}"
     message = str(error["msg"]).removeprefix("Value error, ")
     got = error.get("input")
-    shown = f" (got {got!r})" if isinstance(got, str | int | bool | Decimal) and len(repr(got)) < 80 else ""
+    shown = f" (got {got!r})" if isinstance(got, str | int | bool | Decimal) and len(repr(got)) < 80 \
+        and f"got {got!r}" not in message else ""
     return f"{_describe(loc, data)}: {message}{shown}"
 
 
-def _validation_error(name: str, source: SourceMap, data: dict[str, Any], exc: ValidationError) -> ConfigError:
-    errors = exc.errors()
-    first = errors[0]
-    loc = tuple(first["loc"])
-    pos = source.find((*loc, "kind") if str(first["type"]).startswith("union_tag") else loc)
-    cause = (first.get("ctx") or {}).get("error")
-    if isinstance(cause, ExpressionError):
-        inner = source.value_position(_toml_path(loc, data), cause.offset)
-        pos = inner or pos
-        message = f"{_describe(loc, data)}: {cause.short}"
-    else:
-        message = _message(first, data)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
-    return ConfigError(message, _HINT, location=_where(name, pos))
+class PolicyErrors(ConfigError):
+    """Every problem found in the policy files, each `file:line:column: message`, up to MAX_REPORTED of them.
+
+    The message is the first problem and how many more there are; `problems` holds them all (as many as were
+    kept); `more` counts those left out past the limit.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]], more: int = 0, *, stopped: bool = False) -> None:
+        location, message = problems[0]
+        rest = len(problems) - 1 + more
+        if stopped:
+            message += f" (and more problems: the check stops after {len(problems)})"
+        elif rest:
+            message += f" (and {rest} more problem{'s' if rest > 1 else ''})"
+        super().__init__(message, _HINT, location=location)
+        self.items = list(problems)
+        self.problems = [f"{where}: {what}" for where, what in problems]
+        self.more = more
+        self.stopped = stopped
+
+
+def _validation_problems(name: str, source: SourceMap, data: dict[str, Any],
+                         exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for error in exc.errors()[:MAX_REPORTED]:
+        loc = tuple(error["loc"])
+        pos = source.find((*loc, "kind") if str(error["type"]).startswith("union_tag") else loc)
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, ExpressionError):
+            pos = source.value_position(_toml_path(loc, data), cause.offset) or pos
+            message = f"{_describe(loc, data)}: {cause.short}"
+        else:
+            message = _message(error, data)
+        out.append((_where(name, pos), message))
+    return out
 
 
 def _toml_path(loc: Sequence[str | int], data: dict[str, Any]) -> tuple[str | int, ...]:
@@ -189,6 +213,10 @@ def _parse(path: Path) -> _Parsed:
         raise ConfigError(f"not valid TOML: {_TOML_POSITION.sub('', message)}", _HINT, location=where) from exc
     except RecursionError as exc:
         raise ConfigError("values are nested too deeply", _HINT, location=f"{name}:1:1") from exc
+    count = sum(len(v) for k in ("rule", "preference") if isinstance(v := data.get(k), list))
+    if count > MAX_RULES:
+        raise ConfigError(f"{count} rules and preferences in one file; at most {MAX_RULES} are read", _HINT,
+                          location=f"{name}:1:1")
     depth, deepest = _depth(data)
     if depth > MAX_NESTING:
         raise ConfigError(f"tables and values are nested more than {MAX_NESTING} levels deep", _HINT,
@@ -196,7 +224,8 @@ def _parse(path: Path) -> _Parsed:
     try:
         policy = PolicyFile.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(name, source, data, exc) from exc
+        problems = _validation_problems(name, source, data, exc)
+        raise PolicyErrors(problems, more=max(0, exc.error_count() - len(problems))) from exc
     return _Parsed(name, source, data, policy)
 
 
@@ -204,19 +233,33 @@ def load_policies(paths: str | Path | Iterable[str | Path]) -> PolicySet:
     """Load policy files (or every `.toml` in a directory) into one PolicySet.
 
     Raises:
-        ConfigError: on the first problem found in any file (syntax, unknown field, wrong type, unknown rule
-            kind, contradictory rules, a file over 1 MB, deep nesting), with `location` = `file:line:column`.
+        ConfigError: a file over 1 MB or with more than MAX_RULES rules, or nested too deep;
+        PolicyErrors (a ConfigError): every problem of every file (syntax, unknown field, wrong type, unknown
+            rule kind, contradictory rules), each with `file:line:column`, up to MAX_REPORTED, then a count.
             Nothing is loaded unless everything is valid.
     """
-    parsed = [_parse(path) for path in policy_files(paths)]
-    problems = find_problems([p.policy for p in parsed])
-    if problems:
-        problem = problems[0]
-        item = parsed[problem.file]
-        message = f"{_describe(problem.path, item.data)}: {problem.message}"
-        if len(problems) > 1:
-            message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-        raise ConfigError(message, _HINT, location=_where(item.name, item.source.find(problem.path)))
+    parsed: list[_Parsed] = []
+    reported: list[tuple[str, str]] = []
+    more = 0
+    for path in policy_files(paths):
+        try:
+            parsed.append(_parse(path))
+        except PolicyErrors as exc:
+            reported += exc.items
+            more += exc.more
+        except ConfigError as exc:
+            reported.append((exc.location or str(path), exc.message.removeprefix(f"{exc.location}: ")))
+    stopped = False
+    if not reported:
+        found = find_problems([p.policy for p in parsed], limit=MAX_REPORTED + 1)
+        stopped = len(found) > MAX_REPORTED
+        for problem in found[:MAX_REPORTED]:
+            item = parsed[problem.file]
+            reported.append((_where(item.name, item.source.find(problem.path)),
+                             f"{_describe(problem.path, item.data)}: {problem.message}"))
+    if reported:
+        raise PolicyErrors(reported[:MAX_REPORTED], more=more + max(0, len(reported) - MAX_REPORTED),
+                           stopped=stopped)
     rules: list[PlacedRule] = []
     preferences: list[PlacedPreference] = []
     for item in parsed:

@@ -100,3 +100,53 @@ def test_four_thousand_rules_are_checked_without_comparing_every_pair(monkeypatc
     problems = find_problems([PolicyFile.model_validate({"rule": rules})])
     assert problems == []
     assert calls == 0  # nothing could contradict, so no pair was compared (every pair: 7,998,000)
+
+
+def test_every_problem_of_every_file_is_reported_with_its_place(tmp_path: Any, capsys: Any) -> None:
+    from butler.cli import main
+
+    (tmp_path / "a.toml").write_text(
+        '[[rule]]\nid = "one"\nkind = "budget"\nmax_per_purchase = "lots"\nreason = "r"\n\n'
+        '[[rule]]\nid = "two"\nkind = "contract-length"\nmax_months = -3\nreason = "r"\n\n'
+        '[[rule]]\nid = "three"\nkind = "ban"\nvendors = ["x"]\ncolour = "red"\nreason = "r"\n')
+    (tmp_path / "b.toml").write_text('[[rule]]\nid = "four"\nkind = "teleport"\nreason = "r"\n')
+    assert main(["policy", "check", str(tmp_path)]) == 3
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    places = [line.split(": ")[1] for line in errors]
+    assert places == [f"{tmp_path / 'a.toml'}:4:1", f"{tmp_path / 'a.toml'}:10:1", f"{tmp_path / 'a.toml'}:17:1",
+                      f"{tmp_path / 'b.toml'}:3:1"], errors
+    assert "(got 'lots') (got" not in errors[0]
+    assert "colour" in errors[2] and "teleport" in errors[3]
+
+
+def test_a_file_contradicting_itself_a_thousand_times_stops_early_in_bounded_memory(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    rules = [f'[[rule]]\nid = "o{i}"\nkind = "origin"\n{"allow" if i % 2 else "deny"} = ["PT"]\nreason = "r"\n'
+             for i in range(1000)]
+    (tmp_path / "a.toml").write_text("\n".join(rules))  # 57 KB: 250,000 contradictions
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (768 * 2**20, 768 * 2**20))\n"
+        "from butler.policy import load_policies\n"
+        "from butler.policy.loader import PolicyErrors\n"
+        "try:\n    load_policies(sys.argv[1])\n"
+        "except PolicyErrors as exc:\n    print(len(exc.problems), exc.stopped)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["50", "True"]
+
+
+def test_too_many_rules_in_one_file_is_a_clear_error(tmp_path: Any) -> None:
+    import pytest
+
+    from butler.errors import ConfigError
+    from butler.policy import load_policies
+    from butler.policy.loader import MAX_RULES
+
+    rules = "".join(f'[[rule]]\nid = "b{i}"\nkind = "ban"\nvendors = ["v{i}"]\nreason = "r"\n'
+                    for i in range(MAX_RULES + 1))
+    (tmp_path / "a.toml").write_text(rules)
+    with pytest.raises(ConfigError, match=f"at most {MAX_RULES} are read"):
+        load_policies(tmp_path)
