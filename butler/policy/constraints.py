@@ -6,7 +6,8 @@ A check returns None when its rule says nothing about that kind of subject, othe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -100,6 +101,27 @@ def _budget(rule: BudgetRule, subject: Subject, context: EvalContext, facts: dic
     return _join(out)
 
 
+def _banned_brand(banned: Sequence[str], subject: Subject, vendor_id: str, vendor: Vendor | None) -> str | None:
+    """The first banned brand the subject shows: in the vendor's facts, in what the offer states (its `brand` or
+    `brands`, a vendor that is the brand itself), or named as a whole word in the product's name."""
+    wanted = normalise_names(banned)
+    stated = list(vendor.brands) if vendor else []
+    stated += [vendor_id] + ([vendor.name] if vendor else [])
+    if isinstance(subject, Offer):
+        for key in ("brand", "brands"):
+            value = subject.attributes.get(key)
+            stated += [value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)] \
+                if isinstance(value, list | tuple) else []
+    for brand in stated:
+        if normalise_name(brand) in wanted:
+            return brand
+    if isinstance(subject, Offer):
+        for brand in banned:
+            if re.search(rf"(?<!\w){re.escape(brand.strip())}(?!\w)", subject.product, re.IGNORECASE):
+                return brand
+    return None
+
+
 def _ban(rule: BanRule, subject: Subject, context: EvalContext, facts: dict[str, Any]) -> Finding | None:
     if isinstance(subject, UnsubscribeAction):
         return None
@@ -111,14 +133,13 @@ def _ban(rule: BanRule, subject: Subject, context: EvalContext, facts: dict[str,
     if vendor_names & normalise_names(rule.vendors):
         out.append(_broken(rule, f"vendor {vendor_id!r} is on your banned list"))
     if rule.brands:
-        brands = list(vendor.brands) if vendor else []
-        if isinstance(subject, Offer) and isinstance(subject.attributes.get("brand"), str):
-            brands.append(subject.attributes["brand"])
-        hit = sorted(b for b in brands if normalise_name(b) in normalise_names(rule.brands))
+        hit = _banned_brand(rule.brands, subject, vendor_id, vendor)
         if hit:
-            out.append(_broken(rule, f"brand {hit[0]!r} is on your banned list"))
+            out.append(_broken(rule, f"brand {hit!r} is on your banned list"))
     if rule.owners:
         owner = vendor.owner if vendor else None
+        if owner is None and isinstance(subject, Offer) and isinstance(subject.attributes.get("owner"), str):
+            owner = subject.attributes["owner"]  # what the offer itself states
         if owner is None:
             out.append(Finding(ASK, f"who owns {vendor_id!r} is not known, so your list of banned owners "
                                     "cannot be checked"))

@@ -150,3 +150,28 @@ def test_too_many_rules_in_one_file_is_a_clear_error(tmp_path: Any) -> None:
     (tmp_path / "a.toml").write_text(rules)
     with pytest.raises(ConfigError, match=f"at most {MAX_RULES} are read"):
         load_policies(tmp_path)
+
+
+def test_a_banned_brand_is_caught_in_what_the_offer_itself_states() -> None:
+    from decimal import Decimal
+
+    from butler.models import Money, Offer
+    from butler.policy import PolicySet, Verdict, evaluate
+    from butler.policy.policyset import PlacedRule
+    from butler.policy.rules import BanRule
+
+    ban = BanRule(id="no-zara", reason="fast fashion", kind="ban", brands=("Zara",), owners=("Inditex",))
+    policies = PolicySet((PlacedRule(ban, "mine.toml:1"),), ())
+
+    def offer(vendor: str, product: str, **attributes: Any) -> Offer:
+        return Offer(id="o", vendor_id=vendor, product=product, category="clothing",
+                     price=Money(amount=Decimal("20"), currency="EUR"), attributes=attributes)
+
+    for banned in (offer("shopx", "Zara Slim Jeans"), offer("shopx", "Jeans", brand="ZARA"),
+                   offer("shopx", "Jeans", brands=["Levi's", "zara"]), offer("zara", "Jeans"),
+                   offer("shopx", "Jeans", owner="Inditex")):
+        decision = evaluate(banned, policies)
+        assert decision.verdict is Verdict.DENY, banned
+        assert decision.fired[0].location == "mine.toml:1"
+    for allowed in (offer("shopx", "Bazaar lamp"), offer("shopx", "Jeans", brand="Levi's", owner="Levi Strauss")):
+        assert evaluate(allowed, policies).verdict is not Verdict.DENY, allowed
