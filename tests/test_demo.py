@@ -39,27 +39,29 @@ def test_demo_runs_end_to_end_and_cleans_up(tmp_path: Path) -> None:
 
 _APPROVE_IN_THE_UI = """
 import sys
-import butler.commands.tui
+import butler.tui
 from butler.wiring import desk
 from butler.demo.run import run_demo
 from butler.tui.data.reader import VaultReader
 from butler.vault import open_vault
 
 
-def approve_everything():  # what the approvals screen does when the person presses `a` on each item
-    unlocked = open_vault(interactive=False)
-    reader = VaultReader(unlocked.vault, unlocked.source)
-    try:
-        for item in reader.approvals():
-            print(f"APPROVED {item.kind}: {reader.decide(item.id, approve=True)}")
-        with reader.locked() as vault:
-            print(f"PURCHASES {sum(1 for _ in vault.records('purchases'))}")
-    finally:
-        reader.close()
-    return 0
+class ApproveEverything:  # the terminal UI, as the person pressing `a` on each item in the approvals screen
+    return_code = 0
+
+    def run(self):
+        unlocked = open_vault(interactive=False)
+        reader = VaultReader(unlocked.vault, unlocked.source)
+        try:
+            for item in reader.approvals():
+                print(f"APPROVED {item.kind}: {reader.decide(item.id, approve=True)}")
+            with reader.locked() as vault:
+                print(f"PURCHASES {sum(1 for _ in vault.records('purchases'))}")
+        finally:
+            reader.close()
 
 
-butler.commands.tui.run = approve_everything
+butler.tui.make_app = ApproveEverything
 sys.exit(run_demo(tui=True))
 """
 

@@ -82,10 +82,12 @@ def run_demo(say: Say = print, keep: bool = False, tui: bool | None = None) -> i
         with _vendor_servers(root) as servers:
             code = _run(root, home, servers, say)
             if tui if tui is not None else (sys.stdin.isatty() and sys.stdout.isatty()):
-                from butler.commands.tui import run as run_tui
+                from butler.tui import make_app
 
                 say("\nopening the terminal UI on the demo home (q quits; the home is removed afterwards)")
-                code = run_tui() or code
+                app = make_app()
+                app.run()
+                code = int(app.return_code or 0) or code
         return code
     finally:
         for key, value in saved.items():
