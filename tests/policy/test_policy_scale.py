@@ -175,3 +175,21 @@ def test_a_banned_brand_is_caught_in_what_the_offer_itself_states() -> None:
         assert decision.fired[0].location == "mine.toml:1"
     for allowed in (offer("shopx", "Bazaar lamp"), offer("shopx", "Jeans", brand="Levi's", owner="Levi Strauss")):
         assert evaluate(allowed, policies).verdict is not Verdict.DENY, allowed
+
+
+def test_explain_gives_a_clear_error_for_every_malformed_subject(tmp_path: Any, capsys: Any) -> None:
+    from butler.cli import main
+
+    packs = str(__import__("pathlib").Path(__file__).parents[2] / "policies")
+    offer = b'{"id":"o","vendor_id":"v","product":"p","category":"c",'
+    bad = {"list.json": b"[]", "binary.json": b"\xff\xfe{}", "string.json": b'"offer"', "empty.json": b"",
+           "nan.json": offer + b'"price":{"amount":"nan","currency":"EUR"}}',
+           "huge.json": offer + b'"price":{"amount":"1e999999","currency":"EUR"}}',
+           "kind.json": b'{"kind": 5}', "renewal.json": b'{"kind":"renewal","vendor_id":7}',
+           "when.json": offer + b'"price":{"amount":"1","currency":"EUR"},"expires_at":"soon"}'}
+    for name, content in bad.items():
+        (tmp_path / name).write_bytes(content)
+        code = main(["policy", "explain", str(tmp_path / name), "--policies", packs])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("error: ") and "Traceback" not in err, (name, err)
+        assert name in err, (name, err)
