@@ -29,7 +29,7 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.session)
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:  # a hang guard: it waits for the text
         deadline = time.monotonic() + timeout
         while True:
             shown = self.screen()
