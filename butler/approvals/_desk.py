@@ -333,6 +333,7 @@ class Desk:
             lines.append(f"  latest: {item.note}")
         lines.append("  history:")
         lines.append(f"    {item.created}  queued")
-        lines += [f"    {step.at}  {step.state.value} by {step.by}" + (f": {step.why}" if step.why else "")
+        lines += [f"    {step.at}  {step.state.value} by {step.by}"
+                  + (f": {step.why}" if step.why and step.why != f"{step.state.value} by {step.by}" else "")
                   for step in item.steps]
         return lines

@@ -378,7 +378,10 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
         agreed_offer = winner.offer.model_copy(update={
             "price": agreed.price, "term_months": agreed.term_months, "data_use": agreed.data_use,
             "extras": agreed.extras})
-        item = item.model_copy(update={"policy": evaluate(agreed_offer, policies, context).explain().splitlines()})
+        decision = evaluate(agreed_offer, policies, context)
+        fired = [f"your rule {r.rule_id} ({r.location}): {r.text}" for r in decision.fired]
+        item = item.model_copy(update={"policy": decision.explain().splitlines(),
+                                       "reasons": [*fired, *item.reasons]})  # the rules that made it wait first
         connector = next((c for (c, o), cid in zip(pairs, ids, strict=True)
                           if cid == winner.connector_id and o.id == winner.offer.id), None)
         if connector is not None:

@@ -57,6 +57,7 @@ def test_intent_negotiate_approve_buys_and_stores_receipt_and_contract(home: Pat
         assert item is not None
         listed = run_main("approvals", "list").stdout
         assert item.group(1) in listed and "parla" in listed
+        assert "- your rule ask-small-spends (" in listed  # the rule that made it wait, where it is written
 
         shown = run_main("negotiations", intent_id).stdout
         assert "round   1 vendor" in shown and "buyer" in shown  # every offer and counter-offer, visible
