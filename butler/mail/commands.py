@@ -52,6 +52,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--allow-plaintext", action="store_true")
     p.add_argument("--password-file", type=Path, help="read the password or app password from this file")
     p.add_argument("--offers", choices=("inbox", "folder"), default="inbox")
+    p.add_argument("--promotions-folder", metavar="NAME",
+                   help="where promotions go (default Promotions; filed under the server's namespace, e.g. INBOX.)")
+    p.add_argument("--offers-folder", metavar="NAME", help="where offers go with --offers folder (default Offers)")
+    p.add_argument("--spam-folder", metavar="NAME",
+                   help="where spam goes (default: the server's Junk folder, else the promotions folder)")
     p.add_argument("--keep-sender", action="append", default=[], metavar="ADDRESS_OR_@DOMAIN")
     p.add_argument("--smtp-host", help="send mailto: unsubscribe requests through this server (none by default)")
     p.add_argument("--smtp-port", type=int)
@@ -86,7 +91,10 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 class _Opened:
-    """A mail source with the settings, policies and intents that go with it."""
+    """A mail source with the settings, policies and intents that go with it.
+
+    A local Maildir is the person's mailbox too: where a vault exists, its settings (what moves, who is always
+    kept, where offers go) and open intents apply, as for IMAP; without one, the defaults and no intents."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         from butler.mail.account import load_intents, load_mail_policies, load_settings
@@ -96,10 +104,20 @@ class _Opened:
         self.intents: list[Any] = []
         self.policies = load_mail_policies()
         if args.maildir is not None:
+            from butler import paths
             from butler.mail.maildir import MaildirSource
 
-            self.settings = MailSettings()
             self.source: Any = MaildirSource(args.maildir)
+            self.settings = MailSettings()
+            if paths.vault_key_path(paths.butler_home()).exists():
+                from butler.commands.common import unlock
+
+                self.vault = unlock().vault
+                mailbox = load_settings(self.vault)
+                self.settings = MailSettings.model_validate(  # the mailbox's choices, not its IMAP account
+                    mailbox.model_dump(exclude={"host", "port", "username", "tls", "allow_plaintext", "inbox",
+                                                "smtp_host"}))
+                self.intents = load_intents(self.vault)
             return
         from butler.commands.common import unlock
         from butler.mail.unattended import open_imap
@@ -159,16 +177,16 @@ def _still_writing(opened: _Opened, senders: Any) -> None:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from butler.mail.undo import UndoFilter, undo_moves
+    from butler.mail.undo import UndoFilter, restore
 
     which = UndoFilter(last_sweep=not (args.since or args.until or args.sender), since=args.since,
                        until=args.until, sender=args.sender)
     opened = _Opened(args)
     try:
-        count = undo_moves(opened.source, which)
+        report = restore(opened.source, which)
     finally:
         opened.close()
-    print(f"restored {count} message(s)")
+    print(report.summary())
     return 0
 
 
@@ -198,7 +216,9 @@ def run_explain(args: argparse.Namespace) -> int:
         print(c.explain())
         if opened is not None:
             action = decide(c, facts, opened.settings, opened.policies, opened.intents)
-            where = action.move_to or "the inbox"
+            from butler.mail.folders import JUNK
+
+            where = {None: "the inbox", JUNK: "the junk folder"}.get(action.move_to, action.move_to)
             print(f"decision: {where} — " + "; ".join(action.reasons))
     finally:
         if opened is not None:
@@ -247,6 +267,9 @@ def run_setup(args: argparse.Namespace) -> int:
         settings = load_settings(vault).model_copy(update={
             "host": args.host, "username": args.user, "port": args.port, "tls": not args.no_tls,
             "allow_plaintext": args.allow_plaintext, "offers": args.offers,
+            **{name: value for name, value in (("promotions_folder", args.promotions_folder),
+                                               ("offers_folder", args.offers_folder),
+                                               ("spam_folder", args.spam_folder)) if value},
             "keep_senders": tuple(args.keep_sender), "smtp_host": args.smtp_host, "smtp_port": args.smtp_port,
             "smtp_security": args.smtp_security, "smtp_username": args.smtp_user, "smtp_from": args.smtp_from})
         try:

@@ -32,8 +32,9 @@ class MailSettings(BaseModel):
     tls: bool = True  # IMAP over TLS (port 993 by default)
     allow_plaintext: bool = False  # plain IMAP to a host other than 127.0.0.1 needs this, explicitly
     inbox: str = "INBOX"
-    promotions_folder: str = "Promotions"
-    offers_folder: str = "Offers"
+    promotions_folder: str = Field(default="Promotions", min_length=1, max_length=200)
+    offers_folder: str = Field(default="Offers", min_length=1, max_length=200)
+    spam_folder: str | None = Field(default=None, min_length=1, max_length=200)  # None: junk folder, else Promotions
     move_categories: tuple[str, ...] = ("promotion", "spam")
     offers: Literal["inbox", "folder"] = "inbox"  # where promotions that match an open intent go
     keep_senders: tuple[str, ...] = ()  # addresses or @domains always kept

@@ -40,7 +40,8 @@ def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[d
         item = propose(vault, sender, headers, policies=sweep.policies,
                        standing_rule=sweep.settings.unsubscribe_without_asking,
                        allow_loopback=sweep.settings.allow_loopback_unsubscribe,
-                       why=f"you never read the {info.get('moved', 0)} promotions it sent",
+                       why=f"you read {info.get('read', 0)} of the {info.get('moved', 0)} messages of its that "
+                           "butler moved",
                        by_mail=sweep.settings.smtp_configured)
         if item:
             queued.append(item)
