@@ -268,12 +268,15 @@ class Contract(_Frozen):
 
 
 class Purchase(_Frozen):
+    """An order a vendor placed. `at` is when the vendor says it placed it; None when it does not say (a record
+    is built from what the vendor states only, so asking again yields the same purchase)."""
+
     id: str
     vendor_id: str
     offer_id: str | None = None
     items: tuple[str, ...]
     total: Money
-    at: dt.datetime
+    at: dt.datetime | None = None
     receipt: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -332,7 +332,7 @@ def _contract(deal: Deal, purchase: Purchase) -> Contract | None:
     contract_id = purchase.receipt.get("contract_id")
     if deal.period == "once" and not contract_id:
         return None
-    start = purchase.at.date()
+    start = (purchase.at or dt.datetime.now(dt.UTC)).date()
     months = deal.agreed.term_months
     end = start + dt.timedelta(days=30 * months) if months else None
     return Contract(id=str(contract_id or f"c-{purchase.id}"), vendor_id=purchase.vendor_id,
