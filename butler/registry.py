@@ -197,9 +197,9 @@ def _build(cls: type[Connector], settings: Mapping[str, Any], secrets: Mapping[s
                                 resolver=resolver, person=person))
 
 
-async def _validate(connector: Connector) -> None:
+async def _validate(connector: Connector) -> list[str]:
     async with connector:
-        await connector.validate()
+        return [str(line) for line in await connector.validate() or ()]
 
 
 async def aenable(vault: Vault, cls: type[Connector], *, settings: Mapping[str, Any] | None = None,
@@ -261,12 +261,13 @@ def open_connector(vault: Vault, connector_id: str, *, cls: type[Connector] | No
 
 
 async def acheck(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-    """Run an enabled connector's `validate()` again with what is stored; raises what it raises."""
-    await _validate(open_connector(vault, connector_id, cls=cls, transport=transport))
+                 transport: httpx.AsyncBaseTransport | None = None) -> list[str]:
+    """Run an enabled connector's `validate()` again with what is stored: the lines it reports; raises what it
+    raises."""
+    return await _validate(open_connector(vault, connector_id, cls=cls, transport=transport))
 
 
 def check(vault: Vault, connector_id: str, *, cls: type[Connector] | None = None,
-          transport: httpx.AsyncBaseTransport | None = None) -> None:
+          transport: httpx.AsyncBaseTransport | None = None) -> list[str]:
     """`acheck`, run to completion in a new event loop."""
-    asyncio.run(acheck(vault, connector_id, cls=cls, transport=transport))
+    return asyncio.run(acheck(vault, connector_id, cls=cls, transport=transport))

@@ -179,7 +179,9 @@ def check(args: argparse.Namespace) -> int:
 
     deadline = load_config().vendors.deadline_seconds
     with unlock(quiet=True).vault as vault:
-        asyncio.run(vendors.check(vault, args.id, deadline_seconds=deadline))
+        report = asyncio.run(vendors.check(vault, args.id, deadline_seconds=deadline))
+    for line in report:
+        print(f"  {line}")
     print(f"{args.id}: ok")
     return 0
 

@@ -60,7 +60,8 @@ async def enable(vault: Vault, cls: type[Connector], *, deadline_seconds: float,
         deadline_seconds, "validating", vendor=cls.manifest.id)
 
 
-async def check(vault: Vault, connector_id: str, *, deadline_seconds: float) -> None:
-    """`registry.acheck` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`."""
-    await within_deadline(registry.acheck(vault, connector_id),
+async def check(vault: Vault, connector_id: str, *, deadline_seconds: float) -> list[str]:
+    """`registry.acheck` with answers capped in size, ended by DeadlineExceeded after `deadline_seconds`: the
+    lines the connector reports."""
+    return await within_deadline(registry.acheck(vault, connector_id),
                           deadline_seconds, "validating", vendor=connector_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
@@ -44,9 +45,11 @@ class Connector:
     def _unsupported(self, capability: Capability) -> CapabilityNotSupported:
         return CapabilityNotSupported(f"connector {self.manifest.id!r} does not {capability.value}")
 
-    async def validate(self) -> None:
-        """Check settings and secrets against the vendor before butler saves them (one cheap request).
+    async def validate(self) -> Sequence[str] | None:
+        """Check settings and secrets against the vendor before butler saves them (cheap, read-only requests).
 
+        Returns:
+            Nothing, or lines saying what was checked (`butler connectors check` prints them).
         Raises:
             AuthError: the vendor refused the credentials.
             RetriableError: the vendor could not be reached now.

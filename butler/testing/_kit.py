@@ -6,9 +6,12 @@
 Without a network: the manifest is valid, capabilities match methods, importing the connector does not import
 the TUI, the host allowlist holds against a redirect to another host, 401 → AuthError, 429/503 → RetriableError
 with its retry-after, an undeclared secret cannot be read, secrets never reach a log line. With `live` (a
-context manager yielding a LiveVendor, e.g. a vendor server on loopback): `validate()` passes, offers validate as
-`butler.models.Offer`, checkout is prepared (a CheckoutQuote that adds up) then paid idempotently with an
-`Idempotency-Key`, `find_order` finds the order, and again no secret is logged.
+context manager yielding a LiveVendor, e.g. a vendor server on loopback, or the name of a pytest fixture giving
+one, e.g. a vendor a session fixture started): `validate()` passes, offers validate as `butler.models.Offer`, a
+full purchase is prepared (a CheckoutQuote that adds up) then paid, and paid again under the same
+`Idempotency-Key` (the same purchase, no second order), `find_order` finds it, a checkout abandoned before paying
+cannot be paid, and again no secret is logged. A vendor without a catalogue names the products to buy in
+`LiveVendor.products`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from butler.sdk import (
     CheckoutQuote,
     Connector,
     ConnectorContext,
+    ConnectorError,
     HostNotAllowed,
     Manifest,
     OfferQuery,
@@ -58,6 +62,7 @@ class LiveVendor:
     settings: Mapping[str, Any]
     secrets: Mapping[str, str] = field(default_factory=dict)
     query: OfferQuery = field(default_factory=OfferQuery)
+    products: tuple[str, ...] = ()  # what to buy when the vendor lists no offers (it has no catalogue)
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -85,14 +90,15 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def connector_test_class(connector_cls: type[Connector], *,
-                         live: Callable[[], AbstractContextManager[LiveVendor]] | None = None,
+                         live: Callable[[], AbstractContextManager[LiveVendor]] | str | None = None,
                          settings: Mapping[str, Any] | None = None,
                          secrets: Mapping[str, str] | None = None) -> type:
     """A pytest test class holding butler's conformance tests for `connector_cls`.
 
     Args:
         connector_cls: the Connector subclass under test.
-        live: optional; returns a context manager yielding a LiveVendor. The live tests run only with it.
+        live: optional; returns a context manager yielding a LiveVendor, or names a pytest fixture that gives
+            one. The live tests run only with it.
         settings: settings for the offline tests (default: the settings model's defaults).
         secrets: secrets for the offline tests (default: a made-up value for each declared secret).
     Returns:
@@ -190,10 +196,21 @@ def connector_test_class(connector_cls: type[Connector], *,
         if live is not None:
             @pytest.fixture(scope="class")
             @classmethod
-            def live_vendor(cls) -> Iterator[LiveVendor]:
+            def live_vendor(cls, request: pytest.FixtureRequest) -> Iterator[LiveVendor]:
                 assert live is not None
+                if isinstance(live, str):
+                    vendor = request.getfixturevalue(live)
+                    assert isinstance(vendor, LiveVendor), f"the fixture {live!r} must give a LiveVendor"
+                    yield vendor
+                    return
                 with live() as vendor:
                     yield vendor
+
+            async def _product(self, connector: Connector, vendor: LiveVendor) -> str:
+                offers = await connector.list_offers(vendor.query) \
+                    if Capability.LIST_OFFERS in manifest.capabilities else []
+                assert offers or vendor.products, "the live vendor offered nothing and LiveVendor names no products"
+                return offers[0].id if offers else vendor.products[0]
 
             def _live(self, vendor: LiveVendor) -> tuple[Connector, RecordingTransport]:
                 recorder = RecordingTransport()
@@ -209,7 +226,7 @@ def connector_test_class(connector_cls: type[Connector], *,
             def test_offers_validate_as_offers(self, live_vendor: LiveVendor) -> None:
                 connector, _ = self._live(live_vendor)
                 offers = _run(_closing(connector, connector.list_offers(live_vendor.query)))
-                assert offers, "the live vendor offered nothing for the query"
+                assert offers or live_vendor.products, "the live vendor offered nothing for the query"
                 for offer in offers:
                     assert isinstance(offer, Offer)
                     assert Offer.model_validate(offer.model_dump()) == offer
@@ -218,14 +235,14 @@ def connector_test_class(connector_cls: type[Connector], *,
                 connector, recorder = self._live(live_vendor)
 
                 async def twice() -> tuple[Purchase, Purchase, Purchase]:
-                    offer = (await connector.list_offers(live_vendor.query))[0]
+                    product = await self._product(connector, live_vendor)
                     key = f"conformance-{uuid.uuid4()}"
-                    quote = await connector.prepare_checkout(offer.id, idempotency_key=f"{key}-prepare")
+                    quote = await connector.prepare_checkout(product, idempotency_key=f"{key}-prepare")
                     assert isinstance(quote, CheckoutQuote), "prepare_checkout must return a CheckoutQuote"
                     first = await connector.pay(quote, idempotency_key=key)
                     again = await connector.pay(quote, idempotency_key=key)
                     assert first.total == quote.total, "the purchase must cost what the quote said"
-                    other_quote = await connector.prepare_checkout(offer.id, idempotency_key=f"{key}-other-prepare")
+                    other_quote = await connector.prepare_checkout(product, idempotency_key=f"{key}-other-prepare")
                     other = await connector.pay(other_quote, idempotency_key=f"{key}-other")
                     try:
                         found = await connector.find_order(quote)
@@ -240,6 +257,23 @@ def connector_test_class(connector_cls: type[Connector], *,
                 mutating = [r for r in recorder.requests if r.method in _MUTATING]
                 assert mutating and all(r.headers.get("idempotency-key") for r in mutating), (
                     "every mutating request during checkout must carry an Idempotency-Key")
+
+            def test_abandoned_checkout_cannot_be_paid(self, live_vendor: LiveVendor) -> None:
+                connector, _ = self._live(live_vendor)
+
+                async def abandon() -> tuple[Purchase | None, BaseException | None]:
+                    product = await self._product(connector, live_vendor)
+                    key = f"conformance-{uuid.uuid4()}"
+                    quote = await connector.prepare_checkout(product, idempotency_key=f"{key}-prepare")
+                    await connector.abandon_checkout(quote, idempotency_key=f"{key}-abandon")
+                    try:
+                        paid: Purchase | None = await connector.pay(quote, idempotency_key=key)
+                    except ConnectorError as exc:
+                        return None, exc
+                    return paid, None
+
+                paid, refused = _run(_closing(connector, abandon()))
+                assert paid is None and refused is not None, "a checkout abandoned before paying was paid"
 
             def test_secrets_never_logged_live(self, live_vendor: LiveVendor,
                                                caplog: pytest.LogCaptureFixture) -> None:
@@ -256,10 +290,15 @@ def connector_test_class(connector_cls: type[Connector], *,
 
     # a test for a capability the connector does not declare is left out, not skipped
     needs = {"test_offers_validate_as_offers": {Capability.LIST_OFFERS},
-             "test_checkout_is_idempotent": {Capability.LIST_OFFERS, Capability.CHECKOUT}}
+             "test_checkout_is_idempotent": {Capability.CHECKOUT},
+             "test_abandoned_checkout_cannot_be_paid": {Capability.CHECKOUT}}
     for name, capabilities in needs.items():
         if not capabilities <= manifest.capabilities and hasattr(ConnectorConformance, name):
             delattr(ConnectorConformance, name)
+    # abandoning is optional: a connector that cannot tell its vendor is not tested on it
+    if connector_cls.abandon_checkout is Connector.abandon_checkout and \
+            hasattr(ConnectorConformance, "test_abandoned_checkout_cannot_be_paid"):
+        delattr(ConnectorConformance, "test_abandoned_checkout_cannot_be_paid")
     ConnectorConformance.__name__ = f"Conformance{connector_cls.__name__}"
     ConnectorConformance.__qualname__ = ConnectorConformance.__name__
     return ConnectorConformance

@@ -14,7 +14,7 @@ from butler_ucp.payment import Card
 from ucp_live import API_KEY, connector, merchant, settings
 
 from butler.log import redact
-from butler.sdk import ConnectorContext, FatalError, Money
+from butler.sdk import ConnectorContext, ConnectorError, FatalError, Money
 
 GOOD_CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": f"12/{dt.date.today().year + 2}",
              "card_cvc": "123", "card_name": "Ada Lovelace"}
@@ -88,14 +88,15 @@ def test_a_bank_check_is_left_to_the_person_and_nothing_is_bought() -> None:
 def test_a_missing_or_wrong_card_is_a_clear_error_before_anything_is_sent(card: dict[str, str] | None,
                                                                           problem: str) -> None:
     with merchant() as (app, url):
-        with pytest.raises(FatalError, match=problem) as caught:
+        with pytest.raises(ConnectorError, match=problem) as caught:  # a missing secret is asked for
             asyncio.run(_buy(_connector(url, card), "card-bad"))
         assert app.state.tokenizer.numbers_seen == [] and app.state.merchant.orders == {}
         assert "4242" not in str(caught.value) and "123" not in str(caught.value)
 
 
 def test_an_unknown_handler_names_the_ones_offered() -> None:
-    with merchant() as (_, url), pytest.raises(FatalError, match=r"'wallet' \(it offers: invoice, card_tokenizer\)"):
+    with merchant() as (_, url), pytest.raises(
+            FatalError, match=r"'wallet' \(it offers: invoice \(com.example.invoice\), card_tokenizer \("):
         asyncio.run(_buy(_connector(url, GOOD_CARD, handler="wallet"), "card-x"))
 
 

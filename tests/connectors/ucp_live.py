@@ -1,4 +1,6 @@
-"""Shared helpers for the UCP connector tests: the example UCP merchant on loopback and a connector for it."""
+"""Shared helpers for the UCP connector's hostile tests: the project's own lenient UCP merchant on loopback, for
+what the reference merchant cannot play (other versions, other capabilities, a card tokenizer), and a connector
+for it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from butler_ucp import UcpConnector
 
 from butler.sdk import ConnectorContext
-from butler.testing import LiveVendor, live_server
+from butler.testing import live_server
 from examples.vendors.ucp_merchant import make_app
 
 API_KEY = "ucp-test-key-5c1f"
@@ -19,7 +21,8 @@ ADDRESS = {"street_address": "1 Analytical Row", "address_locality": "London", "
 
 
 def settings(url: str, **extra: Any) -> dict[str, Any]:
-    return {"base_url": url, "buyer": BUYER, "shipping": {"address": ADDRESS, "option_id": "standard"}, **extra}
+    return {"base_url": url, "buyer": BUYER, "shipping": {"address": ADDRESS, "option_id": "standard"},
+            "currency": "EUR", **extra}
 
 
 @contextmanager
@@ -28,12 +31,6 @@ def merchant(**options: Any) -> Iterator[tuple[Any, str]]:
     app = make_app(api_key=API_KEY, **options)
     with live_server(app) as url:
         yield app, url
-
-
-@contextmanager
-def live_vendor() -> Iterator[LiveVendor]:
-    with merchant() as (_, url):
-        yield LiveVendor(settings=settings(url), secrets={"api_key": API_KEY})
 
 
 def connector(url: str, *, secrets: Mapping[str, str] | None = None, **extra: Any) -> UcpConnector:

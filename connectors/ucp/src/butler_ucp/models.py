@@ -1,22 +1,52 @@
-"""The UCP connector's data: settings, buyer, shipping, checkout sessions and orders as butler sees them, and the
-buyer consent a MyTerms agreement allows. Amounts are integers in minor units on the wire and `Money` here."""
+"""The UCP connector's data: settings, buyer, shipping, checkout sessions and orders as butler sees them, the buyer
+consent a MyTerms agreement allows, and the reading of a merchant's JSON.
+
+Merchants write every optional field, often as null (the reference merchant does): `present()` drops nulls before
+anything is read, so an absent field and a null one mean the same, and `obj`/`objs` read a field as a mapping or a
+list of mappings whatever the merchant put there. Amounts are integers in minor units on the wire and `Money` here.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from butler.sdk import Money
+from butler.sdk import Money, PostalAddress
 
 __all__ = ["Buyer", "CheckoutSession", "OrderStatus", "PostalAddress", "Shipping", "UcpSettings", "consent_for",
-           "money"]
+           "money", "obj", "objs", "present"]
 
 _AGREEMENT = re.compile(r"^SD-BASE(?:-(?P<mods>[A-Z0-9]+(?:-[A-Z0-9]+)*))?$")
 _ZERO_DECIMAL = frozenset({"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF"})
 _THREE_DECIMAL = frozenset({"KWD", "BHD", "TND", "JOD", "OMR", "IQD", "LYD"})
+_LOOPBACK = ("127.0.0.1", "::1", "[::1]", "localhost")
+
+
+def present(value: Any) -> Any:
+    """`value` with every null left out, at every depth: a null field reads as an absent one."""
+    if isinstance(value, dict):
+        return {k: present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [present(v) for v in value if v is not None]
+    return value
+
+
+def obj(value: Any, *path: str) -> dict[str, Any]:
+    """The mapping at `path` inside `value`; {} for anything else."""
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def objs(value: Any, *path: str) -> list[dict[str, Any]]:
+    """The mappings in the list at `path` inside `value`; [] for anything else."""
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def consent_for(agreement: str) -> dict[str, bool]:
@@ -47,40 +77,57 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PostalAddress(_Frozen):
-    """A UCP postal address (schema `types/postal_address.json`)."""
-
-    street_address: str
-    address_locality: str
-    postal_code: str
-    address_country: str = Field(min_length=2, max_length=2)
-    address_region: str | None = None
-
-
 class Buyer(_Frozen):
-    email: str
+    """Who buys, as UCP's `buyer` (all optional; a merchant says what it needs)."""
+
+    email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    full_name: str | None = None
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Buyer:
+        return cls.model_validate({k: v for k, v in wire.items() if k in cls.model_fields and isinstance(v, str)})
 
 
 class Shipping(_Frozen):
-    """Ship to `address` with the merchant's option `option_id` (e.g. "standard")."""
+    """Ship to `address` with the merchant's option `option_id` (when it offers it; else the cheapest)."""
 
     address: PostalAddress
     option_id: str | None = None
 
 
 class UcpSettings(_Frozen):
-    base_url: str = Field(default="http://127.0.0.1:8300", description="the merchant (profile at /.well-known/ucp)")
+    base_url: str = Field(description="the merchant's address (its profile is at /.well-known/ucp); butler may "
+                                      "reach this host and port only")
     agent_profile: str = Field(default="https://butler.invalid/profiles/ucp-2026-01-11.json",
                                description="platform profile URI sent in the UCP-Agent header")
     myterms_agreement: str = Field(default="SD-BASE",
                                    description="the person's MyTerms agreement; sets the buyer consent sent")
-    buyer: Buyer | None = Field(default=None, description="who buys (email is required to complete)")
-    shipping: Shipping | None = Field(default=None, description="where and how to ship, when the merchant ships")
-    payment_handler: str = Field(default="invoice", description="the merchant's payment handler id to pay with "
-                                 "(one that tokenizes cards needs the card secrets)")
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="the currency to buy in")
+    buyer: Buyer | None = Field(default=None, description="who buys, for this merchant only (default: the name "
+                                                          "and e-mail of `butler profile`)")
+    shipping: Shipping | None = Field(default=None, description="where to ship, for this merchant only (default: "
+                                                                "the address of `butler profile`)")
+    shipping_option: str | None = Field(default=None, description="the merchant's fulfilment option to choose when "
+                                                                  "offered (default: the cheapest)")
+    payment_handler: str | None = Field(default=None, description="the merchant's payment handler id to pay with "
+                                        "(default: a card tokenizer it offers, with the card secrets)")
+    mock_token: str = Field(default="success_token", description="the token sent to a dev.ucp.mock_payment "
+                                                                 "handler (test merchants only)")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$",
+                                 description="the currency to buy in (default: that of `butler profile`)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _secure(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if not sep or scheme not in ("https", "http") or not host:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        if scheme == "http" and host not in _LOOPBACK:
+            raise ValueError("UCP is served over https; plain http is allowed on this machine's loopback only")
+        return value.rstrip("/")
 
     @field_validator("myterms_agreement")
     @classmethod
@@ -90,7 +137,8 @@ class UcpSettings(_Frozen):
 
 
 class CheckoutSession(_Frozen):
-    """A UCP checkout session, reduced to what butler decides on; `raw` keeps the merchant's answer."""
+    """A UCP checkout session, reduced to what butler decides on; `raw` keeps the merchant's answer (nulls left
+    out)."""
 
     id: str
     status: str
