@@ -1,15 +1,15 @@
 """An IMAP mailbox as a `MailSource`, through IMAPClient (blocking: run it in a worker thread from async code).
 
 LOGIN over TLS unless the host is 127.0.0.1 or plaintext was explicitly allowed. Reads with BODY.PEEK only
-(never sets \\Seen). Moves with UID MOVE; without MOVE, UID COPY + \\Deleted + UID EXPUNGE of exactly those
-UIDs (UIDPLUS), never a bare EXPUNGE. Uses CONDSTORE, where offered, to skip re-reading unchanged flags.
+(never sets \\Seen). Folder names follow the server's personal NAMESPACE (`INBOX.` on Cyrus and Courier) and
+hierarchy separator. Moves with UID MOVE; without MOVE, UID COPY, then a check that each copy is there (COPYUID,
+Message-ID and size), then \\Deleted + UID EXPUNGE of exactly the verified originals (UIDPLUS), never a bare
+EXPUNGE. Uses CONDSTORE, where offered, to skip re-reading unchanged flags.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.parser
-import email.policy
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -19,19 +19,58 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from butler.log import register_secret
 from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
-from butler.mail.message import BODY_PREFIX
+from butler.mail.message import BODY_PREFIX, read_facts
 from butler.mail.settings import MailSettings, is_loopback
-from butler.mail.sources import FetchedMessage, FolderView
+from butler.mail.sources import (
+    FetchedMessage,
+    FolderInfo,
+    FolderView,
+    Identity,
+    Moved,
+    match_identities,
+    message_key,
+)
 
-__all__ = ["ImapSource"]
+__all__ = ["ImapSource", "parse_copyuid"]
 
 _BODY = f"BODY.PEEK[]<0.{BODY_PREFIX}>".encode()
+_HEADER = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 _CHUNK = 500
 
 
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _uid_set(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.partition(":")
+        a, b = int(low), int(high or low)
+        out.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
+    return out
+
+
+def parse_copyuid(data: bytes | str) -> Moved | None:
+    """`COPYUID <validity> <source set> <target set>` (RFC 4315) → Moved; None if it does not parse."""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else data
+    parts = text.strip().strip("[]").split()
+    if parts and parts[0].upper() == "COPYUID":
+        parts = parts[1:]
+    if len(parts) < 3:
+        return None
+    try:
+        old, new = _uid_set(parts[1]), _uid_set(parts[2])
+    except ValueError:
+        return None
+    if len(old) != len(new):
+        return None
+    return Moved(parts[0], {str(a): str(b) for a, b in zip(old, new, strict=True)})
+
+
+def _body(data: dict[bytes, Any]) -> bytes:
+    return bytes(next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b"")
 
 
 class ImapSource:
@@ -46,8 +85,7 @@ class ImapSource:
         register_secret(password)
         self.account = settings.imap_account
         self._selected: str | None = None
-        self._modseq: dict[str, int] = {}
-        self._flags: dict[str, dict[str, bool]] = {}
+        self.flag_cache: dict[str, Any] = {}  # folder → {validity, modseq, flags}: see seen_flags
         try:
             context = ssl.create_default_context() if settings.tls else None
             self.client = IMAPClient(settings.host, port=settings.imap_port, ssl=settings.tls,
@@ -62,9 +100,28 @@ class ImapSource:
         caps = {c.upper() for c in self.client.capabilities()}
         self.can_move_atomically = b"MOVE" in caps and not force_copy_fallback
         self.condstore = b"CONDSTORE" in caps
+        if self.condstore and b"ENABLE" in caps:  # so SELECT reports HIGHESTMODSEQ (Dovecot waits to be asked)
+            with contextlib.suppress(IMAPClientError):
+                self.client.enable("CONDSTORE")
+        self.objectid = b"OBJECTID" in caps
         if not self.can_move_atomically and b"UIDPLUS" not in caps:
             raise MailSourceError("this server offers neither MOVE nor UIDPLUS; butler will not risk an EXPUNGE "
                                   "that could remove other messages")
+        self.prefix, self.separator = self._namespace(b"NAMESPACE" in caps)
+
+    def _namespace(self, offered: bool) -> tuple[str, str]:
+        """The personal namespace's prefix and hierarchy separator (RFC 2342), else "" and INBOX's separator."""
+        if offered:
+            with contextlib.suppress(IMAPClientError, ValueError, TypeError):
+                personal = self.client.namespace().personal
+                if personal:
+                    prefix, separator = personal[0]
+                    return str(prefix or ""), str(separator or "/")
+        with contextlib.suppress(IMAPClientError):
+            for _, delimiter, _name in self.client.list_folders("", "INBOX"):
+                if delimiter:
+                    return "", delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
+        return "", "/"
 
     # -- folders -------------------------------------------------------------------------------------------
     def _select(self, folder: str) -> dict[bytes, Any]:
@@ -75,15 +132,62 @@ class ImapSource:
         self._selected = folder
         return info
 
-    def ensure_folder(self, name: str) -> None:
-        if not self.client.folder_exists(name):
+    def folders(self) -> list[FolderInfo]:
+        try:
+            listed = self.client.list_folders()
+        except IMAPClientError as exc:
+            raise MailSourceError(f"cannot list the folders: {exc}") from None
+        return [FolderInfo(str(name), frozenset(f.decode().lower() if isinstance(f, bytes) else str(f).lower()
+                                                for f in flags))
+                for flags, _, name in listed]
+
+    def qualify(self, name: str) -> str:
+        if name.upper() == "INBOX":
+            return "INBOX"
+        if self.separator != "/":
+            name = name.replace("/", self.separator)
+        if self.prefix and not name.upper().startswith(self.prefix.upper()):
+            return self.prefix + name
+        return name
+
+    def create_folder(self, name: str) -> None:
+        try:
             self.client.create_folder(name)
+        except IMAPClientError as exc:
+            raise MailSourceError(f"the server refused to create folder {name!r}: {exc}") from None
+        with contextlib.suppress(IMAPClientError):
             self.client.subscribe_folder(name)
+
+    def folder_identity(self, name: str) -> str:
+        what = [b"MAILBOXID", b"UIDVALIDITY"] if self.objectid else [b"UIDVALIDITY"]
+        try:
+            status = self.client.folder_status(name, what)
+        except IMAPClientError:
+            return ""
+        mailbox_id = status.get(b"MAILBOXID")
+        if mailbox_id:
+            value = mailbox_id[0] if isinstance(mailbox_id, list | tuple) else mailbox_id
+            return "id:" + (value.decode() if isinstance(value, bytes) else str(value)).strip("()")
+        return f"uidvalidity:{status.get(b'UIDVALIDITY', '')}"
+
+    def count_keys(self, folder: str, keys: list[str]) -> int:
+        try:
+            self._select(folder)
+            return sum(1 for key in keys if self.client.search(["HEADER", "MESSAGE-ID", key]))
+        except (MailSourceError, IMAPClientError):
+            return 0
+
+    def status(self, folder: str) -> tuple[str, int]:
+        try:
+            status = self.client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
+        except IMAPClientError as exc:
+            raise MailSourceError(f"cannot read folder {folder!r}: {exc}") from None
+        return str(status.get(b"UIDVALIDITY", 0)), int(status.get(b"UIDNEXT", 0) or 0)
 
     def view(self, folder: str, after: int) -> FolderView:
         info = self._select(folder)
-        validity = str(info.get(b"UIDVALIDITY", [0])[0] if isinstance(info.get(b"UIDVALIDITY"), list)
-                       else info.get(b"UIDVALIDITY", 0))
+        raw_validity = info.get(b"UIDVALIDITY", 0)
+        validity = str(raw_validity[0] if isinstance(raw_validity, list) else raw_validity)
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
         if uidnext and after >= uidnext - 1:
             return FolderView(validity, [], max(after, uidnext - 1))
@@ -95,85 +199,156 @@ class ImapSource:
         if self._selected != folder:
             self._select(folder)
         for chunk in _chunks([int(u) for u in uids], 200):
-            response = self.client.fetch(chunk, [_BODY, b"FLAGS"])
+            response = self.client.fetch(chunk, [_BODY, b"FLAGS", b"RFC822.SIZE"])
             for uid in chunk:
                 data = response.get(uid)
                 if data is None:
                     continue
-                raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
-                yield FetchedMessage(str(uid), bytes(raw), b"\\Seen" in data.get(b"FLAGS", ()))
+                flags = data.get(b"FLAGS", ())
+                yield FetchedMessage(str(uid), _body(data), b"\\Seen" in flags, int(data.get(b"RFC822.SIZE", 0)),
+                                     b"\\Deleted" in flags)
 
-    def move(self, folder: str, uids: list[str], target: str) -> dict[str, str]:
-        if self._selected != folder:
-            self._select(folder)
-        numbers = [int(u) for u in uids]
-        for chunk in _chunks(numbers):
-            if self.can_move_atomically:
-                self.client.move(chunk, target)
-            else:
-                self.client.copy(chunk, target)
-                self.client.add_flags(chunk, [b"\\Deleted"], silent=True)
-                self.client.uid_expunge(chunk)  # exactly these UIDs, never a bare EXPUNGE
-        return {}
-
-    def finish_interrupted_move(self, folder: str, uid: str, target: str, key: str) -> bool:
-        """After a crash in the COPY fallback: if the copy reached `target`, remove the original (by UID).
-
-        Only called for moves journaled as copies, so a genuine second copy of a message is never touched.
-        """
-        if key.startswith("sha:") or not self.locate(target, [key]):
-            return False
-        self._select(folder)
-        self.client.add_flags([int(uid)], [b"\\Deleted"], silent=True)
-        self.client.uid_expunge([int(uid)])
-        return True
-
-    def locate(self, folder: str, keys: list[str]) -> dict[str, str]:
-        """Message-ID → UID in `folder`, for the given keys (one bulk header fetch)."""
-        wanted = set(keys)
-        if not wanted or not self.client.folder_exists(folder):
-            return {}
-        self._select(folder)
-        parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
-        found: dict[str, str] = {}
-        response: dict[int, Any] = {}
-        for chunk in _chunks(self.client.search(["ALL"]), 1000):
-            response.update(self.client.fetch(chunk, [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]))
-        for uid, data in response.items():
-            raw = next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b""
-            mid = str(parser.parsebytes(bytes(raw)).get("message-id", "")).strip()
-            if mid in wanted:
-                found.setdefault(mid, str(uid))
+    def _copyuid(self) -> Moved | None:
+        """The COPYUID response code of the last COPY or MOVE (imaplib files response codes by name)."""
+        found = None
+        for data in self.client._imap.untagged_responses.pop("COPYUID", []) or []:
+            parsed = parse_copyuid(data)
+            if parsed is not None:
+                found = parsed if found is None else Moved(parsed.validity, {**found.uids, **parsed.uids})
         return found
 
-    def exists(self, folder: str, uids: list[str]) -> set[str]:
-        if not uids or not self.client.folder_exists(folder):
-            return set()
+    def _run(self, what: str, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except IMAPClientError as exc:
+            raise MailSourceError(f"{what} failed: {exc}") from None
+
+    def move(self, folder: str, uids: list[str], target: str) -> Moved:
+        if self._selected != folder:
+            self._select(folder)
+        validity = ""
+        mapping: dict[str, str] = {}
+        for chunk in _chunks([int(u) for u in uids]):
+            self.client._imap.untagged_responses.pop("COPYUID", None)
+            self._run(f"moving to {target!r}", self.client.move, chunk, target)
+            answer = self._copyuid()
+            if answer is not None:
+                validity = answer.validity
+                mapping.update(answer.uids)
+        # without COPYUID the new uids stay unknown: undo and recovery find those messages by identity
+        return Moved(validity or self.status(target)[0], mapping)
+
+    def copy(self, folder: str, uids: list[str], target: str) -> Moved:
+        if self._selected != folder:
+            self._select(folder)
+        validity, uidnext = self.status(target)
+        mapping: dict[str, str] = {}
+        for chunk in _chunks([int(u) for u in uids]):
+            self.client._imap.untagged_responses.pop("COPYUID", None)
+            self._run(f"copying to {target!r}", self.client.copy, chunk, target)
+            answer = self._copyuid()
+            if answer is not None:
+                validity = answer.validity
+                mapping.update(answer.uids)
+        missing = [u for u in uids if u not in mapping]
+        if missing and uidnext:  # no COPYUID: the copies are the new messages (uid ≥ UIDNEXT) of the same identity
+            originals = self.identities(folder, missing)
+            found = self.identities(target, None, from_uid=uidnext)
+            mapping.update(match_identities(originals, found, set(mapping.values())))
+        return Moved(validity, mapping)
+
+    def verify(self, folder: str, target: str, mapping: dict[str, str]) -> dict[str, str]:
+        """The pairs original uid → copy uid whose copy is in `target` with the original's Message-ID and size."""
+        if not mapping:
+            return {}
+        copies = self.identities(target, list(mapping.values()))
+        originals = self.identities(folder, list(mapping))
+        return {old: new for old, new in mapping.items()
+                if old in originals and copies.get(new) == originals[old]}
+
+    def expunge(self, folder: str, uids: list[str]) -> None:
+        if not uids:
+            return
+        if self._selected != folder:
+            self._select(folder)
+        for chunk in _chunks([int(u) for u in uids]):
+            self._run("flagging copied originals", self.client.add_flags, chunk, [b"\\Deleted"], True)
+            self._run("expunging copied originals", self.client.uid_expunge, chunk)  # exactly these UIDs
+
+    def undelete(self, folder: str, uids: list[str]) -> None:
+        if not uids:
+            return
         self._select(folder)
+        for chunk in _chunks([int(u) for u in uids]):
+            self._run("clearing \\Deleted", self.client.remove_flags, chunk, [b"\\Deleted"], True)
+
+    def transfer(self, folder: str, uids: list[str], target: str) -> Moved:
+        if self.can_move_atomically:
+            return self.move(folder, uids, target)
+        copied = self.copy(folder, uids, target)
+        verified = self.verify(folder, target, copied.uids)
+        self.expunge(folder, list(verified))
+        return Moved(copied.validity, verified)
+
+    def identities(self, folder: str, uids: list[str] | None = None, *, from_uid: int = 0) -> dict[str, Identity]:
+        self._select(folder)
+        if uids is None:
+            numbers = [u for u in self.client.search(["UID", f"{max(from_uid, 1)}:*"]) if u >= from_uid]
+        else:
+            numbers = sorted({int(u) for u in uids})
+        out: dict[str, Identity] = {}
+        no_id: list[int] = []
+        for chunk in _chunks(numbers, 1000):
+            for uid, data in self.client.fetch(chunk, [_HEADER, b"RFC822.SIZE"]).items():
+                header = _body(data)
+                mid = read_facts(header + b"\r\n").message_id if header.strip() else ""
+                size = int(data.get(b"RFC822.SIZE", 0))
+                if mid.strip():
+                    out[str(uid)] = Identity(message_key(mid, ""), size)
+                else:
+                    no_id.append(uid)
+        for chunk in _chunks(no_id, 100):  # no Message-ID: the key is a hash of the first bytes
+            for uid, data in self.client.fetch(chunk, [_BODY, b"RFC822.SIZE"]).items():
+                facts = read_facts(_body(data))
+                out[str(uid)] = Identity(message_key("", facts.fingerprint), int(data.get(b"RFC822.SIZE", 0)))
+        return out
+
+    def exists(self, folder: str, uids: list[str]) -> set[str]:
+        if not uids:
+            return set()
+        try:
+            self._select(folder)
+        except MailSourceError:
+            return set()
         present: set[str] = set()
         for chunk in _chunks(sorted(int(u) for u in uids)):
             present |= {str(u) for u in self.client.search(["UID", ",".join(str(u) for u in chunk)])}
         return present & set(uids)
 
     def seen_flags(self, folder: str) -> dict[str, bool]:
+        """uid → \\Seen for every message in `folder`. With CONDSTORE, only flags changed since the last call are
+        fetched; `flag_cache` holds what is known (the sweep keeps it in its state between runs)."""
         info = self._select(folder)
-        cached = self._flags.get(folder)
+        raw_validity = info.get(b"UIDVALIDITY", 0)
+        validity = str(raw_validity[0] if isinstance(raw_validity, list) else raw_validity)
+        cached = self.flag_cache.get(folder)
+        if not isinstance(cached, dict) or cached.get("validity") != validity:
+            cached = None
         modifiers = None
-        if self.condstore and cached is not None and folder in self._modseq:
-            modifiers = [f"CHANGEDSINCE {self._modseq[folder]}"]
-        flags = dict(cached or {})
+        if self.condstore and cached is not None:
+            modifiers = [f"CHANGEDSINCE {int(cached['modseq'])}"]
+        flags: dict[str, bool] = dict(cached["flags"]) if cached is not None else {}
         uids = self.client.search(["ALL"]) if info.get(b"EXISTS") else []
         if cached is not None:
-            present = set(uids)
-            flags = {u: v for u, v in flags.items() if int(u) in present}  # expunged or moved away meanwhile
+            present = {str(u) for u in uids}
+            flags = {u: v for u, v in flags.items() if u in present}  # expunged or moved away meanwhile
         response: dict[int, Any] = {}
         for chunk in _chunks(uids, 1000):
             response.update(self.client.fetch(chunk, [b"FLAGS"], modifiers=modifiers))
         for uid, data in response.items():
             flags[str(uid)] = b"\\Seen" in data.get(b"FLAGS", ())
         if self.condstore and b"HIGHESTMODSEQ" in info:
-            self._modseq[folder] = int(info[b"HIGHESTMODSEQ"])
-            self._flags[folder] = flags
+            self.flag_cache[folder] = {"validity": validity, "modseq": int(info[b"HIGHESTMODSEQ"]), "flags": flags}
         return flags
 
     def close(self) -> None:

@@ -1,9 +1,14 @@
 """A promotion sweep over one mailbox: classify new inbox mail, move what the person does not want, journal it.
 
-Order per batch: journal the planned moves (fsynced) → move → journal what was done → advance the cursor.
-A sweep killed anywhere re-checks unfinished plans on the next run, so nothing is lost or moved twice.
-Messages the person moved back to the inbox (in any client) are learned from and never moved again; messages
-the person moved into Promotions teach the opposite. Nothing is ever deleted or marked read.
+Order per batch: journal the planned moves (fsynced, with the target's UIDVALIDITY and UIDNEXT) → MOVE → journal
+what was done (with the COPYUID answer) → advance the cursor. Without MOVE: plan → COPY → journal the copies →
+verify them → \\Deleted + UID EXPUNGE of exactly the verified originals → journal. A sweep killed anywhere
+re-checks unfinished plans on the next run: an original is expunged only when its copy is found (by COPYUID, or
+as a new message in the target with the same Message-ID and size), so nothing is lost or moved twice.
+A message is (folder, UIDVALIDITY, UID); its Message-ID is only a hint. One in the inbox with the key of a moved
+message counts as moved back by the person only when that moved message left its folder and the sizes agree: a
+duplicate delivery is judged like any new mail. Messages the person moved into Promotions teach the opposite.
+Nothing is ever deleted or marked read.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from typing import Any
 
 from butler.mail.classify import classify_facts, kind_of
 from butler.mail.decide import decide
+from butler.mail.errors import MailFolderGone, MailSourceError
+from butler.mail.folders import FolderFinder
 from butler.mail.message import read_facts
 from butler.mail.settings import MailSettings
 from butler.mail.signals import read_signals, tokens
-from butler.mail.sources import FetchedMessage, MailSource, message_key
-from butler.mail.state import Journal, MailboxState, account_dir, now_iso
+from butler.mail.sources import FetchedMessage, Identity, MailSource, match_identities, message_key
+from butler.mail.state import Journal, MailboxLock, MailboxState, account_dir, now_iso, uid_ref
 from butler.models import Intent
 from butler.policy import PolicySet
 
@@ -36,20 +43,26 @@ class SweepReport:
     moved: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
     learned: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # folders found, created or renamed; recovery details
     recovered: int = 0
+    duplicates: int = 0  # deliveries of a Message-ID already moved, judged as new mail
     planned: list[dict[str, Any]] = field(default_factory=list)
     unsubscribe_candidates: list[str] = field(default_factory=list)
     senders: Counter[str] = field(default_factory=Counter)  # whose mail was moved, how many
+    reads: dict[str, tuple[int, int]] = field(default_factory=dict)  # candidate sender → (read, moved)
 
     def summary(self) -> str:
         verb = "would move" if self.dry_run else "moved"
         where = ", ".join(f"{n} to {folder}" for folder, n in sorted(self.moved.items())) or "nothing"
         cats = ", ".join(f"{n} {c}" for c, n in self.categories.most_common())
         lines = [f"examined {self.examined} new message(s) ({cats or 'none'}); {verb} {where}"]
+        lines += [f"note: {what}" for what in self.notes]
         lines += [f"learned: {what}" for what in self.learned]
         if self.recovered:
             lines.append(f"finished {self.recovered} move(s) left by an interrupted sweep")
-        lines += [f"unsubscribe? {s} (you never read its mail)" for s in self.unsubscribe_candidates]
+        for sender in self.unsubscribe_candidates:
+            read, moved = self.reads.get(sender, (0, 0))
+            lines.append(f"unsubscribe? {sender} (you read {read} of the {moved} message(s) butler moved)")
         return "\n".join(lines)
 
 
@@ -66,11 +79,31 @@ class MailSweep:
         self.directory = account_dir(source.account, home)
         self.state = MailboxState.load(self.directory)
         self.journal = Journal(self.directory)
+        self.finder = FolderFinder(source, self.state.places, settings.promotions_folder, self._keys_in)
+        self._by_key: dict[str, list[str]] = {}
+        self._validity: dict[str, str] = {}
 
     def run(self) -> SweepReport:
+        """Sweep once; raises MailboxBusy when another sweep or undo of this mailbox is running."""
+        if self.dry_run:
+            return self._run()
+        with MailboxLock(self.directory):
+            self.state = MailboxState.load(self.directory)  # what the sweep before this one left
+            self.finder.places = self.state.places
+            if hasattr(self.source, "flag_cache"):  # CONDSTORE: flags known from the last run
+                self.source.flag_cache = self.state.flag_cache
+            return self._run()
+
+    def _keys_in(self, folder: str) -> list[str]:
+        """Message-IDs of messages butler moved into `folder`, oldest first."""
+        return [str(e["key"]) for e in self.state.moved.values()
+                if e.get("folder") == folder and not str(e.get("key", "")).startswith("sha:")]
+
+    def _run(self) -> SweepReport:
         report = SweepReport(sweep_id=now_iso() + "-" + secrets.token_hex(3), dry_run=self.dry_run)
+        self._by_key = self.state.moved_by_key()
         if not self.dry_run:
-            report.recovered = self._recover()
+            report.recovered = self._recover(report)
             self._learn_from_promotions(report)
         inbox = self.settings.inbox
         cursor = self.state.folder(inbox)
@@ -78,12 +111,13 @@ class MailSweep:
         if cursor.get("validity") not in (None, view.validity):  # the server renumbered: start over, by key
             cursor.clear()
             view = self.source.view(inbox, 0)
+        self._validity[inbox] = view.validity
         decided = set(cursor.get("decided", [])) if view.highest == 0 else set()
         uids = [uid for uid in view.uids if uid not in decided]
         size = self.settings.batch_size
         for start in range(0, len(uids), size):
             batch = uids[start:start + size]
-            kept_now = self._batch(list(self.source.fetch(inbox, batch)), report)
+            kept_now = self._batch(list(self.source.fetch(inbox, batch)), view.validity, report)
             if self.dry_run:
                 continue
             cursor["validity"] = view.validity
@@ -99,30 +133,60 @@ class MailSweep:
                 cursor["last_uid"] = max(view.highest, int(cursor.get("last_uid", 0)))
             self._count_reads(report)
             self.state.save()
+        report.notes += self.finder.notes
         return report
 
+    def _find(self, wanted: str) -> str | None:
+        found = self.finder.find(wanted)
+        self._follow_renames()
+        return found
+
+    def _target(self, wanted: str) -> str:
+        found = self.finder.target(wanted)
+        self._follow_renames()
+        return found
+
+    def _follow_renames(self) -> None:
+        """Moved messages whose folder was renamed are in the new folder now (their UIDs checked by undo)."""
+        for old, new in self.finder.renamed.items():
+            for entry in self.state.moved.values():
+                if entry.get("folder") == old:
+                    entry["folder"] = new
+            if old in self.state.folders:
+                self.state.folders[new] = self.state.folders.pop(old)
+        self.finder.renamed.clear()
+
     # -- one batch --------------------------------------------------------------------------------------
-    def _batch(self, messages: list[FetchedMessage], report: SweepReport) -> set[str]:
+    def _batch(self, messages: list[FetchedMessage], validity: str, report: SweepReport) -> set[str]:
         plans: dict[str, list[dict[str, Any]]] = {}
         kept: set[str] = set()
-        for msg in messages:
+        read = [(msg, read_facts(msg.raw)) for msg in messages]
+        keyed = [(msg, facts, message_key(facts.message_id, facts.fingerprint)) for msg, facts in read]
+        away = self._moved_away([key for _, _, key in keyed if key in self._by_key])
+        for msg, facts, key in keyed:
             report.examined += 1
-            facts = read_facts(msg.raw)
-            key = message_key(facts.message_id, facts.fingerprint)
             sender = facts.sender
-            if key in self.state.restored or key in self.state.kept:
+            if msg.deleted:  # flagged for deletion by a client: not butler's to move
                 kept.add(msg.uid)
                 continue
-            earlier = self.state.moved.get(key)
-            if earlier is not None and not self.dry_run:  # the person moved it back: learn, keep
+            if (uid_ref(validity, msg.uid) in self.state.restored or key in self.state.restored
+                    or uid_ref(validity, msg.uid) in self.state.kept or key in self.state.kept):
+                kept.add(msg.uid)
+                continue
+            rescued = away.get((key, msg.size))
+            if rescued and not self.dry_run:  # the person moved it back: learn, keep
+                ident = rescued.pop(0)
+                earlier = self.state.moved.pop(ident)
+                self._by_key[key].remove(ident)
                 signals = read_signals(facts)
                 self.state.memory.rescued(sender, str(earlier["category"]), tokens(facts, signals), kind_of(signals),
                                           facts.words)
-                self.state.kept[key] = "moved back by you"
-                del self.state.moved[key]
+                self.state.kept[uid_ref(validity, msg.uid)] = "moved back by you"
                 report.learned.append(f"keep {earlier['category']} mail from {sender or key}")
                 kept.add(msg.uid)
                 continue
+            if key in self._by_key:
+                report.duplicates += 1
             c = classify_facts(facts, self.state.memory)
             report.categories[c.category.value] += 1
             action = decide(c, facts, self.settings, self.policies, self.intents)
@@ -131,31 +195,96 @@ class MailSweep:
                 continue
             self._note_sender(sender, facts.headers)
             plans.setdefault(action.move_to, []).append({
-                "uid": msg.uid, "key": key, "sender": sender, "category": c.category.value,
-                "subject": facts.subject[:120], "reason": action.reasons[0] if action.reasons else ""})
-        for target, items in plans.items():
-            report.moved[target] += len(items)
+                "uid": msg.uid, "key": key, "size": msg.size, "seen": msg.seen, "sender": sender,
+                "category": c.category.value, "subject": facts.subject[:120],
+                "reason": action.reasons[0] if action.reasons else ""})
+        for wanted, items in plans.items():
             if self.dry_run:
+                target = self._find(wanted) or self.source.qualify(wanted)
+                report.moved[target] += len(items)
                 report.planned += [{**item, "to": target} for item in items]
                 continue
-            self._move(target, items, report)
+            target = self._target(wanted)
+            report.moved[target] += self._move(target, validity, items, report)
         return kept
 
-    def _move(self, target: str, items: list[dict[str, Any]], report: SweepReport) -> None:
+    def _moved_away(self, keys: list[str]) -> dict[tuple[str, int], list[str]]:
+        """(key, size) → ids of moved messages with one of these keys that are no longer where butler put them."""
+        if not keys:
+            return {}
+        ids = {i for key in keys for i in self._by_key.get(key, [])}
+        by_folder: dict[str, list[str]] = {}
+        for ident in ids:
+            by_folder.setdefault(str(self.state.moved[ident]["folder"]), []).append(ident)
+        gone: dict[tuple[str, int], list[str]] = {}
+        for folder, idents in by_folder.items():
+            validity = self._folder_validity(folder)
+            entries = {i: self.state.moved[i] for i in idents}
+            exact = {i: str(e["uid"]) for i, e in entries.items()
+                     if e.get("uid") and validity and str(e.get("validity")) == validity}
+            present_uids = self.source.exists(folder, list(exact.values())) if exact and validity else set()
+            present = {i for i, uid in exact.items() if uid in present_uids}
+            vague = {i: Identity(str(e["key"]), int(e.get("size") or 0)) for i, e in entries.items() if i not in exact}
+            if vague and validity:  # no UID recorded, or the folder was renumbered: look by identity
+                found = match_identities(vague, self.source.identities(folder, None))
+                present |= set(found)
+            for ident, entry in entries.items():
+                if ident not in present:
+                    gone.setdefault((str(entry["key"]), int(entry.get("size") or 0)), []).append(ident)
+        return gone
+
+    def _folder_validity(self, folder: str) -> str:
+        if folder not in self._validity:
+            try:
+                self._validity[folder] = self.source.status(folder)[0]
+            except MailSourceError:  # the folder is gone
+                self._validity[folder] = ""
+        return self._validity[folder]
+
+    def _move(self, target: str, validity: str, items: list[dict[str, Any]], report: SweepReport) -> int:
+        """Move `items` out of the inbox into `target`, journaled step by step; returns how many moved."""
         inbox = self.settings.inbox
-        self.source.ensure_folder(target)
-        base = {"sweep": report.sweep_id, "from": inbox, "to": target,
+        to_validity, to_next = self.source.status(target)
+        base = {"sweep": report.sweep_id, "from": inbox, "from_validity": validity, "to": target,
+                "to_validity": to_validity, "to_next": to_next,
                 "method": "move" if self.source.can_move_atomically else "copy"}
-        self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
-        new_uids = self.source.move(inbox, [item["uid"] for item in items], target)
-        done = []
         for item in items:
-            entry = {**base, **item, "op": "move", "at": now_iso(), "new_uid": new_uids.get(item["uid"])}
-            done.append(entry)
-            self.state.record_move(entry)
-            self.state.sender(item["sender"])["moved"] += 1
+            item["id"] = f"{report.sweep_id}/{item['uid']}"
+        self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
+        uids = [item["uid"] for item in items]
+        if self.source.can_move_atomically:
+            moved = self.source.move(inbox, uids, target)
+            done_uids = dict(moved.uids) if moved.uids else {}
+            finished = set(uids)
+        else:
+            moved = self.source.copy(inbox, uids, target)
+            self.journal.append([{"op": "copied", "id": item["id"], "to_validity": moved.validity,
+                                  "new_uid": moved.uids[item["uid"]], "at": now_iso()}
+                                 for item in items if item["uid"] in moved.uids])
+            verified = self.source.verify(inbox, target, moved.uids)
+            self.source.expunge(inbox, list(verified))
+            done_uids, finished = verified, set(verified)
+        entries = []
+        for item in items:
+            if item["uid"] not in finished:
+                entries.append({"op": "abandon", "id": item["id"], "sweep": report.sweep_id, "at": now_iso(),
+                                "why": "its copy could not be verified; it stays in the inbox"})
+                report.notes.append(f"left {item['uid']} in the inbox: its copy in {target} could not be verified")
+                continue
+            entry = {**base, **item, "op": "move", "at": now_iso(), "to_validity": moved.validity,
+                     "new_uid": done_uids.get(item["uid"])}
+            entries.append(entry)
+            self._remember_move(entry)
             report.senders[item["sender"]] += 1
-        self.journal.append(done)
+        self.journal.append(entries)
+        return len(finished)
+
+    def _remember_move(self, entry: dict[str, Any]) -> None:
+        self.state.record_move(entry)
+        self._by_key.setdefault(str(entry["key"]), []).append(str(entry.get("id") or entry["key"]))
+        info = self.state.sender(str(entry["sender"]))
+        info["moved"] = int(info.get("moved", 0)) + 1
+        info["read"] = int(info.get("read", 0)) + bool(entry.get("seen"))
 
     def _note_sender(self, sender: str, headers: dict[str, str]) -> None:
         if not sender:
@@ -168,43 +297,101 @@ class MailSweep:
             info["mailto"] = "mailto:" in unsub.lower()
 
     # -- recovery and learning ----------------------------------------------------------------------------
-    def _recover(self) -> int:
-        """Finish the record of moves an interrupted sweep planned: each either happened or did not."""
-        planned: dict[tuple[str, str], dict[str, Any]] = {}
+    def _recover(self, report: SweepReport) -> int:
+        """Settle the moves an interrupted sweep planned: each either happened, or is finished now that its copy
+        is proven to exist, or is abandoned with the original left in the inbox. Never expunges an original whose
+        copy is not found."""
+        planned: dict[str, dict[str, Any]] = {}
+        copied: dict[str, dict[str, Any]] = {}
         for entry in self.journal.entries():
-            ident = (str(entry.get("sweep")), str(entry.get("uid")))
-            if entry.get("op") == "plan":
-                planned[ident] = entry
-            elif entry.get("op") == "move":
+            ident = str(entry.get("id") or f"{entry.get('sweep')}/{entry.get('uid')}")
+            op = entry.get("op")
+            if op == "plan":
+                planned[ident] = {**entry, "id": ident}
+            elif op == "copied":
+                copied[ident] = entry
+            elif op in ("move", "abandon"):
                 planned.pop(ident, None)
+                copied.pop(ident, None)
         if not planned:
             return 0
-        inbox = self.settings.inbox
-        still = self.source.exists(inbox, [e["uid"] for e in planned.values()])
-        done = []
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for entry in planned.values():
-            if entry["uid"] in still:
-                finish = getattr(self.source, "finish_interrupted_move", None)
-                if entry.get("method") != "copy" or finish is None or not finish(
-                        inbox, entry["uid"], entry["to"], entry["key"]):
-                    done.append({**entry, "op": "abandon", "at": now_iso()})
-                    continue
-            found = self.source.locate(entry["to"], [entry["key"]]).get(entry["key"])
-            moved = {**entry, "op": "move", "at": now_iso(), "new_uid": found}
-            done.append(moved)
-            self.state.record_move(moved)
+            groups.setdefault((str(entry["from"]), str(entry["to"])), []).append(entry)
+        done: list[dict[str, Any]] = []
+        for (folder, target), entries in groups.items():
+            done += self._settle(folder, target, entries, copied, report)
         self.journal.append(done)
         self.state.save()
         return sum(1 for e in done if e["op"] == "move")
 
+    def _settle(self, folder: str, target: str, entries: list[dict[str, Any]], copied: dict[str, dict[str, Any]],
+                report: SweepReport) -> list[dict[str, Any]]:
+        now = now_iso()
+        validity = self.source.status(folder)[0]
+        try:
+            to_validity = self.source.status(target)[0]
+        except MailSourceError:
+            to_validity = ""
+        same_inbox = [e for e in entries if str(e.get("from_validity", validity)) == validity]
+        out = [{"op": "abandon", "id": e["id"], "sweep": e.get("sweep"), "at": now,
+                "why": "the inbox was renumbered: nothing is expunged by an old UID"}
+               for e in entries if e not in same_inbox]
+        still = self.source.exists(folder, [str(e["uid"]) for e in same_inbox])
+        # where each planned message's copy is: the COPYUID answer journaled, else a new message of its identity
+        copies: dict[str, str] = {}
+        for e in same_inbox:
+            c = copied.get(e["id"])
+            if c and to_validity and str(c.get("to_validity")) == to_validity:
+                copies[e["id"]] = str(c["new_uid"])
+        unknown = [e for e in same_inbox
+                   if e["id"] not in copies and to_validity and str(e.get("to_validity")) == to_validity]
+        if unknown:  # a copy made before the crash is a message of the same identity at or above the plan's UIDNEXT
+            floor = min(int(e.get("to_next") or 0) for e in unknown)
+            fresh = self.source.identities(target, None, from_uid=floor)
+            claimed = set(copies.values())
+            for e in sorted(unknown, key=lambda e: int(e.get("to_next") or 0)):
+                above = {uid: i for uid, i in fresh.items() if int(uid) >= int(e.get("to_next") or 0)}
+                found = match_identities({e["id"]: Identity(str(e["key"]), int(e.get("size") or 0))}, above, claimed)
+                copies.update(found)
+        if copies and to_validity:  # the copies journaled or found must still be there, as they were
+            present = self.source.identities(target, sorted(set(copies.values())))
+            for e in same_inbox:
+                uid = copies.get(e["id"])
+                if uid is not None and present.get(uid) != Identity(str(e["key"]), int(e.get("size") or 0)):
+                    del copies[e["id"]]
+        to_expunge = [e for e in same_inbox if str(e["uid"]) in still and e["id"] in copies
+                      and e.get("method") == "copy"]
+        if to_expunge:
+            originals = self.source.identities(folder, [str(e["uid"]) for e in to_expunge])
+            to_expunge = [e for e in to_expunge
+                          if originals.get(str(e["uid"])) == Identity(str(e["key"]), int(e.get("size") or 0))]
+            self.source.expunge(folder, [str(e["uid"]) for e in to_expunge])
+        expunged = {e["id"] for e in to_expunge}
+        left = [e for e in same_inbox if str(e["uid"]) in still and e["id"] not in expunged]
+        if left and not self.source.can_move_atomically:
+            self.source.undelete(folder, [str(e["uid"]) for e in left])  # a \Deleted set before the crash
+        for e in same_inbox:
+            if e in left:
+                out.append({"op": "abandon", "id": e["id"], "sweep": e.get("sweep"), "at": now,
+                            "why": "not moved before the interruption; it stays in the inbox"})
+                continue
+            entry = {**e, "op": "move", "at": now, "to_validity": to_validity, "new_uid": copies.get(e["id"])}
+            out.append(entry)
+            self._remember_move(entry)
+        return out
+
     def _learn_from_promotions(self, report: SweepReport) -> None:
         """Mail the person moved into Promotions themselves teaches "this sender sends promotions"."""
-        folder = self.settings.promotions_folder
-        cursor = self.state.folder(folder)
         try:
-            view = self.source.view(folder, int(cursor.get("last_uid", 0)))
-        except Exception:  # the folder does not exist yet
+            folder = self._find(self.settings.promotions_folder)
+        except MailFolderGone:
+            return  # reported when a move needs it
+        if folder is None:
             return
+        cursor = self.state.folder(folder)
+        view = self.source.view(folder, int(cursor.get("last_uid", 0)))
+        self._validity[folder] = view.validity
         if cursor.get("validity") not in (None, view.validity):
             cursor.clear()
         known = {str(v.get("uid")) for v in self.state.moved.values() if v.get("folder") == folder}
@@ -213,7 +400,7 @@ class MailSweep:
         for msg in self.source.fetch(folder, fresh[:500]):
             facts = read_facts(msg.raw)
             key = message_key(facts.message_id, facts.fingerprint)
-            if key in self.state.moved or not facts.sender:
+            if key in self._by_key or not facts.sender:
                 continue
             self.state.memory.promoted(facts.sender, tokens(facts, read_signals(facts)))
             self.state.kept.pop(key, None)
@@ -225,14 +412,23 @@ class MailSweep:
             cursor["decided"] = sorted(set(view.uids))
 
     def _count_reads(self, report: SweepReport) -> None:
-        folder = self.settings.promotions_folder
+        """Per sender: how many of the messages butler moved were read, when moved or since (the \\Seen flags)."""
         try:
-            flags = self.source.seen_flags(folder)
-        except Exception:
-            return
+            folder = self._find(self.settings.promotions_folder)
+        except MailFolderGone:
+            folder = None
+        flags: dict[str, bool] = {}
+        if folder is not None:
+            try:
+                flags = self.source.seen_flags(folder)
+            except MailSourceError:
+                flags = {}
+        validity = self._folder_validity(folder) if folder else ""
         reads: Counter[str] = Counter()
         for moved in self.state.moved.values():
-            if moved.get("folder") == folder and flags.get(str(moved.get("uid"))):
+            now_seen = (moved.get("folder") == folder and str(moved.get("validity")) == validity
+                        and flags.get(str(moved.get("uid"))))
+            if moved.get("seen") or now_seen:
                 reads[str(moved["sender"])] += 1
         for sender, info in self.state.senders.items():
             info["read"] = max(int(info.get("read", 0)), reads[sender])
@@ -240,6 +436,7 @@ class MailSweep:
             if (reachable and not info["read"] and not info.get("unsubscribed")
                     and int(info.get("moved", 0)) >= self.settings.unsubscribe_after_unread):
                 report.unsubscribe_candidates.append(sender)
+                report.reads[sender] = (int(info["read"]), int(info.get("moved", 0)))
 
 
 async def sweep_in_thread(sweep: MailSweep) -> SweepReport:

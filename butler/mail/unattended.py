@@ -55,11 +55,15 @@ def run_unattended(vault: Vault) -> str:
     settings = load_settings(vault)
     if not settings.host or not settings.username:
         return "skipped: no mailbox set up (butler mail setup)"
+    from butler.mail.errors import MailboxBusy
+
     policies = load_mail_policies()
     source = open_imap(vault, settings)
     try:
         sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault))
         report = sweep.run()
+    except MailboxBusy:
+        return "skipped: another sweep or undo of this mailbox is running"
     finally:
         source.close()
     moved = sum(report.moved.values())
