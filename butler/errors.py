@@ -41,8 +41,10 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     8     │   └── CheckoutFailed               the vendor failed or refused before anything was paid
     9     ├── MailError                        (mail)
     9     │   ├── MailSourceError              the mailbox cannot be reached or read: check the setup, try again
-    9     │   │   └── MailAuthError            the server refused the login: fix the password
+    9     │   │   ├── MailAuthError            the server refused the login: fix the password
+    75    │   │   └── MailboxBusy              another sweep or undo of this mailbox is running: try again later
     9     │   ├── MailConfigError              the mail settings are missing or wrong: `butler mail setup`
+    9     │   │   └── MailFolderGone           a folder butler used was renamed or removed: recreate or name one
     9     │   └── UnsubscribeRefused           butler will not send this unsubscribe (unsafe or not allowed)
     10    └── TermsError                       (terms) a MyTerms exchange failed
     75        ├── VendorUnavailable            unreachable, timed out or 5xx: try again later

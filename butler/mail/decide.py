@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from butler.mail.classify import Classification
+from butler.mail.folders import JUNK
 from butler.mail.message import MailFacts
 from butler.mail.settings import MailSettings
 from butler.models import Intent, IntentStatus
@@ -52,6 +53,13 @@ def match_intent(facts: MailFacts, intents: list[Intent]) -> Intent | None:
     return None
 
 
+def _away(c: Classification, settings: MailSettings) -> str:
+    """Where unwanted mail of this category goes: spam to the junk folder, the rest to Promotions."""
+    if c.category.value == "spam":
+        return settings.spam_folder or JUNK
+    return settings.promotions_folder
+
+
 def decide(c: Classification, facts: MailFacts, settings: MailSettings, policies: PolicySet | None = None,
            intents: list[Intent] | None = None) -> Action:
     """Where this message goes. Never deletes: the worst outcome is a move to a folder."""
@@ -70,7 +78,7 @@ def decide(c: Classification, facts: MailFacts, settings: MailSettings, policies
         if decision.reasons:
             reasons += [r.text for r in decision.fired or decision.reasons]
             if decision.verdict is Verdict.DENY:
-                return Action(settings.promotions_folder, tuple(reasons))
+                return Action(_away(c, settings), tuple(reasons))
             if decision.verdict is Verdict.ALLOW and not intent:
                 return Action(None, tuple(reasons))
     if intent is not None:
@@ -78,4 +86,4 @@ def decide(c: Classification, facts: MailFacts, settings: MailSettings, policies
         if settings.offers == "folder":
             return Action(settings.offers_folder, (why, *reasons), intent.id)
         return Action(None, (why, *reasons), intent.id)
-    return Action(settings.promotions_folder, (f"{c.category}: {c.reasons[0] if c.reasons else ''}", *reasons))
+    return Action(_away(c, settings), (f"{c.category}: {c.reasons[0] if c.reasons else ''}", *reasons))

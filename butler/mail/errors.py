@@ -3,8 +3,10 @@
     ButlerError
     └── MailError
         ├── MailSourceError          -- the mailbox cannot be reached or read: check the setup, try again
-        │   └── MailAuthError        -- the server refused the login: fix the password in the vault
+        │   ├── MailAuthError        -- the server refused the login: fix the password in the vault
+        │   └── MailboxBusy          -- another sweep or undo of this mailbox is running: wait, then try again
         ├── MailConfigError          -- the [mail] settings are missing or wrong: run `butler mail setup`
+        │   └── MailFolderGone       -- a folder butler used was renamed or removed: recreate it or name another
         └── UnsubscribeRefused       -- butler will not send this unsubscribe request (unsafe or not allowed)
 """
 
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 from butler.errors import ButlerError
 
-__all__ = ["MailAuthError", "MailConfigError", "MailError", "MailSourceError", "UnsubscribeRefused"]
+__all__ = ["MailAuthError", "MailConfigError", "MailError", "MailFolderGone", "MailSourceError", "MailboxBusy",
+           "UnsubscribeRefused"]
 
 
 class MailError(ButlerError):
@@ -27,8 +30,17 @@ class MailAuthError(MailSourceError):
     default_hint = "Store the right password or app password with `butler mail setup`."
 
 
+class MailboxBusy(MailSourceError):
+    exit_code = 75
+    default_hint = "Wait for the other sweep (the daemon's, or another terminal's) to finish, then try again."
+
+
 class MailConfigError(MailError):
     default_hint = "Run `butler mail setup --host HOST --user USER`, or sweep a local Maildir with --maildir."
+
+
+class MailFolderGone(MailConfigError):
+    default_hint = "Create the folder again, or name another with `butler mail setup`."
 
 
 class UnsubscribeRefused(MailError):

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from pathlib import Path
 
 from butler.mail.errors import MailSourceError
-from butler.mail.message import BODY_PREFIX
-from butler.mail.sources import FetchedMessage, FolderView
+from butler.mail.message import BODY_PREFIX, read_facts
+from butler.mail.sources import FetchedMessage, FolderInfo, FolderView, Identity, Moved, message_key
 
 __all__ = ["MaildirSource"]
 
@@ -40,7 +38,27 @@ class MaildirSource:
             raise MailSourceError(f"invalid folder name {folder!r}")
         return self.root / f".{folder}"
 
-    def ensure_folder(self, name: str) -> None:
+    def folders(self) -> list[FolderInfo]:
+        names = sorted(p.name[1:] for p in self.root.iterdir() if p.name.startswith(".") and (p / "cur").is_dir())
+        return [FolderInfo(INBOX), *(FolderInfo(name) for name in names)]
+
+    def qualify(self, name: str) -> str:
+        return name
+
+    def folder_identity(self, name: str) -> str:
+        try:
+            return f"inode:{self._dir(name).stat().st_ino}"  # a rename keeps it
+        except FileNotFoundError:
+            return ""
+
+    def count_keys(self, folder: str, keys: list[str]) -> int:
+        wanted = set(keys)
+        return sum(1 for identity in self.identities(folder).values() if identity.key in wanted)
+
+    def status(self, folder: str) -> tuple[str, int]:
+        return "maildir", 0
+
+    def create_folder(self, name: str) -> None:
         base = self._dir(name)
         for sub in ("cur", "new", "tmp"):
             (base / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -71,12 +89,13 @@ class MaildirSource:
             try:
                 with open(path, "rb") as fh:
                     raw = fh.read(BODY_PREFIX)
+                    size = os.fstat(fh.fileno()).st_size
             except FileNotFoundError:  # moved by another client meanwhile
                 continue
-            yield FetchedMessage(uid, raw, _seen(path))
+            yield FetchedMessage(uid, raw, _seen(path), size, "T" in path.name.partition(":2,")[2])
 
-    def move(self, folder: str, uids: list[str], target: str) -> dict[str, str]:
-        self.ensure_folder(target)
+    def move(self, folder: str, uids: list[str], target: str) -> Moved:
+        self.create_folder(target)
         files = self._files(folder)
         destination = self._dir(target)
         moved: dict[str, str] = {}
@@ -89,22 +108,35 @@ class MaildirSource:
             except FileNotFoundError:
                 continue
             moved[uid] = uid
-        return moved
+        return Moved("maildir", moved)
 
-    def locate(self, folder: str, keys: list[str]) -> dict[str, str]:
-        wanted = set(keys)
-        found: dict[str, str] = {}
-        parser = BytesHeaderParser(policy=compat32)
-        for uid, path in self._files(folder).items():
+    transfer = move
+
+    def copy(self, folder: str, uids: list[str], target: str) -> Moved:
+        raise MailSourceError("a Maildir moves by rename; it never copies")
+
+    def verify(self, folder: str, target: str, mapping: dict[str, str]) -> dict[str, str]:
+        present = self.exists(target, list(mapping.values()))
+        return {old: new for old, new in mapping.items() if new in present}
+
+    def expunge(self, folder: str, uids: list[str]) -> None:
+        raise MailSourceError("a Maildir moves by rename; it never expunges")
+
+    def undelete(self, folder: str, uids: list[str]) -> None:
+        return None
+
+    def identities(self, folder: str, uids: list[str] | None = None, *, from_uid: int = 0) -> dict[str, Identity]:
+        files = self._files(folder)
+        out: dict[str, Identity] = {}
+        for uid in files if uids is None else [u for u in uids if u in files]:
             try:
-                with open(path, "rb") as fh:
-                    headers = parser.parsebytes(fh.read(64 * 1024))
+                with open(files[uid], "rb") as fh:
+                    facts = read_facts(fh.read(BODY_PREFIX))
+                    size = os.fstat(fh.fileno()).st_size
             except OSError:
                 continue
-            mid = str(headers.get("message-id", "")).strip()
-            if mid in wanted:
-                found.setdefault(mid, uid)
-        return found
+            out[uid] = Identity(message_key(facts.message_id, facts.fingerprint), size)
+        return out
 
     def exists(self, folder: str, uids: list[str]) -> set[str]:
         return set(uids) & set(self._files(folder))

@@ -3,6 +3,9 @@
     with start_dovecot({"alice": "secret"}) as server:
         IMAPClient("127.0.0.1", port=server.port, ssl=False).login("alice", "secret")
 
+`prefix="INBOX."` (with `separator="."`) imitates the layout of Cyrus in its standard mode and of Courier;
+`special_use={"Spam": "\\Junk"}` makes folders that carry a special-use attribute (RFC 6154).
+
 The server runs from a fresh 0755 temporary directory (Dovecot's unprivileged users need to traverse it, so not
 pytest's 0700 `tmp_path`), listens on a free loopback port with plain-text login, and is killed with its whole
 process group by `stop()`. As root, mail is stored as `nobody` (Dovecot refuses uid 0); otherwise everything runs
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["DovecotNotInstalled", "DovecotServer", "start_dovecot"]
+__all__ = ["DovecotNotInstalled", "DovecotServer", "free_port", "start_dovecot", "wait_listening"]
 
 INSTALL_HINT = "apt-get install -y --no-install-recommends dovecot-imapd"
 
@@ -43,8 +46,9 @@ first_valid_uid = 1
 mail_location = maildir:~/Maildir
 namespace inbox {{
   inbox = yes
-  separator = /
-}}
+  prefix = {prefix}
+  separator = {separator}
+{mailboxes}}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {root}/users
@@ -106,10 +110,23 @@ class DovecotServer:
         self.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Wait until 127.0.0.1:`port` accepts a connection; False if `process` ended or `deadline` passed first."""
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                return False
+            time.sleep(0.02)
 
 
 def _accounts(root: Path) -> tuple[int, int, str, str]:
@@ -128,9 +145,11 @@ def _accounts(root: Path) -> tuple[int, int, str, str]:
     return uid, gid, users, "chroot ="  # rootless: no chroot in imap-login and anvil, or logins wait ~2 s
 
 
-def start_dovecot(users: Mapping[str, str], *, timeout: float = 10.0) -> DovecotServer:
+def start_dovecot(users: Mapping[str, str], *, timeout: float = 10.0, prefix: str = "", separator: str = "/",
+                  special_use: Mapping[str, str] | None = None) -> DovecotServer:
     """Start Dovecot with these users (name → password; each gets its own empty mailbox) and wait until it
-    accepts connections.
+    accepts connections. `prefix` and `separator` shape the personal namespace; `special_use` maps folder names
+    (without the prefix) to the attribute each carries; those folders exist from the first login.
 
     Raises:
         DovecotNotInstalled: no `dovecot` binary.
@@ -143,26 +162,23 @@ def start_dovecot(users: Mapping[str, str], *, timeout: float = 10.0) -> Dovecot
         root.chmod(0o755)
         for sub in ("run", "state", "mail"):
             (root / sub).mkdir()
-        port = _free_port()
+        port = free_port()
         uid, gid, user_lines, chroot = _accounts(root)
         (root / "users").write_text("".join(f"{name}:{{PLAIN}}{password}:{uid}:{gid}::{root}/mail/{name}::\n"
                                             for name, password in users.items()))
         conf = root / "dovecot.conf"
-        conf.write_text(_CONF.format(root=root, port=port, users=user_lines, chroot=chroot))
+        mailboxes = "".join(f"  mailbox {name} {{\n    special_use = {use}\n    auto = subscribe\n  }}\n"
+                            for name, use in (special_use or {}).items())
+        conf.write_text(_CONF.format(root=root, port=port, users=user_lines, chroot=chroot, prefix=prefix,
+                                     separator=separator, mailboxes=mailboxes))
         process = subprocess.Popen(["dovecot", "-F", "-c", str(conf)], start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
     server = DovecotServer(port, root, process)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                log = server.log()
-                server.stop()
-                raise RuntimeError(f"dovecot did not start: {log[-2000:]}") from None
-            time.sleep(0.02)
+    if not wait_listening(port, process, time.monotonic() + timeout):
+        log = server.log()
+        server.stop()
+        raise RuntimeError(f"dovecot did not start: {log[-2000:]}")
+    return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-__all__ = ["list_mail", "personal", "promotion", "receipt"]
+__all__ = ["list_mail", "personal", "promotion", "receipt", "spam"]
 
 _n = itertools.count(1)
 
@@ -13,13 +13,16 @@ def _mid(domain: str) -> str:
     return f"<{next(_n)}.test@{domain}>"
 
 
-def promotion(brand: str = "shoply.example", *, one_click: str | None = None, subject: str = "") -> bytes:
+def promotion(brand: str = "shoply.example", *, one_click: str | None = None, subject: str = "",
+              message_id: str | None = None) -> bytes:
+    """A promotion; `message_id` "" leaves the header out, any other string is the header's whole value (it may
+    be folded: "\r\n <id@x>")."""
     unsub = one_click or f"https://{brand}/u/abc123"
+    mid = "" if message_id == "" else f"Message-ID: {_mid(brand) if message_id is None else message_id}\n"
     return f"""From: {brand.split('.')[0].title()} <news@{brand}>
 To: person@home.example
 Subject: {subject or '48 hours only: 30% off everything'}
-Message-ID: {_mid(brand)}
-Date: Mon, 02 Jun 2025 10:00:00 +0000
+{mid}Date: Mon, 02 Jun 2025 10:00:00 +0000
 List-Unsubscribe: <{unsub}>, <mailto:unsub@{brand}>
 List-Unsubscribe-Post: List-Unsubscribe=One-Click
 Feedback-ID: campaign42:{brand}:sendgrid
@@ -77,4 +80,17 @@ Precedence: list
 Content-Type: text/plain; charset=utf-8
 
 The new build is 30% off the old numbers on the benchmark suite; details below.
+""".replace("\n", "\r\n").encode()
+
+
+def spam(n: int = 0) -> bytes:
+    return f"""From: Winner Desk <x8f3k2{n}@lotto-win.example>
+To: undisclosed-recipients:;
+Subject: URGENT: you have won $1,000,000 ({n})
+Message-ID: {_mid('lotto-win.example')}
+Date: Mon, 02 Jun 2025 13:00:00 +0000
+X-Spam-Flag: YES
+Content-Type: text/plain; charset=utf-8
+
+Dear friend, claim your prize now. Send your bank details today. This is not spam.
 """.replace("\n", "\r\n").encode()

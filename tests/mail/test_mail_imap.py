@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -107,50 +102,6 @@ def test_message_moved_back_by_another_client_is_learned(dovecot: Dovecot) -> No
     where = {mid: folder for mid, (folder, _) in _snapshot(dovecot).items()}
     assert sorted(where.values()).count(b"INBOX") == 2
     assert sorted(where.values()).count(b"Promotions") == 1
-
-
-@pytest.mark.parametrize("point", ["before-move", "after-move", "copied-not-expunged"])
-def test_kill_minus_nine_mid_sweep_then_sweep_again(dovecot: Dovecot, point: str) -> None:
-    dovecot.append(*(promotion(f"b{i % 40}.example") if i % 3 else personal(subject=f"note {i}") for i in range(90)))
-    before = _snapshot(dovecot)
-    # the child kills itself with SIGKILL at a fixed point of its third batch
-    script = textwrap.dedent(f"""
-        import os, signal
-        from butler.mail import ImapSource, MailSweep
-        from butler.mail.settings import MailSettings
-        s = MailSettings(host="127.0.0.1", port={dovecot.port}, username="{dovecot.user}", tls=False, batch_size=10)
-        point = "{point}"
-        src = ImapSource(s, "{IMAP_PASS}", force_copy_fallback=point == "copied-not-expunged")
-        calls = []
-        real_move, real_flags = src.move, src.client.add_flags
-        def move(folder, uids, target):
-            calls.append(1)
-            if len(calls) == 3 and point == "before-move":
-                os.kill(os.getpid(), signal.SIGKILL)
-            result = real_move(folder, uids, target)
-            if len(calls) == 3:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return result
-        def add_flags(*args, **kwargs):
-            if len(calls) == 3:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real_flags(*args, **kwargs)
-        src.move = move
-        src.client.add_flags = add_flags
-        MailSweep(src, s).run()
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), timeout=60, check=False)
-    assert proc.returncode == -signal.SIGKILL
-    if point == "copied-not-expunged":
-        assert _count(dovecot) > len(before)  # the copy exists and the original too: the crash window
-    report = _sweep(dovecot)
-    after = _snapshot(dovecot)
-    assert set(after) == set(before)  # nothing lost, nothing duplicated
-    assert sum(1 for folder, _ in after.values() if folder == b"Promotions") == 60
-    assert all(after[m][1] == before[m][1] for m in before)
-    if point != "before-move":
-        assert report.recovered >= 1  # type: ignore[attr-defined]
-    assert not _sweep(dovecot).moved  # type: ignore[attr-defined]
 
 
 def test_hostile_mail_through_a_real_sweep(dovecot: Dovecot, butler_env: Path) -> None:
