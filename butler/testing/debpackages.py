@@ -12,6 +12,7 @@ The launchers (`butler.testing.cyrus`, `butler.testing.courier`) run the binarie
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,9 +51,22 @@ def server_root(name: str) -> Path:
     return root
 
 
+def _installed() -> bool:
+    """The libraries and tools are installed and every server is unpacked."""
+    tools = ("saslpasswd2", "couriertcpd", "makeuserdb", "unshare")
+    return (all(shutil.which(tool) for tool in tools)
+            and Path("/usr/lib/courier/courier-authlib/authdaemond").exists()
+            and all((_base() / name / _MARKER[name]).exists() for name in UNPACKED))
+
+
 def install(names: tuple[str, ...] = tuple(UNPACKED)) -> None:
-    """apt-get install the libraries, then download and unpack each server's packages (root only)."""
+    """apt-get install the libraries, then download and unpack each server's packages (root only). Does nothing
+    when all is in place already."""
+    if _installed():
+        print(f"cyrus and courier: unpacked under {_base()} already")
+        return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *APT_PACKAGES], check=True,
                    env=env, stdout=subprocess.DEVNULL)
     for name in names:
