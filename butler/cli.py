@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "butler.terms.commands",
     "butler.commands.approvals",
     "butler.commands.negotiate",
+    "butler.commands.buy",
+    "butler.commands.profile",
     "butler.daemon.commands",
     "butler.commands.tui",
     "butler.commands.connectors",

@@ -38,7 +38,8 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     75    ├── TryLater                         (approvals) nothing was done: the item waits again
     8     ├── CheckoutError                    (negotiate) nothing was paid
     8     │   ├── CheckoutRefused              the vendor's checkout differs from what was approved
-    8     │   └── CheckoutFailed               the vendor failed or refused before anything was paid
+    8     │   ├── CheckoutFailed               the vendor failed or refused before anything was paid
+    8     │   └── PurchaseDenied               your policies deny it (`butler buy`): nothing waits for you
     9     ├── MailError                        (mail)
     9     │   ├── MailSourceError              the mailbox cannot be reached or read: check the setup, try again
     9     │   │   ├── MailAuthError            the server refused the login: fix the password

@@ -1,4 +1,5 @@
-"""The desk's kind "purchase": a negotiated deal waiting for the person (or bought within the mandate).
+"""The desk's kind "purchase": a deal waiting for the person (or bought within the mandate), negotiated or at the
+vendor's fixed price (`butler buy`).
 
 The item carries the deal as agreed and, when the vendor could prepare its checkout, the full total with
 shipping, tax and fees: the person approves that total, not an offer id. Approving buys it through the phased
@@ -29,12 +30,13 @@ PURCHASE = "purchase"
 
 
 def purchase_id(key: str) -> str:
-    """The desk id of the purchase waiting for an intent (or, without one, a negotiation session)."""
+    """The desk id of the purchase waiting for an intent (or, without one, a negotiation session or a `buy`)."""
     return item_id(PURCHASE, key)
 
 
 class PurchaseItem(Item):
-    """A negotiated deal: the agreed terms, the vendor's quoted total when it gave one, and the checkout's phase."""
+    """A deal: the agreed terms (a fixed-price one: the vendor's price, `fixed_price`), how many (`quantity`), the
+    vendor's quoted total when it gave one, and the checkout's phase."""
 
     kind: Literal["purchase"] = "purchase"
     vendor: str
@@ -55,6 +57,8 @@ class PurchaseItem(Item):
     checkout_quote: CheckoutQuote | None = None
     purchase: str | None = None
     contract: str | None = None
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    fixed_price: bool = False
 
     @property
     def total(self) -> Money:
@@ -72,13 +76,22 @@ class PurchaseItem(Item):
         months = self.agreed_terms.term_months
         term = f" a {self.period}, for {months} months" if months else (
             f" a {self.period}" if self.period != "once" else "")
-        return f"buy {self.product or self.offer} from {self.vendor}: {self.total_text()}{term}"
+        return f"buy {self.what()} from {self.vendor}: {self.total_text()}{term}"
+
+    def what(self) -> str:
+        """What is bought, as a person reads it: "2 × Spring Tulips"."""
+        name = self.product or self.offer
+        return f"{self.quantity} × {name}" if self.quantity != 1 else name
 
     def details(self) -> list[str]:
         terms = self.agreed_terms
-        lines = [f"agreed: {terms.price} ({self.listed or 'listed price unknown'} listed), "
-                 f"term {terms.term_months or 'none'}, data use {terms.data_use.value}, "
-                 f"extras {', '.join(terms.extras) or 'none'}"]
+        if self.fixed_price:
+            lines = [f"at the vendor's fixed price: {self.quantity} × {self.offer} at {self.listed or 'unknown'} "
+                     "(not negotiated)"]
+        else:
+            lines = [f"agreed: {terms.price} ({self.listed or 'listed price unknown'} listed), "
+                     f"term {terms.term_months or 'none'}, data use {terms.data_use.value}, "
+                     f"extras {', '.join(terms.extras) or 'none'}"]
         if self.quote is not None:
             lines.append(f"vendor's total: {self.quote.describe()} (checkout {self.quote.checkout_id})")
         if self.policy:
@@ -91,13 +104,13 @@ class PurchaseItem(Item):
         return lines
 
     def confirmation(self) -> str:
-        return (f"Buy {self.product or self.offer} from {self.vendor} and pay at most {self.total_text()}? "
+        return (f"Buy {self.what()} from {self.vendor} and pay at most {self.total_text()}? "
                 "Butler checks the vendor's total before paying and pays nothing above it.")
 
     def deal(self) -> Deal:
         return Deal(item_id=self.id, vendor=self.vendor, offer=self.offer, agreed=self.agreed_terms,
                     limit=self.total, product=self.product, category=self.category, period=self.period,
-                    session=self.session, intent=self.intent)
+                    session=self.session, intent=self.intent, quantity=self.quantity)
 
 
 def noter(vault: Vault, item_id_: str) -> Any:
@@ -156,7 +169,7 @@ class PurchaseHandler:
                                                seconds=self.deadline())
             except AuthError as exc:
                 raise TryLater(ask_to_reauthenticate(vault, item.connector, exc)) from None
-        return Outcome(State.DONE, f"bought {item.product or item.offer} from {purchase.vendor_id} for "
+        return Outcome(State.DONE, f"bought {item.what()} from {purchase.vendor_id} for "
                                    f"{purchase.total} (order {purchase.id}); receipt stored",
                        {"purchase": purchase.id, "contract": contract.id if contract else None})
 

@@ -29,7 +29,7 @@ from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import contracts, intents, purchases
 from butler.negotiate.limits import DeadlineExceeded, within_deadline
 from butler.negotiate.retry import retrying
-from butler.sdk import AuthError, CheckoutQuote, Connector, ConnectorError, RetriableError, Terms
+from butler.sdk import AuthError, CheckoutQuote, Connector, ConnectorError, OfferUnavailable, RetriableError, Terms
 from butler.vault import Vault
 
 __all__ = [
@@ -39,10 +39,12 @@ __all__ = [
     "CheckoutRefused",
     "Deal",
     "OrderNeedsAttention",
+    "PurchaseDenied",
     "buy",
     "cancel_key",
     "idempotency_key",
     "order_differences",
+    "prepare",
     "quote_differences",
     "record_order",
     "take_quote",
@@ -70,6 +72,12 @@ class CheckoutRefused(CheckoutError):
 
 class CheckoutFailed(CheckoutError):
     """The vendor failed or refused before anything was paid."""
+
+
+class PurchaseDenied(CheckoutError):
+    """The person's policies deny the purchase at the vendor's total: nothing was paid and nothing is queued."""
+
+    default_hint = "Nothing was paid. `butler policy explain` shows why; change the policy or buy something else."
 
 
 class OrderNeedsAttention(NeedsAttention):
@@ -105,6 +113,7 @@ class Deal:
     period: str = "once"
     session: str | None = None
     intent: str | None = None
+    quantity: int = 1
 
 
 Note = Callable[..., None]
@@ -139,36 +148,50 @@ def _malformed(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
-async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAULT_DEADLINE_SECONDS,
-                     clock: _Clock | None = None) -> CheckoutQuote:
-    """Prepare the vendor's checkout for `deal` and read back its total (nothing is paid).
+async def prepare(connector: Connector, *, vendor: str, offer: str, item_id: str, session: str | None = None,
+                  quantity: int = 1, seconds: float = DEFAULT_DEADLINE_SECONDS,
+                  clock: _Clock | None = None) -> CheckoutQuote:
+    """Prepare the vendor's checkout for `quantity` of `offer` (in `session`, if any) and read back its total;
+    nothing is paid. The idempotency key derives from `item_id`, so asking again never prepares a second checkout.
 
     A busy vendor is asked again as it says (Retry-After) while the deadline lasts. Raises TryLater when it stays
-    busy or unreachable, AuthError when it refuses the credentials, CheckoutFailed when it refuses or answers
-    nonsense.
+    busy or unreachable, AuthError when it refuses the credentials, OfferUnavailable when the vendor no longer
+    sells it, CheckoutFailed when it refuses otherwise or answers nonsense.
     """
     time = clock or seconds
     left = time.left() if isinstance(time, _Clock) else time
+    # a connector written before quantities takes none: it is asked for one only when more is wanted
+    more = {"quantity": quantity} if quantity != 1 else {}
 
-    def prepare() -> Awaitable[CheckoutQuote]:  # the same key: asking again never prepares a second checkout
-        return connector.prepare_checkout(deal.offer, idempotency_key=f"{idempotency_key(deal.item_id)}-prepare",
-                                          session_id=deal.session)
+    def ask() -> Awaitable[CheckoutQuote]:
+        return connector.prepare_checkout(offer, idempotency_key=f"{idempotency_key(item_id)}-prepare",
+                                          session_id=session, **more)
 
     try:
-        quote = await _call("preparing the checkout", deal.vendor, time, retrying(prepare, seconds=left))
-    except AuthError:
-        raise  # the caller asks the person to re-enter the credentials
+        quote = await _call("preparing the checkout", vendor, time, retrying(ask, seconds=left))
+    except (AuthError, OfferUnavailable):
+        raise  # the caller asks the person to re-enter the credentials, or says the offer is gone
     except RetriableError as exc:
-        raise TryLater(f"{deal.vendor}: {exc.message}") from None
+        raise TryLater(f"{vendor}: {exc.message}") from None
     except ConnectorError as exc:
+        raise CheckoutFailed(f"{vendor} did not prepare the checkout: {exc.message}; nothing was paid") from None
+    except _MALFORMED as exc:
+        raise CheckoutFailed(f"{vendor}'s checkout is malformed ({_malformed(exc)}); nothing was paid") from None
+    if not isinstance(quote, CheckoutQuote):
+        raise CheckoutFailed(f"{vendor}'s connector returned no checkout; nothing was paid")
+    return quote
+
+
+async def take_quote(connector: Connector, deal: Deal, *, seconds: float = DEFAULT_DEADLINE_SECONDS,
+                     clock: _Clock | None = None) -> CheckoutQuote:
+    """Prepare the vendor's checkout for `deal` and read back its total (nothing is paid); see `prepare`. An offer
+    the vendor no longer sells fails the checkout (CheckoutFailed)."""
+    try:
+        return await prepare(connector, vendor=deal.vendor, offer=deal.offer, item_id=deal.item_id,
+                             session=deal.session, quantity=deal.quantity, seconds=seconds, clock=clock)
+    except OfferUnavailable as exc:
         raise CheckoutFailed(f"{deal.vendor} did not prepare the checkout: {exc.message}; nothing was paid") \
             from None
-    except _MALFORMED as exc:
-        raise CheckoutFailed(f"{deal.vendor}'s checkout is malformed ({_malformed(exc)}); nothing was paid") \
-            from None
-    if not isinstance(quote, CheckoutQuote):
-        raise CheckoutFailed(f"{deal.vendor}'s connector returned no checkout; nothing was paid")
-    return quote
 
 
 def quote_differences(quote: CheckoutQuote, deal: Deal) -> list[str]:
@@ -181,9 +204,10 @@ def quote_differences(quote: CheckoutQuote, deal: Deal) -> list[str]:
         problems.append(f"the total is {quote.describe()}, more than the approved {deal.limit}"
                         + (f" ({added} added)" if added and quote.total.amount - deal.limit.amount > 0 else ""))
     items = sorted({line.item for line in quote.lines})
-    if quote.offer_id != deal.offer or items != [deal.offer] or any(line.quantity != 1 for line in quote.lines):
+    if quote.offer_id != deal.offer or items != [deal.offer] or \
+            sum(line.quantity for line in quote.lines) != deal.quantity:
         listed = ", ".join(f"{line.quantity} × {line.item}" for line in quote.lines)
-        problems.append(f"the checkout holds {listed} instead of 1 × {deal.offer}")
+        problems.append(f"the checkout holds {listed} instead of {deal.quantity} × {deal.offer}")
     if quote.terms is not None:
         problems += _terms_differences(quote.terms, deal.agreed)
     return problems
