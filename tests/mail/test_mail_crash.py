@@ -18,6 +18,7 @@ import textwrap
 import pytest
 
 from butler.mail import ImapSource, MailSweep, UndoFilter
+from butler.mail.errors import MailboxBusy
 from butler.mail.undo import restore
 from tests.mail.conftest import IMAP_PASS, ImapServer
 from tests.mail.mailfactory import personal, promotion
@@ -103,3 +104,50 @@ def test_kill_nine_at_every_step_then_sweep_again(request: pytest.FixtureRequest
     assert undone.restored == 12 and undone.missing == []
     final = snapshot(server)
     assert everywhere(final) == everywhere(before) and in_folder(final, "INBOX") == 14
+
+
+HOLDER = textwrap.dedent("""
+    import sys
+    from butler.mail import ImapSource, MailSweep
+    from butler.mail.settings import MailSettings
+
+    settings = MailSettings(host="127.0.0.1", port=int(sys.argv[1]), username=sys.argv[2], tls=False)
+    source = ImapSource(settings, sys.argv[3])
+    real_fetch = source.fetch
+    def fetch(folder, uids):
+        print("sweeping", flush=True)
+        sys.stdin.read()  # until the test closes the pipe
+        return real_fetch(folder, uids)
+    source.fetch = fetch
+    print(MailSweep(source, settings).run().summary(), flush=True)
+""")
+
+
+def test_two_sweeps_at_once_the_second_is_refused_and_changes_nothing(dovecot: ImapServer) -> None:
+    dovecot.append(*(promotion(f"c{i}.example") for i in range(3)))
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(dovecot.port), dovecot.user, IMAP_PASS],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy())
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline() == b"sweeping\n"  # the first sweep holds the mailbox now
+        source = ImapSource(dovecot.settings(), IMAP_PASS)
+        try:
+            with pytest.raises(MailboxBusy, match="another sweep or undo of this mailbox is running"):
+                MailSweep(source, dovecot.settings()).run()
+            with pytest.raises(MailboxBusy):
+                restore(source, UndoFilter(last_sweep=True))
+        finally:
+            source.close()
+        assert in_folder(snapshot(dovecot), "INBOX") == 3
+        child.stdin.close()
+        assert b"moved 3 to Promotions" in child.stdout.read()
+    finally:
+        child.wait(60)
+        assert child.stdout is not None
+        child.stdout.close()
+    assert child.returncode == 0
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        assert not MailSweep(source, dovecot.settings()).run().moved
+    finally:
+        source.close()
