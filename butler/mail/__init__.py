@@ -2,18 +2,26 @@
 
     classify(raw, memory)              -- pure: bytes (+ learned memory) → Classification with reasons
     MailSweep(source, settings).run()  -- move what the person does not want; learn from their corrections
-    undo_moves(source, UndoFilter())   -- put journaled moves back
+    restore(source, UndoFilter())      -- put journaled moves back; an UndoReport names what it could not find
     ImapSource / MaildirSource         -- where the mail is
 """
 
 from butler.mail.classify import Category, Classification, classify
-from butler.mail.errors import MailAuthError, MailConfigError, MailError, MailSourceError, UnsubscribeRefused
+from butler.mail.errors import (
+    MailAuthError,
+    MailboxBusy,
+    MailConfigError,
+    MailError,
+    MailFolderGone,
+    MailSourceError,
+    UnsubscribeRefused,
+)
 from butler.mail.imap import ImapSource
 from butler.mail.learn import Memory
 from butler.mail.maildir import MaildirSource
 from butler.mail.settings import MailSettings
 from butler.mail.sweep import MailSweep, SweepReport
-from butler.mail.undo import UndoFilter, undo_moves
+from butler.mail.undo import UndoFilter, UndoReport, restore, undo_moves
 
 __all__ = [
     "Category",
@@ -22,14 +30,18 @@ __all__ = [
     "MailAuthError",
     "MailConfigError",
     "MailError",
+    "MailFolderGone",
     "MailSettings",
     "MailSourceError",
     "MailSweep",
+    "MailboxBusy",
     "MaildirSource",
     "Memory",
     "SweepReport",
     "UndoFilter",
+    "UndoReport",
     "UnsubscribeRefused",
     "classify",
+    "restore",
     "undo_moves",
 ]
