@@ -2,7 +2,9 @@
 
 For one offer, `negotiate_offer` lays out the issues (price steps, term, data use, extras), scores every
 outcome with the person's preferences and hard-constraint check, and plays the customer strategy against the
-vendor's negotiation endpoint, recording every offer and counter-offer in the vault and the audit log.
+vendor's negotiation endpoint, recording every offer and counter-offer in the vault and the audit log. A vendor
+that does not negotiate (most shops) sells at its listed terms: that offer is judged like any agreement (the
+walk-away point, the listed price, the budget) and, if it wins, waits for approval as a fixed-price purchase.
 `negotiate_all` does that with several vendors at once, each under its own time limit, ranks the results and
 puts the best one in the approval queue: nothing is bought here.
 
@@ -34,7 +36,7 @@ from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
 from butler.records import Collection
-from butler.sdk import Connector, ConnectorError, Terms
+from butler.sdk import Capability, Connector, ConnectorError, Terms
 from butler.vault import Record, Vault
 
 __all__ = [
@@ -85,6 +87,7 @@ class NegotiationResult:
     reason: str = ""
     connector_id: str | None = None
     record_id: str | None = None
+    fixed_price: bool = False  # the vendor does not negotiate: `agreed` is its listed offer
 
     @property
     def saving(self) -> Money | None:
@@ -238,42 +241,51 @@ async def negotiate_offer(connector: Connector, offer: Offer, policies: PolicySe
             raise _WalkAway(f"the vendor switched currency from {offer.price.currency} to {terms.price.currency}")
 
     try:
-        rnd = await connector.negotiate(offer.id)
-        result.session_id = rnd.session_id
-        check(rnd.terms)
-        record(rnd.round, rnd.proposer, rnd.terms)
-        # rounds alternate vendor, buyer, vendor…: the customer answers every other one
-        strategy = for_customer(issues, utility, reserve, (min(rnd.max_rounds, ROUND_LIMIT) + 1) // 2)
-        for step in itertools.count():
-            if rnd.status != "open":
-                break
-            if step >= strategy.n_steps or rnd.round >= ROUND_LIMIT:
-                raise _WalkAway(f"the vendor kept countering past {rnd.round} rounds")
-            if strategy.respond(_outcome(rnd.terms), step):
-                answer = await connector.negotiate(offer.id, None, session_id=rnd.session_id)
-                if answer.status == "accepted" and answer.terms == rnd.terms:
-                    result.agreed, result.utility, result.reason = rnd.terms, utility(_outcome(rnd.terms)), "accepted"
-                else:
-                    result.reason = f"the vendor changed its terms on acceptance ({answer.status})"
-                break
-            proposal = strategy.propose(step)
-            if proposal is None:
-                result.reason = "no outcome beats walking away"
-                break
-            mine = _terms(proposal)
-            record(rnd.round + 1, "buyer", mine)
-            rnd = await connector.negotiate(offer.id, mine, session_id=rnd.session_id)
+        if Capability.NEGOTIATE not in connector.manifest.capabilities:
+            # a vendor that sells at a fixed price: its listed terms are the only ones, judged like any agreement
+            listed = Terms(price=offer.price, term_months=offer.term_months, data_use=offer.data_use,
+                           extras=offer.extras)
+            record(1, "vendor", listed)
+            result.agreed, result.utility, result.fixed_price = listed, utility(_outcome(listed)), True
+            result.reason = "the vendor's fixed price (it does not negotiate)"
+        else:
+            rnd = await connector.negotiate(offer.id)
+            result.session_id = rnd.session_id
             check(rnd.terms)
-            if rnd.status == "accepted":
-                if rnd.terms == mine:
-                    result.agreed, result.utility, result.reason = mine, utility(proposal), "vendor accepted"
-                else:
-                    result.reason = "the vendor accepted terms other than those proposed"
-                break
-            if rnd.status == "open":
-                record(rnd.round, rnd.proposer, rnd.terms)
-        if not result.reason:
-            result.reason = f"no agreement ({rnd.status})"
+            record(rnd.round, rnd.proposer, rnd.terms)
+            # rounds alternate vendor, buyer, vendor…: the customer answers every other one
+            strategy = for_customer(issues, utility, reserve, (min(rnd.max_rounds, ROUND_LIMIT) + 1) // 2)
+            for step in itertools.count():
+                if rnd.status != "open":
+                    break
+                if step >= strategy.n_steps or rnd.round >= ROUND_LIMIT:
+                    raise _WalkAway(f"the vendor kept countering past {rnd.round} rounds")
+                if strategy.respond(_outcome(rnd.terms), step):
+                    answer = await connector.negotiate(offer.id, None, session_id=rnd.session_id)
+                    if answer.status == "accepted" and answer.terms == rnd.terms:
+                        result.agreed, result.utility = rnd.terms, utility(_outcome(rnd.terms))
+                        result.reason = "accepted"
+                    else:
+                        result.reason = f"the vendor changed its terms on acceptance ({answer.status})"
+                    break
+                proposal = strategy.propose(step)
+                if proposal is None:
+                    result.reason = "no outcome beats walking away"
+                    break
+                mine = _terms(proposal)
+                record(rnd.round + 1, "buyer", mine)
+                rnd = await connector.negotiate(offer.id, mine, session_id=rnd.session_id)
+                check(rnd.terms)
+                if rnd.status == "accepted":
+                    if rnd.terms == mine:
+                        result.agreed, result.utility, result.reason = mine, utility(proposal), "vendor accepted"
+                    else:
+                        result.reason = "the vendor accepted terms other than those proposed"
+                    break
+                if rnd.status == "open":
+                    record(rnd.round, rnd.proposer, rnd.terms)
+            if not result.reason:
+                result.reason = f"no agreement ({rnd.status})"
     except _WalkAway as exc:
         result.reason = str(exc)
         if vault is not None:
@@ -304,7 +316,7 @@ def _record(result: NegotiationResult, intent_id: str | None) -> dict[str, Any]:
         "reason": result.reason, "agreed": _wire(result.agreed) if result.agreed else None,
         "agreed_terms": result.agreed.model_dump(mode="json") if result.agreed else None,
         "utility": result.utility, "reserve": result.reserve,
-        "exchanges": [e.__dict__ for e in result.exchanges], "at": _now()}
+        "exchanges": [e.__dict__ for e in result.exchanges], "fixed_price": result.fixed_price, "at": _now()}
 
 
 def result_from_record(record_id: str, data: dict[str, Any]) -> NegotiationResult:
@@ -314,7 +326,8 @@ def result_from_record(record_id: str, data: dict[str, Any]) -> NegotiationResul
         vendor_id=data["vendor"], offer=Offer.model_validate(data["offer_data"]),
         reserve=float(data.get("reserve", 0.2)), agreed=agreed, utility=float(data.get("utility", 0.0)),
         session_id=data.get("session"), exchanges=[Exchange(**e) for e in data.get("exchanges", [])],
-        reason=str(data.get("reason", "")), connector_id=data.get("connector"), record_id=record_id)
+        reason=str(data.get("reason", "")), connector_id=data.get("connector"), record_id=record_id,
+        fixed_price=bool(data.get("fixed_price", False)))
 
 
 def purchase_item(result: NegotiationResult, intent_id: str | None, reasons: list[str]) -> dict[str, Any]:
@@ -326,7 +339,8 @@ def purchase_item(result: NegotiationResult, intent_id: str | None, reasons: lis
         "category": result.offer.category, "period": result.offer.period, "product": result.offer.product,
         "listed": str(result.offer.price),
         "terms": _wire(result.agreed), "agreed_terms": result.agreed.model_dump(mode="json"),
-        "utility": round(result.utility, 4), "created": _now(), "reasons": reasons}
+        "utility": round(result.utility, 4), "created": _now(), "reasons": reasons,
+        "fixed_price": result.fixed_price}
 
 
 async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: PolicySet, vault: Vault | None = None,

@@ -5,13 +5,19 @@ Everything a real merchant does is tested against the reference one (test_ucp_re
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from butler_ucp import UcpConnector, UcpSettings, consent_for
 from butler_ucp.models import present
+from helpers.vaultkit import make_vault
 from ucp_live import connector, merchant
 
+from butler.approvals import raw_item
+from butler.negotiate.approvals import PurchaseItem, purchase_id
+from butler.negotiate.session import negotiate_all
+from butler.policy import PolicySet
 from butler.sdk import ConnectorContext, FatalError, HostNotAllowed, Money, OfferQuery, OfferUnavailable
 
 
@@ -102,3 +108,24 @@ def test_null_reads_as_absent_at_every_depth() -> None:
     wire = {"id": "c", "buyer": None, "discounts": {"codes": None, "applied": None},
             "line_items": [{"id": "l", "parent_id": None, "item": {"id": "i", "image_url": None}}, None]}
     assert present(wire) == {"id": "c", "discounts": {}, "line_items": [{"id": "l", "item": {"id": "i"}}]}
+
+
+def test_a_vendor_that_does_not_negotiate_wins_at_its_listed_price(butler_env: Path) -> None:
+    # the own merchant has a catalogue, which the reference one lacks: an intent finds its offers
+    with merchant() as (_, url), make_vault(butler_env) as vault:
+        ucp = connector(url)
+
+        async def fan_out() -> Any:
+            try:
+                offers = await ucp.list_offers(OfferQuery(keywords=("teapot",)))
+                return await negotiate_all([(ucp, offers[0])], PolicySet(), vault, connector_ids=["ucp"],
+                                           intent_id="a-teapot")
+            finally:
+                await ucp.aclose()
+
+        (result,) = asyncio.run(fan_out())
+        assert result.fixed_price and result.agreed.price == Money.of("28.00", "EUR")
+        assert result.reason == "the vendor's fixed price (it does not negotiate)"
+        item = PurchaseItem.model_validate(raw_item(vault, purchase_id("a-teapot")))
+    assert item.fixed_price and item.session is None and item.quote is not None
+    assert item.quote.total == Money.of("32.90", "EUR")  # with the cheapest shipping: the person approves that
