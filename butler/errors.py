@@ -8,6 +8,7 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     1     ButlerError(message, hint)           the root: print message and hint
     2     ├── UsageError                       the command asked for something that cannot be: fix it
     3     ├── ConfigError                      a config or policy file is wrong: fix it (the error names file:line)
+    3     │   └── PolicyErrors                 (policy) every problem of the policy files, each with file:line
     4     ├── VaultError
     4     │   ├── VaultNotFound                run `butler init`
     4     │   ├── VaultExists                  nothing was overwritten
