@@ -8,8 +8,8 @@ import re
 import butler.errors
 from butler.errors import ButlerError
 
-MODULES = ["butler.sdk", "butler.mail.errors", "butler.terms.errors", "butler.negotiate.checkout",
-           "butler.negotiate.limits", "butler.approvals", "butler.daemon.lock"]
+MODULES = ["butler.sdk", "butler.policy.loader", "butler.mail.errors", "butler.terms.errors",
+           "butler.negotiate.checkout", "butler.negotiate.limits", "butler.approvals", "butler.daemon.lock"]
 LINE = re.compile(r"^    (\d+)\s+[│├└─ ]*(\w+)")
 
 
