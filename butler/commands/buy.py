@@ -54,7 +54,9 @@ def buy(args: argparse.Namespace) -> int:
             raise
     item = proposed.item
     print(f"{item.what()} from {item.vendor}: {proposed.quote.describe()}")
-    for line in proposed.decision.explain().splitlines():
-        print(f"your policies: {line.strip()}")
+    verdict, *reasons = proposed.decision.explain().splitlines()
+    print(f"your policies: {verdict}")
+    for line in reasons:
+        print(f"  {line.strip()}")
     print(f"it waits for your approval: butler approvals approve {item.id}")
     return 0

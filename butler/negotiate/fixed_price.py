@@ -98,7 +98,8 @@ async def propose_purchase(vault: Vault, connector_id: str, connector: Connector
             await within_deadline(connector.abandon_checkout(quote, idempotency_key=cancel_key(item_id)),
                                   min(seconds, LOOKUP_SECONDS), "cancelling the checkout", vendor=vendor)
             told = True
-        why = "; ".join(f"{r.rule_id} ({r.location}): {r.text}" for r in decision.fired if r.verdict is Verdict.DENY)
+        why = "; ".join(f"{r.rule_id} ({r.location}): {r.text.rstrip('.')}" for r in decision.fired
+                        if r.verdict is Verdict.DENY)
         vault.audit.append("negotiate.buy-denied", subject,
                            {"item": item_id, "checkout": quote.checkout_id, "total": str(quote.total),
                             "reasons": [r.text for r in decision.fired], "vendor_told": told}, actor="butler")
