@@ -3,8 +3,10 @@ test session (per xdist worker) by its own `peer` script, and what the tests nee
 
 Each worker runs its own peer in its own work dir (`UCP_PEER_HOME`: `$BUTLER_UCP_PEER_BASE/<worker>`, by default
 under the system's temp dir), so parallel workers never stop each other's merchant; the venv in a work dir is
-reused by later runs. The peer tests are also one xdist group (`ucp-peer`): with `--dist loadgroup` they share one
-worker and so one peer. A peer that does not start fails the tests that need it; it is never a skip.
+reused by later runs. The peer tests are also marked as one xdist group (`ucp-peer`), so that `--dist loadgroup`
+keeps them on one worker, and one peer, where pytest-xdist can (with pytest 9.2 and xdist 3.8 it cannot: node ids
+moved, and every worker that gets a peer test starts its own peer). A peer that does not start fails the tests
+that need it; it is never a skip.
 """
 
 from __future__ import annotations
