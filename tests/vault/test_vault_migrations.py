@@ -16,6 +16,7 @@ from butler.vault.migrations import META, MIGRATIONS, SCHEMA, apply_migrations
 PINNED = [
     "0001_initial",
     "0002_money_amounts_as_strings",
+    "0003_approval_desk_ids_and_states",
 ]
 
 
