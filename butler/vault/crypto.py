@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import struct
+import threading
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -49,11 +50,20 @@ TAG_LEN = 16
 KDF_ARGON2ID = 1
 KDF_SCRYPT = 2
 
-# Bounds on parameters read from a file: a hostile header must not make unlock take minutes or gigabytes.
-MAX_MEMORY_KIB = 1 << 20  # 1 GiB
-MAX_ITERATIONS = 20
-MAX_LANES = 16
-MAX_SCRYPT_LOG_N = 20
+# Bounds on parameters read from a file: a hostile header must not make unlock take minutes or gigabytes. The
+# default (192 MiB, t=3) costs ≈0.4 s on two cores; the bounds allow about 2.5 times its work, ≈1 s.
+MAX_MEMORY_KIB = 512 * 1024  # 512 MiB
+MAX_ITERATIONS = 8
+MAX_LANES = 8
+MAX_WORK_KIB = 1536 * 1024  # memory × passes: 512 MiB × 3, 192 MiB × 8
+MAX_SCRYPT_LOG_N = 18  # 256 MiB at r=8
+MAX_SCRYPT_R = 8
+
+# One key derivation at a time in a process. cryptography 50's Argon2id never returns when two threads derive
+# with lanes >= 2 at once: two threads each calling Argon2id(salt=..., length=32, iterations=1, lanes=4,
+# memory_cost=32).derive(b"pw") hang in the first round (a daemon's two jobs unlocking together did, for good).
+# Serialised, 300 rounds pass; scrypt shares the lock because it is as heavy.
+_DERIVE_LOCK = threading.Lock()
 
 
 class InvalidKey(Exception):
@@ -86,9 +96,10 @@ class KdfParams:
     def check_bounds(self) -> None:
         if self.algorithm == KDF_ARGON2ID:
             ok = (8 * self.lanes <= self.memory_kib <= MAX_MEMORY_KIB and 1 <= self.iterations <= MAX_ITERATIONS
-                  and 1 <= self.lanes <= MAX_LANES)
+                  and 1 <= self.lanes <= MAX_LANES and self.memory_kib * self.iterations <= MAX_WORK_KIB)
         elif self.algorithm == KDF_SCRYPT:
-            ok = 10 <= self.memory_kib <= MAX_SCRYPT_LOG_N and 1 <= self.lanes <= 16 and self.iterations == 1
+            ok = (10 <= self.memory_kib <= MAX_SCRYPT_LOG_N and 1 <= self.lanes <= MAX_SCRYPT_R
+                  and self.iterations == 1)
         else:
             ok = False
         if not ok or len(self.salt) != 16:
@@ -111,16 +122,20 @@ class KdfParams:
 
 
 def derive_kek(passphrase: str, params: KdfParams) -> bytes:
-    """The key-encryption key for `passphrase`; raises ValueError for parameters out of bounds."""
+    """The key-encryption key for `passphrase`; raises ValueError for parameters out of bounds.
+
+    Derivations in one process run one after the other (see `_DERIVE_LOCK`)."""
     params.check_bounds()
     secret = passphrase.encode("utf-8")
-    if params.algorithm == KDF_ARGON2ID:
-        if not HAVE_ARGON2:
-            raise ValueError("this vault needs Argon2id: install cryptography >= 44")
-        kdf = Argon2id(salt=params.salt, length=KEY_LEN, iterations=params.iterations, lanes=params.lanes,
-                       memory_cost=params.memory_kib)
-        return kdf.derive(secret)
-    return Scrypt(salt=params.salt, length=KEY_LEN, n=1 << params.memory_kib, r=params.lanes, p=1).derive(secret)
+    if params.algorithm == KDF_ARGON2ID and not HAVE_ARGON2:
+        raise ValueError("this vault needs Argon2id: install cryptography >= 44")
+    with _DERIVE_LOCK:
+        if params.algorithm == KDF_ARGON2ID:
+            kdf = Argon2id(salt=params.salt, length=KEY_LEN, iterations=params.iterations, lanes=params.lanes,
+                           memory_cost=params.memory_kib)
+            return kdf.derive(secret)
+        return Scrypt(salt=params.salt, length=KEY_LEN, n=1 << params.memory_kib, r=params.lanes,
+                      p=1).derive(secret)
 
 
 def derive_subkey(key: bytes, salt: bytes, purpose: bytes) -> bytes:
