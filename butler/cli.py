@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from butler import __version__
+from butler import __version__, paths
 from butler.errors import ButlerError
 from butler.log import redact, setup_logging
 
@@ -63,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2))
     handler = getattr(args, "func", None)
+    umask = paths.private_umask()  # what butler writes is the person's alone, whatever the shell's umask
     try:
         if handler is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -80,3 +82,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        os.umask(umask)

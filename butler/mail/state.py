@@ -37,7 +37,7 @@ def account_dir(account: str, home: Path | None = None) -> Path:
     slug = re.sub(r"[^a-z0-9.@-]+", "-", account.lower())[-60:].strip("-") or "mailbox"
     digest = hashlib.sha256(account.encode()).hexdigest()[:10]
     directory = (home or paths.butler_home()) / "mail" / f"{slug}-{digest}"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.private_dir(directory)  # "mail" too, whatever the umask
     return directory
 
 
