@@ -16,6 +16,7 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     4     │   │   └── WrongPassphrase
     75    │   ├── VaultBusy                    another process writes: try again in a moment
     4     │   ├── VaultCorrupt                 damaged or altered: `butler vault recover` or restore a backup
+    4     │   │   └── VaultRolledBack          an older copy of a file was put back: the newest, or accept it
     4     │   ├── VaultVersionError            written by a newer butler: upgrade
     4     │   └── RecordConflict               changed since read: read again and retry
     1     ├── KeyringError                     the OS keyring failed: butler asks for the passphrase instead
@@ -74,6 +75,7 @@ __all__ = [
     "VaultExists",
     "VaultLocked",
     "VaultNotFound",
+    "VaultRolledBack",
     "VaultVersionError",
     "WrongPassphrase",
 ]
@@ -143,6 +145,14 @@ class VaultCorrupt(VaultError):
         "Restore it with `butler vault import BACKUP` from a backup, or, if a power loss may have torn the last "
         "write, return to the last sound write with `butler vault recover` (it keeps a copy)."
     )
+
+
+class VaultRolledBack(VaultCorrupt):
+    """The files are genuine but older than this vault has been: a file, both, or a commit record was put back."""
+
+    default_hint = ("If you put these files back on purpose (a restore), run `butler vault accept-rollback`; "
+                    "otherwise bring back the newest copies (a backup, your sync service's history) before "
+                    "writing anything.")
 
 
 class VaultVersionError(VaultError):

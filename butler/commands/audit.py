@@ -31,7 +31,7 @@ def show(args: argparse.Namespace) -> int:
         entries = vault.audit.entries()[-args.last:]
     for entry in entries:
         if args.json:
-            print(json.dumps(entry.__dict__, ensure_ascii=False))
+            print(json.dumps(entry.to_json(), ensure_ascii=False))
         else:
             print(f"{entry.seq:>6}  {entry.at[:19]}  {entry.action:<24} {entry.subject}")
     return 0

@@ -1,4 +1,5 @@
-"""`butler vault …`: status, records, backups, passphrase change, key rotation, compaction."""
+"""`butler vault …`: status, records, backups, passphrase change, key rotation, compaction, recovery, and
+accepting files put back on purpose."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from butler import paths
 from butler.commands.common import ask_new_passphrase, ask_passphrase, unlock
 from butler.errors import UsageError
 from butler.vault import change_passphrase, export_backup, import_backup, keyring_store, rotate_data_key
+from butler.vault.keys import anchor_factory
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,10 +31,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("collection")
     p.add_argument("id")
     p.set_defaults(func=put_record)
-    p = sub.add_parser("export", help="write an encrypted backup file (opens with today's passphrase)")
+    p = sub.add_parser("export", help="write an encrypted backup of the vault and everything else in BUTLER_HOME "
+                                      "(opens with today's passphrase)")
     p.add_argument("file", type=Path)
     p.set_defaults(func=export)
-    p = sub.add_parser("import", help="restore a backup file into BUTLER_HOME")
+    p = sub.add_parser("import", help="restore a backup file into BUTLER_HOME (vault, config, policies, mail "
+                                      "state, schedule)")
     p.add_argument("file", type=Path)
     p.add_argument("--replace", action="store_true", help="move the current vault aside (never deleted)")
     p.set_defaults(func=import_)
@@ -41,6 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sub.add_parser("compact", help="rewrite the vault file without superseded records").set_defaults(func=compact)
     sub.add_parser("recover", help="after a power loss tore the last write: return to the last sound write "
                                    "(a copy of each changed file is kept)").set_defaults(func=recover)
+    p = sub.add_parser("accept-rollback", help="after putting older vault files back on purpose: take them as the "
+                                                "newest (asks for the passphrase)")
+    p.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    p.set_defaults(func=accept_rollback)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -104,7 +112,9 @@ def export(args: argparse.Namespace) -> int:
 
 def import_(args: argparse.Namespace) -> int:
     passphrase = ask_passphrase("Passphrase of the backup: ")
-    moved = import_backup(args.file, paths.ensure_home(), passphrase, replace=args.replace)
+    home = paths.ensure_home()
+    moved = import_backup(args.file, home, passphrase, replace=args.replace,
+                          anchors=anchor_factory(home, keyring_store(home)))
     print(f"vault restored from {args.file}")
     if moved:
         print(f"the previous vault was moved to {moved}")
@@ -147,7 +157,8 @@ def recover(args: argparse.Namespace) -> int:
     from butler.vault.recover import recover_vault
 
     home = paths.butler_home()
-    for result in recover_vault(home, ask_passphrase()):
+    report = recover_vault(home, ask_passphrase(), anchors=anchor_factory(home, keyring_store(home)))
+    for result in report.files:
         name = result.path.name
         if not result.recovered:
             print(f"{name}: sound ({result.frames} writes); nothing changed")
@@ -157,5 +168,41 @@ def recover(args: argparse.Namespace) -> int:
         print(f"{name}: {why}; it now ends at the last sound write ({result.frames} writes, {result.length} bytes)")
         print(f"    {result.past_commit} bytes after it were an unfinished or lost write; "
               f"the file as it was is kept at {result.kept}")
+    if report.unaudited is not None:
+        print(f"{report.unaudited.path.name}: its last change went too, as the audit entry that committed it was "
+              f"lost ({report.unaudited.past_commit} bytes; the file as it was is kept at {report.unaudited.kept})")
+    if report.recommitted:
+        print(f"{paths.vault_log_path(home).name}: the change after it was committed again from its audit entry "
+              f"({report.recommitted} bytes)")
     print("the vault opens and its audit chain verifies")
+    return 0
+
+
+def accept_rollback(args: argparse.Namespace) -> int:
+    from butler.errors import VaultRolledBack
+    from butler.vault import Vault
+    from butler.vault.keyfile import KeyFile
+
+    home = paths.butler_home()
+    try:
+        with unlock(quiet=True).vault:
+            print("the vault's files are not older than it has been: nothing to accept")
+            return 0
+    except VaultRolledBack as exc:
+        print(f"found: {exc.message}")
+    passphrase = ask_passphrase("Passphrase (to take these files as the newest): ")
+    key = KeyFile.read(paths.vault_key_path(home)).unwrap(passphrase)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("confirm with --yes: there is no terminal to ask on")
+        answer = input("Take the files as they are as the newest state of the vault? Writes after them are "
+                       "given up. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing changed")
+            return 1
+    with Vault(home, key, anchors=anchor_factory(home, keyring_store(home)), trust_files=True) as vault:
+        before = vault.accept_rollback()
+    was = ", ".join(f"{a['vault_seq']} commits and {a['audit_length']} audit bytes ({a['where']})"
+                    for a in before["anchors_were"]) or "no anchor"
+    print(f"accepted: the vault now stands at {before['vault_commits']} commits; it had been seen at {was}")
     return 0

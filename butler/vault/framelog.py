@@ -12,10 +12,15 @@ length are an unfinished write and are overwritten by the next one. Every byte u
 authenticated: the header and slots by the slot MAC, each frame by AES-GCM with its offset and length as
 associated data, so an edited, moved, dropped or reordered frame fails, and a file shorter than its committed
 length is reported as truncated. Appends cost the same however long the file is.
+
+The two steps can also be taken apart (`stage`, then `commit`), so that another file can record the staged bytes
+before they count: the vault does so with its audit log. The commit counter (seq) only grows, also across a
+rewrite (compaction, rotation), which starts the new file above the old file's seq.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from collections.abc import Iterator
@@ -25,7 +30,7 @@ from pathlib import Path
 from butler.errors import VaultCorrupt, VaultVersionError
 from butler.vault import crypto
 
-__all__ = ["FrameLog", "Recovery", "create_log", "header_key_id", "staging_path", "write_log"]
+__all__ = ["FrameLog", "Recovery", "Staged", "create_log", "header_key_id", "staging_path", "write_log"]
 
 VERSION = 1
 HEADER = struct.Struct(">8sH16s8s16s")
@@ -42,6 +47,17 @@ _KEY_ID_AT = slice(26, 34)  # where the header names its data key
 class _Commit:
     seq: int
     length: int
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Frames written past the commit and synced, not yet committed: `commit` makes them count."""
+
+    start: int  # the commit length they were written at
+    end: int  # the commit length once committed
+    seq: int  # the commit counter once committed
+    sha256: str  # of the bytes from start to end, so another file can name exactly these bytes
+    offsets: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -75,14 +91,17 @@ def header_key_id(path: Path) -> bytes | None:
         return None
 
 
-def create_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes) -> None:
-    """Write an empty log (header and both commit slots) at `path`, which must not exist."""
+def create_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes, *, after_seq: int = -1) -> None:
+    """Write an empty log (header and both commit slots) at `path`, which must not exist. Its commits count on
+    from above `after_seq` (the seq of the file it will replace)."""
     salt = os.urandom(16)
     header = HEADER.pack(magic, VERSION, vault_id, crypto.key_id(data_key), salt).ljust(HEADER_LEN, b"\0")
     meta_key = crypto.derive_subkey(data_key, salt, b"meta")
+    first = max(0, after_seq + 1)
+    first += first % 2  # slot A holds the even seqs
     slots = b"".join(
         SLOT.pack(seq, DATA_START, _slot_mac(meta_key, header, i, seq, DATA_START))
-        for i, seq in ((0, 0), (1, 1))
+        for i, seq in ((0, first), (1, first + 1))
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -93,9 +112,10 @@ def create_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes) -> No
 
 
 def write_log(path: Path, magic: bytes, vault_id: bytes, data_key: bytes, purpose: bytes,
-              plaintexts: list[bytes]) -> None:
-    """A new log at `path` (which must not exist) holding `plaintexts` as frames, under `data_key`."""
-    create_log(path, magic, vault_id, data_key)
+              plaintexts: list[bytes], *, after_seq: int = -1) -> None:
+    """A new log at `path` (which must not exist) holding `plaintexts` as frames, under `data_key`, its commits
+    counting on from above `after_seq`."""
+    create_log(path, magic, vault_id, data_key, after_seq=after_seq)
     log = FrameLog(path, magic, data_key, purpose)
     try:
         list(log.follow())
@@ -116,6 +136,7 @@ class FrameLog:
         self._data_key = data_key
         self._purpose = purpose
         self._fd = -1
+        self._seen_seq = -1  # the highest commit this process saw, across replacements of the file
         self._open()
 
     # -- opening and following -------------------------------------------------------------------------
@@ -197,14 +218,51 @@ class FrameLog:
         if self.replaced():
             self._open()
             yield from self._reset_marker()
-        commit = self._read_commit()
-        if commit.seq < self._commit.seq:
-            raise VaultCorrupt(f"{self.path} went back in time: commit {commit.seq} after {self._commit.seq}")
+        commit = self.committed()
         for offset, plaintext in self._frames(self._end, commit.length):
             yield offset, plaintext
             self.frames_read += 1
         self._end = max(self._end, commit.length)  # frames end exactly at the commit, or `_frames` raised
         self._commit = commit
+
+    def committed(self) -> _Commit:
+        """The commit on disk now (not followed yet); raises VaultCorrupt when it went back in time."""
+        commit = self._read_commit()
+        if commit.seq < self._seen_seq:
+            raise VaultCorrupt(f"{self.path} went back in time: commit {commit.seq} after {self._seen_seq}")
+        self._seen_seq = commit.seq
+        return commit
+
+    def resume(self, end: int) -> None:
+        """Take every frame before `end` (a frame boundary the caller checked) as read, and follow on from there:
+        a reader that trusts a known frame need not decrypt the whole file again."""
+        commit = self.committed()
+        if not DATA_START <= end <= commit.length:
+            raise VaultCorrupt(f"{self.path} is truncated: it ends before byte {end}")
+        self._commit, self._end = _Commit(commit.seq, end), end
+
+    def last_frame(self, start: int, end: int) -> int | None:
+        """The offset of the last frame between the frame boundary `start` and `end`, reading only the frames'
+        length fields (no decryption); None when there is none."""
+        last, offset = None, start
+        while offset < end:
+            head = os.pread(self._fd, FRAME_LEN.size, offset)
+            if len(head) != FRAME_LEN.size:
+                raise VaultCorrupt(f"{self.path} is truncated at byte {offset}")
+            (length,) = FRAME_LEN.unpack(head)
+            if length < crypto.NONCE_LEN + crypto.TAG_LEN or length > MAX_FRAME or offset + 4 + length > end:
+                raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: bad frame length")
+            last, offset = offset, offset + FRAME_LEN.size + length
+        return last
+
+    def frame_end(self, offset: int) -> int:
+        """Where the frame at `offset` ends (its length field only; `read_at` authenticates it)."""
+        head = os.pread(self._fd, FRAME_LEN.size, offset)
+        if len(head) != FRAME_LEN.size:
+            raise VaultCorrupt(f"{self.path} is truncated at byte {offset}")
+        (length,) = FRAME_LEN.unpack(head)
+        end: int = offset + FRAME_LEN.size + length
+        return end
 
     def _frames(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
         """(offset, plaintext) of each frame from `start` to the committed length `end`; raises VaultCorrupt at the
@@ -229,7 +287,11 @@ class FrameLog:
 
     def read_at(self, offset: int) -> bytes:
         head = os.pread(self._fd, FRAME_LEN.size, offset)
+        if len(head) != FRAME_LEN.size:
+            raise VaultCorrupt(f"{self.path} is truncated at byte {offset}")
         (length,) = FRAME_LEN.unpack(head)
+        if length < crypto.NONCE_LEN + crypto.TAG_LEN or length > MAX_FRAME:
+            raise VaultCorrupt(f"{self.path} is damaged at byte {offset}: bad frame length")
         return self._open_frame(offset, length)
 
     def _open_frame(self, offset: int, length: int) -> bytes:
@@ -276,6 +338,20 @@ class FrameLog:
         self._commit, self._end = _Commit(-1, DATA_START), DATA_START  # follow from the start again
         return Recovery(self.path, True, tuple(damaged), commit.length, frames, size - commit.length, keep)
 
+    def rewind(self, length: int, keep: Path) -> Recovery:
+        """Make the log end at `length`, a frame boundary before its commit: the writes after it go (a copy of
+        the file as it was is kept at `keep`, unless a file is there already). Caller holds the lock exclusive
+        and followed the log to its end."""
+        if not DATA_START <= length < self._commit.length or self._commit.length != self._end:
+            raise VaultCorrupt(f"{self.path} cannot go back to byte {length}")
+        frames = sum(1 for _ in self._frames(DATA_START, length))
+        if not keep.exists():
+            self._copy_to(keep)
+        self._write_slot(self._commit.seq + 1, length)  # the other slot: the current commit stays whole if it tears
+        past = self._commit.length - length
+        self._commit, self._end = _Commit(-1, DATA_START), DATA_START  # follow from the start again
+        return Recovery(self.path, True, (), length, frames, past, keep)
+
     def _copy_to(self, keep: Path) -> None:
         fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -290,6 +366,13 @@ class FrameLog:
     # -- appending -------------------------------------------------------------------------------------
     def append(self, plaintexts: list[bytes]) -> list[int]:
         """Append frames after following to the end; returns their offsets. Caller holds the lock exclusive."""
+        staged = self.stage(plaintexts)
+        self.commit(staged)
+        return list(staged.offsets)
+
+    def stage(self, plaintexts: list[bytes]) -> Staged:
+        """Write frames past the commit and sync them; nothing counts until `commit`. Caller holds the lock
+        exclusive and followed the log to its end."""
         offset = self._commit.length
         if offset != self._end:
             raise RuntimeError("append before following the log to its end")
@@ -309,18 +392,59 @@ class FrameLog:
         if written != len(data):
             raise OSError(f"short write to {self.path}")
         os.fdatasync(self._fd)
-        seq = self._commit.seq + 1
+        return Staged(self._commit.length, offset, self._commit.seq + 1, hashlib.sha256(data).hexdigest(),
+                      tuple(offsets))
+
+    def commit(self, staged: Staged) -> None:
+        """Make `staged` count: write the other commit slot and sync. Caller still holds the lock exclusive."""
+        if staged.start != self._commit.length or staged.seq <= self._commit.seq:
+            raise RuntimeError("commit of frames staged at another point of the log")
+        self._write_slot(staged.seq, staged.end)
+        self._commit = _Commit(staged.seq, staged.end)
+        self._end = staged.end
+
+    def commit_staged_on_disk(self, start: int, end: int, seq: int, sha256: str) -> bool:
+        """Commit bytes a process staged and then lost (it died before its commit), when they are still there,
+        exactly: `start` is the commit now and the bytes up to `end` hash to `sha256` and authenticate as frames.
+        Returns False, writing nothing, when they are not. Caller holds the lock exclusive and followed the log."""
+        if start != self._commit.length or start != self._end or end <= start:
+            return False
+        data = os.pread(self._fd, end - start, start)
+        if len(data) != end - start or hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        try:
+            for _ in self._frames(start, end):
+                pass
+        except VaultCorrupt:
+            return False
+        seq = max(seq, self._commit.seq + 1)
+        seq += (seq - self._commit.seq + 1) % 2  # the other slot: the commit there now stays whole if this tears
+        self._write_slot(seq, end)
+        self._commit = _Commit(seq, start)  # follow() reads the frames now committed
+        self._seen_seq = seq
+        return True
+
+    def _write_slot(self, seq: int, length: int) -> None:
         index = seq % 2
-        slot = SLOT.pack(seq, offset, _slot_mac(self._meta_key, self._header, index, seq, offset))
+        slot = SLOT.pack(seq, length, _slot_mac(self._meta_key, self._header, index, seq, length))
         os.pwrite(self._fd, slot, SLOT_OFFSETS[index])
         os.fdatasync(self._fd)
-        self._commit = _Commit(seq, offset)
-        self._end = offset
-        return offsets
+        self._seen_seq = max(self._seen_seq, seq)
 
     @property
     def committed_length(self) -> int:
         return self._commit.length
+
+    @property
+    def file_id(self) -> str:
+        """Names this copy of the log: a rewrite (compaction, rotation) makes a file with another id."""
+        salt: bytes = self._salt
+        return salt[:8].hex()
+
+    @property
+    def commit_seq(self) -> int:
+        """The commit counter as far as this process followed the log."""
+        return self._commit.seq
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -28,14 +28,16 @@ from butler.errors import KeyringError, VaultCorrupt, VaultLocked
 from butler.log import register_secret
 from butler.vault import crypto
 from butler.vault.framelog import header_key_id, staging_path
+from butler.vault.freshness import AnchorStore, FileAnchors, KeyringAnchors
 from butler.vault.keyfile import KeyFile
-from butler.vault.store import Vault
+from butler.vault.store import AnchorFactory, Vault
 
 __all__ = [
     "ENV_KEYRING",
     "ENV_PASSPHRASE_FILE",
     "KeyringStore",
     "Unlocked",
+    "anchor_factory",
     "keyring_store",
     "open_vault",
     "read_passphrase_file",
@@ -104,6 +106,14 @@ class KeyringStore:
                 raise KeyringError(f"the keyring refused: {type(exc).__name__}") from None
         finally:
             os.close(fd)
+
+    def get_text(self, user: str) -> str | None:
+        """Any entry of butler's service (the freshness anchor lives beside the key)."""
+        value: str | None = self._guarded(lambda: self.backend.get_password(SERVICE, user))
+        return value
+
+    def put_text(self, user: str, value: str) -> None:
+        self._guarded(lambda: self.backend.set_password(SERVICE, user, value))
 
     def get(self, vault_id: bytes) -> bytes | None:
         value = self._guarded(lambda: self.backend.get_password(SERVICE, vault_id.hex()))
@@ -189,6 +199,16 @@ def _rotation_left_under_another_key(home: Path, data_key: bytes) -> bool:
     return False
 
 
+def anchor_factory(home: Path, store: KeyringStore | None) -> AnchorFactory:
+    """The freshness anchors of the vault in `home`: beside the key in the OS keyring when there is one, and a
+    file in the platform's state directory (always: it costs little, and covers times without the keyring)."""
+    def factory(vault_id: bytes) -> list[AnchorStore]:
+        stores: list[AnchorStore] = [KeyringAnchors(store, vault_id, home)] if store is not None else []
+        return [*stores, FileAnchors(vault_id, home)]
+
+    return factory
+
+
 @dataclass
 class Unlocked:
     vault: Vault
@@ -227,8 +247,8 @@ def open_vault(home: Path | None = None, *, settings: VaultConfig | None = None,
             notes.append("a key rotation was interrupted: the key in the keyring may be out of date")
         elif key is not None:
             try:
-                return Unlocked(Vault(home, key, lock_timeout=settings.lock_timeout_seconds),
-                                f"keyring ({store.name})", notes)
+                return Unlocked(Vault(home, key, lock_timeout=settings.lock_timeout_seconds,
+                                      anchors=anchor_factory(home, store)), f"keyring ({store.name})", notes)
             except VaultCorrupt as exc:
                 if "another key" not in exc.message:
                     raise
@@ -244,7 +264,7 @@ def open_vault(home: Path | None = None, *, settings: VaultConfig | None = None,
         passphrase, source = prompt("Vault passphrase: "), "passphrase"
         register_secret(passphrase)
     data_key = key_file.unwrap(passphrase)
-    vault = Vault(home, data_key, lock_timeout=settings.lock_timeout_seconds)
+    vault = Vault(home, data_key, lock_timeout=settings.lock_timeout_seconds, anchors=anchor_factory(home, store))
     if store is not None and remember:
         try:
             store.remember(vault)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["MIGRATIONS", "RECORDS", "apply_migrations", "up_to_date"]
 
 META = "_meta"
-RECORDS = Collection(META, __name__, "which schema migrations were applied", id_scheme="created | schema")
+RECORDS = Collection(META, __name__, "which schema migrations were applied, the audit signing key, the head mark",
+                     id_scheme="created | schema | audit-key | head", secret_ids=frozenset({"audit-key"}))
 SCHEMA = "schema"
 
 
@@ -90,10 +91,16 @@ def _approval_desk_ids_and_states(vault: Vault) -> None:
                           expected_version=purchase.version, audit=False)
 
 
+def _audit_signing_key(vault: Vault) -> None:
+    """Audit entries are signed with a key kept in the vault (a record, so a key rotation carries it over)."""
+    vault.make_audit_key()
+
+
 MIGRATIONS: list[tuple[str, Callable[[Vault], None]]] = [
     ("0001_initial", _initial),
     ("0002_money_amounts_as_strings", _money_amounts_as_strings),
     ("0003_approval_desk_ids_and_states", _approval_desk_ids_and_states),
+    ("0004_audit_signing_key", _audit_signing_key),
 ]
 
 

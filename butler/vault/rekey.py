@@ -50,25 +50,30 @@ def rotate_data_key(vault: Vault, passphrase: str) -> Vault:
         old_key = current.unwrap(passphrase)
         new_key = os.urandom(crypto.KEY_LEN)
         register_secret(new_key.hex())
-        vault.collections()  # follow to the end
+        vault.settle()  # follow both logs to the end
         live = vault._live_payloads()
         log_new = staging_path(paths.vault_log_path(home))
         audit_new = staging_path(paths.audit_path(home))
         for temp in (log_new, audit_new):
             if temp.exists():
                 temp.unlink()
-        write_log(log_new, VAULT_MAGIC, current.vault_id, new_key, b"records", live)
+        # commit counters go on from the old files': whoever follows them sees them grow, never go back
+        write_log(log_new, VAULT_MAGIC, current.vault_id, new_key, b"records", live,
+                  after_seq=vault.commit_seq)
         audit_src = FrameLog(paths.audit_path(home), AUDIT_MAGIC, old_key, b"audit")
         try:
             entries = [p for offset, p in audit_src.follow() if offset >= 0]
-            write_log(audit_new, AUDIT_MAGIC, current.vault_id, new_key, b"audit", entries)
+            write_log(audit_new, AUDIT_MAGIC, current.vault_id, new_key, b"audit", entries,
+                      after_seq=audit_src.commit_seq)
         finally:
             audit_src.close()
         KeyFile.wrap(current.vault_id, new_key, passphrase, _fresh(current.kdf)).write(key_path)
         os.replace(log_new, paths.vault_log_path(home))
         os.replace(audit_new, paths.audit_path(home))
         fsync_dir(home)
+    anchors = vault.anchor_factory
     vault.close()
-    reopened = Vault(home, new_key)
+    reopened = Vault(home, new_key, anchors=anchors)
+    reopened.mark_head()
     reopened.audit.append("vault.rotate", "", {"records": sum(reopened.collections().values())})
     return reopened

@@ -35,7 +35,7 @@ def test_init_keeps_the_key_and_status_opens_without_a_passphrase(
     assert "unlocked by keyring (SecretService.Keyring)" in status.stdout
     assert "keyring     SecretService.Keyring" in status.stdout
 
-    search = subprocess.run(["secret-tool", "search", "service", "butler"], capture_output=True, text=True,
+    search = subprocess.run(["secret-tool", "search", "--all", "service", "butler"], capture_output=True, text=True,
                             timeout=10, check=False)
     assert search.returncode == 0, search.stderr
     listing = search.stdout + search.stderr

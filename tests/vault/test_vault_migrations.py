@@ -17,6 +17,7 @@ PINNED = [
     "0001_initial",
     "0002_money_amounts_as_strings",
     "0003_approval_desk_ids_and_states",
+    "0004_audit_signing_key",
 ]
 
 

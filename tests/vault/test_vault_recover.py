@@ -1,5 +1,6 @@
 """`butler vault recover`: a torn last write or a file cut short goes back to the last sound write, with a copy kept;
-real damage before that stays an error and nothing is written."""
+real damage before that stays an error and nothing is written. A change goes with its audit entry: a torn vault
+commit record whose change the audit log committed is written again, and a change whose audit entry tore goes."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def test_a_torn_commit_record_goes_back_to_the_last_sound_write_and_keeps_a_copy
     assert code == 0, err
     assert "vault.log: commit record" in out and "did not authenticate" in out
     assert "audit.log: sound" in out and "the vault opens and its audit chain verifies" in out
-    assert _ids(home) == ["r0", "r1", "r2", "r3"]  # the torn write is the only one lost
+    assert "committed again from its audit entry" in out
+    assert _ids(home) == ["r0", "r1", "r2", "r3", "r4"]  # its audit entry had committed r4: nothing is lost
     kept = list(home.glob("vault.log.damaged-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == torn and (kept[0].stat().st_mode & 0o777) == 0o600
     assert str(kept[0]) in out
@@ -70,7 +72,7 @@ def test_a_torn_commit_record_goes_back_to_the_last_sound_write_and_keeps_a_copy
     with Vault(home, Vault.key_from_passphrase(home, PASSPHRASE)) as vault:  # writable again, and it lasts
         vault.put("items", "r9", {"i": 9})
         assert any(e.action == "vault.recover" for e in vault.audit.entries())
-    assert _ids(home) == ["r0", "r1", "r2", "r3", "r9"]
+    assert _ids(home) == ["r0", "r1", "r2", "r3", "r4", "r9"]
 
     before = file_hashes(home)
     code, out, _ = _recover(home, tmp_path)
@@ -97,7 +99,8 @@ def test_a_torn_audit_commit_is_recovered_too(tmp_path: Path) -> None:
     code, out, err = _recover(home, tmp_path)
     assert code == 0, err
     assert "audit.log: commit record" in out and "vault.log: sound" in out
-    assert _ids(home) == ["r0", "r1"]
+    assert "its last change went too, as the audit entry that committed it was lost" in out
+    assert _ids(home) == ["r0"]  # r1 and its audit entry go together
 
 
 def test_damage_before_the_last_write_is_not_recovered_and_nothing_is_written(tmp_path: Path) -> None:
