@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "butler.commands.demo",
     "butler.commands.init",
     "butler.commands.vault",
+    "butler.commands.unlock",
     "butler.commands.audit",
     "butler.policy.commands",
     "butler.terms.commands",

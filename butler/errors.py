@@ -13,7 +13,8 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     4     │   ├── VaultNotFound                run `butler init`
     4     │   ├── VaultExists                  nothing was overwritten
     4     │   ├── VaultLocked                  no key: give the passphrase or unlock the keyring
-    4     │   │   └── WrongPassphrase
+    4     │   │   ├── WrongPassphrase
+    4     │   │   └── AgentError               the unlock agent cannot be reached or refused
     75    │   ├── VaultBusy                    another process writes: try again in a moment
     4     │   ├── VaultCorrupt                 damaged or altered: `butler vault recover` or restore a backup
     4     │   │   └── VaultRolledBack          an older copy of a file was put back: the newest, or accept it
@@ -63,6 +64,7 @@ fix". 77 is EX_NOPERM.
 from __future__ import annotations
 
 __all__ = [
+    "AgentError",
     "AuditError",
     "ButlerError",
     "ConfigError",
@@ -132,6 +134,10 @@ class VaultLocked(VaultError):
 
 class WrongPassphrase(VaultLocked):
     default_hint = "Check the passphrase and try again; nothing was changed."
+
+
+class AgentError(VaultLocked):
+    """The unlock agent (`butler unlock`) could not be reached or refused; the vault opens another way or not."""
 
 
 class VaultBusy(VaultError):

@@ -1,6 +1,7 @@
 """`run_job`: the one callable the persistent schedule stores; it runs a job function safely.
 
-It opens the vault unattended (a locked vault skips the run, never prompts), turns any exception into a
+It opens the vault unattended with the key the daemon found once (the runtime's `KeyCache`: the unlock agent,
+the keyring or a passphrase file; a locked vault skips the run, never prompts), turns any exception into a
 recorded failure (the daemon lives on), logs once when a job starts failing and once when it recovers,
 backs off while it keeps failing, and records every run in the daemon state.
 """
@@ -23,7 +24,7 @@ from butler.daemon.jobs import JobContext
 from butler.daemon.state import DaemonState, JobState, now_iso
 from butler.errors import ButlerError, VaultLocked, VaultNotFound
 from butler.log import redact
-from butler.vault.keys import open_vault
+from butler.vault.keys import KeyCache, open_vault
 
 __all__ = ["MAX_BACKOFF", "Runtime", "backoff_skips", "current_runtime", "install_runtime", "run_job"]
 
@@ -35,12 +36,14 @@ _MAX_SKIPS = 64
 
 @dataclass
 class Runtime:
-    """What the running daemon shares with its jobs: home, config, state and the stop flag."""
+    """What the running daemon shares with its jobs: home, config, state, the stop flag and the vault key, found
+    once for the whole process."""
 
     home: Path
     config: Config = field(default_factory=Config)
     state: DaemonState | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    keys: KeyCache = field(default_factory=KeyCache)
 
     def __post_init__(self) -> None:
         if self.state is None:
@@ -100,7 +103,8 @@ def run_job(job_id: str, target: str, needs_vault: bool = True, every_seconds: f
     ctx = JobContext(runtime.home, config=runtime.config, stopping=runtime.stopping)
     try:
         if needs_vault:
-            ctx.vault = open_vault(runtime.home, settings=runtime.config.vault, interactive=False).vault
+            ctx.vault = open_vault(runtime.home, settings=runtime.config.vault, interactive=False,
+                                   cache=runtime.keys).vault
         function = cast(Callable[[JobContext], object], ref_to_obj(target))
         result = f"ok: {function(ctx)}"
     except (VaultLocked, VaultNotFound) as exc:

@@ -37,6 +37,8 @@ from butler.daemon.jobs import JobSpec, default_specs
 from butler.daemon.lock import DaemonLock
 from butler.daemon.runner import Runtime, install_runtime, run_job
 from butler.daemon.state import DaemonState, now_iso
+from butler.errors import ButlerError, VaultLocked, VaultNotFound
+from butler.vault.keys import open_vault
 
 __all__ = ["Daemon", "add_one_shot", "build_scheduler", "schedule_path", "stored_next_runs", "sync_jobs"]
 
@@ -188,6 +190,7 @@ class Daemon:
         scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         install_runtime(self.runtime)
+        self._unlock_once()
         with self.state.lock:
             self.state.pid, self.state.started, self.state.stopped = os.getpid(), now_iso(), None
         self._record_next_runs()
@@ -208,6 +211,25 @@ class Daemon:
                 self.state.stopped = now_iso()
             self.state.save()
             log.info("daemon stopped")
+
+    def _unlock_once(self) -> None:
+        """Find the vault key now, once for the whole run (the unlock agent, the keyring or a passphrase file):
+        jobs then open the vault with it, and two jobs starting together never both derive a key."""
+        try:
+            unlocked = open_vault(self.home, settings=self.config.vault, interactive=False,
+                                  cache=self.runtime.keys)
+        except VaultNotFound:
+            log.info("no vault yet: jobs that need it are skipped until `butler init`")
+            return
+        except VaultLocked as exc:
+            log.warning("vault locked (%s): jobs that need it are skipped until `butler unlock`, the keyring or "
+                        "BUTLER_PASSPHRASE_FILE gives the key", exc.message)
+            return
+        except ButlerError as exc:
+            log.error("the vault does not open: %s", exc.message)
+            return
+        unlocked.vault.close()
+        log.info("vault unlocked once for this run (%s)", unlocked.source)
 
     def stop(self) -> None:
         """Ask the daemon to stop: no new runs; the running job finishes its current step. Safe from a signal."""

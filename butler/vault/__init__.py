@@ -3,7 +3,7 @@
 from butler.vault.audit import AuditEntry, AuditLog, VerifyReport
 from butler.vault.backup import export_backup, import_backup
 from butler.vault.crypto import KdfParams
-from butler.vault.keys import KeyringStore, Unlocked, keyring_store, open_vault, read_passphrase_file
+from butler.vault.keys import KeyCache, KeyringStore, Unlocked, keyring_store, open_vault, read_passphrase_file
 from butler.vault.rekey import change_passphrase, rotate_data_key
 from butler.vault.store import Record, Vault, VaultStatus
 
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "KdfParams",
+    "KeyCache",
     "KeyringStore",
     "Record",
     "Unlocked",

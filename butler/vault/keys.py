@@ -1,10 +1,14 @@
-"""Where the vault key comes from: the OS keyring, a passphrase file, or the person at the terminal.
+"""Where the vault key comes from: this process (a `KeyCache`), the unlock agent, the OS keyring, a passphrase
+file, or the person at the terminal.
 
 The keyring backend is chosen explicitly (Secret Service on Linux, Keychain on macOS, Credential Locker on
 Windows) so that a plaintext fallback can never be picked silently. The keyring holds the data key itself, so
 background sweeps can open the vault unattended; the passphrase only unwraps it from `vault.key`.
 Keyring access is serialised by a file lock and bounded by a deadline: headless keyring daemons misbehave
 under concurrent clients, and a sweep must never wait on a desktop unlock prompt.
+
+A process unlocks once: unlocks run one at a time (`_UNLOCK_LOCK`), and a long-running process (the daemon)
+passes a `KeyCache`, so its jobs reuse the key the first one found instead of each deriving it again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import logging
 import os
 import stat
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +40,7 @@ from butler.vault.store import AnchorFactory, Vault
 __all__ = [
     "ENV_KEYRING",
     "ENV_PASSPHRASE_FILE",
+    "KeyCache",
     "KeyringStore",
     "Unlocked",
     "anchor_factory",
@@ -212,47 +218,136 @@ def anchor_factory(home: Path, store: KeyringStore | None) -> AnchorFactory:
 @dataclass
 class Unlocked:
     vault: Vault
-    source: str  # "keyring (SecretService.Keyring)", "passphrase file", "passphrase"
+    source: str  # "keyring (SecretService.Keyring)", "agent", "passphrase file", "passphrase", "this process"
     notes: list[str]
 
 
+class KeyCache:
+    """Data keys this process already found, by home and vault id, with where each came from: a long-running
+    process passes one to `open_vault` and unlocks once."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, bytes], tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, home: Path, vault_id: bytes) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._keys.get((str(home), vault_id))
+
+    def put(self, home: Path, vault_id: bytes, key: bytes, source: str) -> None:
+        with self._lock:
+            self._keys[(str(home), vault_id)] = (key, source)
+
+    def drop(self, home: Path, vault_id: bytes) -> None:
+        with self._lock:
+            self._keys.pop((str(home), vault_id), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+# One unlock at a time in a process: a second one waits, then finds the first one's key in the cache instead of
+# deriving it again (two daemon jobs starting together did; see also crypto._DERIVE_LOCK).
+_UNLOCK_LOCK = threading.Lock()
+
+
+def _agent_key(vault_id: bytes, notes: list[str]) -> bytes | None:
+    from butler.agent import AgentClient, AgentError
+
+    try:
+        return AgentClient().get(vault_id)
+    except AgentError as exc:
+        notes.append(f"unlock agent unavailable ({exc.message})")
+        return None
+
+
+def _stale(exc: VaultCorrupt) -> bool:
+    return "another key" in exc.message
+
+
 def open_vault(home: Path | None = None, *, settings: VaultConfig | None = None, interactive: bool | None = None,
-               prompt: Callable[[str], str] = getpass.getpass, remember: bool = True) -> Unlocked:
+               prompt: Callable[[str], str] = getpass.getpass, remember: bool = True,
+               cache: KeyCache | None = None, use_agent: bool = True) -> Unlocked:
     """Open the vault with the first key source that works, and say which one it was.
 
-    Order: the OS keyring; `BUTLER_PASSPHRASE_FILE`; a passphrase typed at the terminal (only when
-    `interactive`, which defaults to stdin being a terminal). After a passphrase unlock, the data key is
-    stored in the keyring when one exists, so unattended runs can open the vault next time. `settings` (the
-    `[vault]` config; read from the home's config.toml when not given) picks the keyring and how long to wait
-    for the home lock.
+    Order: `cache` (keys this process found before); the unlock agent (`butler unlock`); the OS keyring;
+    `BUTLER_PASSPHRASE_FILE`; a passphrase typed at the terminal (only when `interactive`, which defaults to
+    stdin being a terminal). After a passphrase unlock, the data key is stored in the keyring when one exists,
+    so unattended runs can open the vault next time. A key found is kept in `cache`. `settings` (the `[vault]`
+    config; read from the home's config.toml when not given) picks the keyring and how long to wait for the home
+    lock.
     """
     home = home or paths.butler_home()
     settings = settings or vault_settings(home)
+    with _UNLOCK_LOCK:
+        unlocked = _open_vault(home, settings, interactive, prompt, remember, cache, use_agent)
+    if cache is not None and not unlocked.source.endswith(", kept by this process"):
+        cache.put(home, unlocked.vault.vault_id, unlocked.vault.data_key, unlocked.source)
+    return unlocked
+
+
+def _open_vault(home: Path, settings: VaultConfig, interactive: bool | None, prompt: Callable[[str], str],
+                remember: bool, cache: KeyCache | None, use_agent: bool) -> Unlocked:
     key_file = KeyFile.read(paths.vault_key_path(home))
+    vault_id = key_file.vault_id
     notes: list[str] = []
     store: KeyringStore | None = None
-    try:
-        store = keyring_store(home, settings)
-    except KeyringError as exc:
-        notes.append(f"keyring unavailable ({exc.message})")
-    if store is None and not notes:
-        notes.append("no OS keyring here: using the passphrase instead")
-    if store is not None:
+    resolved_store = False
+
+    def keyring() -> KeyringStore | None:
+        nonlocal store, resolved_store
+        if not resolved_store:
+            resolved_store = True
+            try:
+                store = keyring_store(home, settings)
+            except KeyringError as exc:
+                notes.append(f"keyring unavailable ({exc.message})")
+                return None
+            if store is None:
+                notes.append("no OS keyring here: using the passphrase instead")
+        return store
+
+    def attempt(key: bytes, source: str, stale_note: str) -> Unlocked | None:
+        if _rotation_left_under_another_key(home, key):
+            notes.append("a key rotation was interrupted: the key from the " + source + " may be out of date")
+            return None
         try:
-            key = store.get(key_file.vault_id)
+            return Unlocked(Vault(home, key, lock_timeout=settings.lock_timeout_seconds,
+                                  anchors=anchor_factory(home, keyring())), source, notes)
+        except VaultCorrupt as exc:
+            if not _stale(exc):
+                raise
+            notes.append(stale_note)
+            return None
+
+    cached = cache.get(home, vault_id) if cache is not None else None
+    if cached is not None:
+        opened = attempt(cached[0], f"{cached[1]}, kept by this process",
+                         "the key this process had is out of date (the vault was rotated)")
+        if opened is not None:
+            return opened
+        assert cache is not None
+        cache.drop(home, vault_id)
+    if use_agent:
+        key = _agent_key(vault_id, notes)
+        if key is not None:
+            register_secret(key.hex())
+            opened = attempt(key, "agent", "the key in the unlock agent is out of date (the vault was rotated)")
+            if opened is not None:
+                return opened
+    found = keyring()
+    if found is not None:
+        try:
+            key = found.get(vault_id)
         except KeyringError as exc:
             notes.append(f"keyring unavailable ({exc.message}): using the passphrase instead")
             key = None
-        if key is not None and _rotation_left_under_another_key(home, key):
-            notes.append("a key rotation was interrupted: the key in the keyring may be out of date")
-        elif key is not None:
-            try:
-                return Unlocked(Vault(home, key, lock_timeout=settings.lock_timeout_seconds,
-                                      anchors=anchor_factory(home, store)), f"keyring ({store.name})", notes)
-            except VaultCorrupt as exc:
-                if "another key" not in exc.message:
-                    raise
-                notes.append("the key in the keyring is out of date (the vault was rotated)")
+        if key is not None:
+            opened = attempt(key, f"keyring ({found.name})",
+                             "the key in the keyring is out of date (the vault was rotated)")
+            if opened is not None:
+                return opened
     passphrase_file = os.environ.get(ENV_PASSPHRASE_FILE)
     if passphrase_file:
         passphrase, source = read_passphrase_file(Path(passphrase_file)), "passphrase file"
@@ -260,16 +355,16 @@ def open_vault(home: Path | None = None, *, settings: VaultConfig | None = None,
         if interactive is None:
             interactive = sys.stdin.isatty()
         if not interactive:
-            raise VaultLocked("the vault is locked: no key in the keyring, no passphrase file, no terminal")
+            raise VaultLocked("the vault is locked: no key in the keyring or the unlock agent, no passphrase "
+                              "file, no terminal")
         passphrase, source = prompt("Vault passphrase: "), "passphrase"
         register_secret(passphrase)
     data_key = key_file.unwrap(passphrase)
-    vault = Vault(home, data_key, lock_timeout=settings.lock_timeout_seconds, anchors=anchor_factory(home, store))
-    if store is not None and remember:
+    vault = Vault(home, data_key, lock_timeout=settings.lock_timeout_seconds, anchors=anchor_factory(home, found))
+    if found is not None and remember:
         try:
-            store.remember(vault)
-            notes.append(f"vault key stored in the keyring ({store.name})")
+            found.remember(vault)
+            notes.append(f"vault key stored in the keyring ({found.name})")
         except KeyringError as exc:
             notes.append(f"could not store the key in the keyring: {exc.message}")
     return Unlocked(vault, source, notes)
-

@@ -82,7 +82,9 @@ def test_every_directory_is_0700_and_every_file_0600(umask: int, butler_env: Pat
         ("vault", "put", "notes", "n1"),
         ("mail", "sweep", "--maildir", str(maildir)),
         ("vault", "export", str(tmp_path / "backup.bin")),
+        ("unlock", "--for", "5m"),
         ("vault", "status"),
+        ("lock",),
     ]
     for step in steps:
         done = _run(umask, *step, env=env)
