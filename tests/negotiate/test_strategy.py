@@ -80,7 +80,8 @@ def test_self_play_against_a_conceding_vendor_reaches_a_rational_deal() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(reserve=st.floats(0, 1, exclude_max=True), offers=st.lists(st.sampled_from(all_outcomes()), min_size=1, max_size=30),
+@given(reserve=st.floats(0, 1, exclude_max=True),
+       offers=st.lists(st.sampled_from(all_outcomes()), min_size=1, max_size=30),
        n_steps=st.integers(1, 40))
 def test_property_never_irrational(reserve: float, offers: list[dict[str, Any]], n_steps: int) -> None:
     s = CustomerStrategy(ISSUES, customer_utility, reserve, n_steps)
