@@ -24,6 +24,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """HOME and the XDG directories of the whole run, for session and module fixtures (which run before
+    `butler_env`): nothing a test does reaches the real home, such as the vault's freshness anchors."""
+    home = tmp_path_factory.mktemp("session-home")
+    names = {"HOME": home, "XDG_DATA_HOME": home / ".local" / "share", "XDG_CONFIG_HOME": home / ".config",
+             "XDG_STATE_HOME": home / ".local" / "state", "XDG_CACHE_HOME": home / ".cache"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, path in names.items():
+            path.mkdir(parents=True, exist_ok=True)
+            patch.setenv(name, str(path))
+        yield home
+
+
 @pytest.fixture(autouse=True)
 def butler_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point BUTLER_HOME, HOME and the XDG directories at temp dirs; no keyring, no D-Bus, no passphrase."""
@@ -37,6 +51,7 @@ def butler_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.setenv("BUTLER_KEYRING", "none")
     for name in ("DBUS_SESSION_BUS_ADDRESS", "BUTLER_PASSPHRASE_FILE", "BUTLER_NEW_PASSPHRASE_FILE",

@@ -110,6 +110,10 @@ currencies = st.sampled_from(["EUR", "USD", "JPY", "KWD", "GBP", "CHF", "XAU", "
 amounts = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False,
                       allow_infinity=False, places=4)
 money = st.builds(Money, amount=amounts, currency=currencies)
+# what an offer may cost and an intent may budget: never below 0 (a budget above it), never above MAX_AMOUNT
+prices = st.builds(Money, amount=st.decimals(min_value=0, max_value=Decimal("1e9"), places=2), currency=currencies)
+budgets = st.builds(Money, amount=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2),
+                    currency=currencies)
 short = st.text(min_size=1, max_size=20)
 moments = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1),
                        timezones=st.just(dt.UTC))
@@ -127,10 +131,10 @@ models = st.one_of(
     st.builds(Contract, id=short, vendor_id=short, product=short, category=short, price=money,
               period=st.sampled_from(["month", "year", "once"]), term_months=st.integers(0, 60),
               start=days, end=st.none(), renewal_date=st.none() | days, auto_renew=st.booleans()),
-    st.builds(Offer, id=short, vendor_id=short, product=short, category=short, price=money,
+    st.builds(Offer, id=short, vendor_id=short, product=short, category=short, price=prices,
               data_use=st.sampled_from(list(DataUse)), renewable_share=st.none() | fractions,
               attributes=json_objects, expires_at=st.none() | moments),
-    st.builds(Intent, id=short, description=short, category=short, budget=money, created=moments,
+    st.builds(Intent, id=short, description=short, category=short, budget=budgets, created=moments,
               deadline=st.none() | moments, status=st.sampled_from(list(IntentStatus)),
               keywords=st.lists(short, max_size=3).map(tuple)),
     st.builds(Purchase, id=short, vendor_id=short, items=st.lists(short, min_size=1, max_size=3).map(tuple),
