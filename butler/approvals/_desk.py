@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from butler.approvals._item import MOVES, OPEN, Item, Outcome, State, Step, TryLater, now_iso
 from butler.errors import ButlerError, RecordConflict, UsageError
+from butler.pids import pid_alive
 from butler.records import Collection
 from butler.vault import Vault
 
@@ -138,13 +139,7 @@ def _alive(pid: int | None, item_id: str) -> bool:
         return False
     if pid == os.getpid():
         return item_id in _RUNNING
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 class Desk:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from butler.pids import pid_alive
 from butler.tui.data.values import short_time
 
 if TYPE_CHECKING:
@@ -36,13 +36,7 @@ class DaemonView:
 def _pid_alive(pid: object) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return True  # the file does not say: trust it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def daemon_state(home: Path) -> DaemonView:
