@@ -35,6 +35,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 DESK = Desk([KIND])
 RUNS = 50
+CHUNKS = 5  # the runs are split so that parallel workers share them; together they walk every kill point
 
 
 def _child_env(home: Path, secret: Path) -> dict[str, str]:
@@ -59,7 +60,8 @@ def _open(home: Path) -> Vault:
 
 
 @pytest.mark.slow
-def test_kill_9_at_every_step_of_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_kill_9_at_every_step_of_checkout(chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cheat = Cheat(period="month", shipping="2.00")
     secret = passphrase_file(tmp_path / "secret")
     monkeypatch.setenv("BUTLER_PASSPHRASE_FILE", str(secret))
@@ -93,6 +95,8 @@ def test_kill_9_at_every_step_of_checkout(tmp_path: Path, monkeypatch: pytest.Mo
         points = [(n, "") for n in range(1, writes + 1)] + [(0, p) for p in ("prepare", "pay-before", "pay-after")]
         rng = random.Random(2026)
         schedule = points + [rng.choice(points) for _ in range(max(0, RUNS - len(points)))]
+        assert len(schedule) >= RUNS
+        schedule = schedule[chunk::CHUNKS]  # this chunk's share: every kill point is in one of the chunks
 
         for run, (kill_after, vendor_point) in enumerate(schedule):
             home = tmp_path / f"run{run}"
@@ -117,5 +121,5 @@ def test_kill_9_at_every_step_of_checkout(tmp_path: Path, monkeypatch: pytest.Mo
                 assert [c for _, c in cheat.charges] == [approved.amount]  # bought exactly once
                 assert DESK.get(vault, item_id).state is State.DONE
             shutil.rmtree(home)
-    assert len(schedule) >= RUNS
-    print(f"\nkill -9 at {len(schedule)} points ({writes} writes + 3 vendor points): reopened as {dict(outcomes)}")
+    print(f"\nkill -9 at {len(schedule)} of {RUNS} points ({writes} writes + 3 vendor points in all): reopened as "
+          f"{dict(outcomes)}")
