@@ -68,7 +68,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        from butler.policy.locate import SourceMap  # only when there is an error to place
+        from butler.sourcemap import SourceMap  # only when there is an error to place
 
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

@@ -3,6 +3,7 @@
     Connector, implemented_capabilities           -- the base class; one method per Capability
     Manifest, Capability, SecretSpec, NoSettings  -- what a connector declares (frozen), API_VERSION; PersonField
     ConnectorContext, Secrets, Person             -- what butler injects: settings, http, secrets, the person, log
+    register_secret                               -- keep a value the connector derived out of every log line
     AllowlistTransport, PRIVACY_HEADERS           -- the transport that holds the host allowlist, Sec-GPC
                                                      (both from butler.sdk.egress, which builds every client)
     OfferQuery, Terms, NegotiationRound, DataRequestReceipt  -- messages (plus butler.models Offer, Contract…)
@@ -12,6 +13,7 @@
 Importing this package never imports the TUI.
 """
 
+from butler.log import register_secret
 from butler.models import Contract, DataUse, Money, Offer, PostalAddress, Purchase
 from butler.sdk._connector import Connector, implemented_capabilities
 from butler.sdk._context import ConnectorContext, Secrets
@@ -81,5 +83,6 @@ __all__ = [
     "host_allowed",
     "implemented_capabilities",
     "parse_retry_after",
+    "register_secret",
     "system_resolver",
 ]

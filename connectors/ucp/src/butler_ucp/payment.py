@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from butler.log import register_secret
-from butler.sdk import ConnectorContext, FatalError, MissingSecret
+from butler.sdk import ConnectorContext, FatalError, MissingSecret, register_secret
 from butler_ucp.models import obj
 
 __all__ = ["CARD_SECRETS", "MOCK_HANDLER", "Card", "choose_handler", "handlers_offered", "payment_data"]
