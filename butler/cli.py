@@ -41,7 +41,40 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Every top-level command: the module that adds it and its one-line help (a test checks them against what the
+# modules add). Only the module of the command being run is imported, so `butler --help` imports none.
+COMMANDS: list[tuple[str, str, str]] = [
+    ("demo", "butler.commands.demo", "show the butler at work on example vendors and a throwaway vault"),
+    ("init", "butler.commands.init", "create your butler home and encrypted vault"),
+    ("vault", "butler.commands.vault", "inspect and maintain the encrypted vault"),
+    ("unlock", "butler.commands.unlock", "keep the vault unlocked for a while, so commands need no passphrase"),
+    ("lock", "butler.commands.unlock", "forget the key `butler unlock` kept (the agent exits)"),
+    ("audit", "butler.commands.audit", "verify and read the audit log of everything butler did"),
+    ("policy", "butler.policy.commands", "check and explain your purchase and privacy policies"),
+    ("terms", "butler.terms.commands", "MyTerms (IEEE 7012): the terms you proffer to vendors"),
+    ("approvals", "butler.commands.approvals", "what waits for your decision (purchases, terms, unsubscribes)"),
+    ("explain", "butler.commands.approvals",
+     "why butler did or proposes something: an approval, a purchase, a mail move"),
+    ("intent", "butler.commands.negotiate", "what you are looking for (add, list, cancel)"),
+    ("negotiate", "butler.commands.negotiate", "cast an intent to every enabled vendor and negotiate"),
+    ("negotiations", "butler.commands.negotiate", "every offer and counter-offer exchanged"),
+    ("renewals", "butler.commands.negotiate", "contracts renewing soon: renew, switch or cancel, with savings"),
+    ("mandate", "butler.commands.negotiate", "limits within which butler may buy without asking"),
+    ("buy", "butler.commands.buy", "buy a product at the vendor's own price (after your approval)"),
+    ("profile", "butler.commands.profile", "who butler buys for: name, e-mail, delivery address"),
+    ("daemon", "butler.daemon.commands",
+     "run the background sweeps and reminders (foreground; for systemd or a terminal)"),
+    ("status", "butler.daemon.commands", "is the daemon up, when do its jobs run, what waits for approval"),
+    ("tui", "butler.commands.tui", "open the terminal UI (also what `butler` alone does)"),
+    ("connectors", "butler.commands.connectors", "vendor connectors: list, enable, check, scaffold"),
+    ("mail", "butler.mail.commands", "keep marketing mail out of the inbox"),
+    ("bench", "butler.commands.bench", "measure butler against a baseline, in one run"),
+]
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The parser with every command's real arguments (`command="*"`), only one command's, or (None) just the
+    list of commands with their help, which imports no command module."""
     parser = argparse.ArgumentParser(
         prog="butler",
         description="Your digital butler: your data, your terms, your deals.",
@@ -49,20 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"butler {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-                continue  # a feature not built into this install
-            raise
-        module.add_parser(subparsers)
+    owner = {name: module for name, module, _ in COMMANDS}
+    wanted = set(COMMAND_MODULES) if command == "*" else {owner[command]} if command in owner else set()
+    listed = {module for _, module, _ in COMMANDS}
+    for module_name in COMMAND_MODULES:
+        if module_name in wanted or module_name not in listed:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                    continue  # a feature not built into this install
+                raise
+            module.add_parser(subparsers)
+        else:  # listed for `--help` and for choosing; its module is imported only when it runs
+            for name, _, help_text in (c for c in COMMANDS if c[1] == module_name):
+                subparsers.add_parser(name, help=help_text)
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command `argv` asks for (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(words))
+    args = parser.parse_args(words)
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2))
     handler = getattr(args, "func", None)
     umask = paths.private_umask()  # what butler writes is the person's alone, whatever the shell's umask

@@ -151,3 +151,29 @@ def test_config_error_through_the_cli(butler_env: Path, tmp_path: Path) -> None:
     assert lines[1].startswith("hint: ")
     assert len(lines) == 2
     assert PASSPHRASE not in result.stderr
+
+
+def test_the_command_table_is_what_the_modules_add() -> None:
+    import importlib
+
+    from butler import cli
+
+    found = []
+    for module_name in cli.COMMAND_MODULES:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).add_parser(sub)
+        found += [(action.dest, module_name, action.help) for action in sub._choices_actions]
+    assert found == cli.COMMANDS
+
+
+def test_help_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom butler import cli\nparser = cli.build_parser(cli._command_of(['--help']))\n"
+              "print(sorted({m for _, m, _ in cli.COMMANDS} & set(sys.modules)))\n"
+              "print(sorted(n for n, a in parser._subparsers._group_actions[0].choices.items()))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    imported, commands = out.splitlines()
+    assert imported == "[]"
+    assert "negotiate" in commands and "approvals" in commands and "mail" in commands
