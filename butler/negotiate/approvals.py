@@ -9,6 +9,7 @@ handler asks the vendor what became of the checkout the item names.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import Field
@@ -16,7 +17,7 @@ from pydantic import Field
 from butler.approvals import Item, Kind, Outcome, State, TryLater, annotate, item_id
 from butler.config import load_config
 from butler.errors import ButlerError, UsageError
-from butler.models import IntentStatus, Money
+from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
 from butler.negotiate.checkout import Deal, OrderNeedsAttention, buy, record_order
 from butler.negotiate.reauth import ask_to_reauthenticate
@@ -24,7 +25,7 @@ from butler.negotiate.vendors import open_one
 from butler.sdk import AuthError, CheckoutQuote, Terms
 from butler.vault import Vault
 
-__all__ = ["KIND", "PURCHASE", "PurchaseHandler", "PurchaseItem", "purchase_id", "reconcile_checkout"]
+__all__ = ["KIND", "PURCHASE", "PurchaseHandler", "PurchaseItem", "buy_through", "purchase_id", "reconcile_checkout"]
 
 PURCHASE = "purchase"
 
@@ -113,11 +114,25 @@ class PurchaseItem(Item):
                     session=self.session, intent=self.intent, quantity=self.quantity)
 
 
-def noter(vault: Vault, item_id_: str) -> Any:
-    """A `note(**fields)` that stores fields with the item at once (before the next vendor call)."""
-    def note(**fields: Any) -> None:
-        annotate(vault, item_id_, **fields)
-    return note
+async def buy_through(vault: Vault, deal: Deal, connector_id: str, *, by: str,
+                      seconds: float | None = None) -> tuple[Purchase, Contract | None]:
+    """Buy `deal` through the enabled connector `connector_id`, noting each phase with the item `deal.item_id`.
+
+    Raises TryLater (nothing was done) when the connector cannot be opened or its vendor refuses the credentials
+    (a re-authentication item is queued then); otherwise what `buy` raises. `seconds` defaults to
+    `[vendors] deadline_seconds`.
+    """
+    try:
+        connector = open_one(vault, connector_id)
+    except ButlerError as exc:
+        raise TryLater(f"connector {connector_id} cannot be opened: {exc.message}") from None
+    note = functools.partial(annotate, vault, deal.item_id)
+    async with connector:
+        try:
+            return await buy(vault, deal, connector, by=by, note=note,
+                             seconds=seconds if seconds is not None else load_config().vendors.deadline_seconds)
+        except AuthError as exc:
+            raise TryLater(ask_to_reauthenticate(vault, connector_id, exc)) from None
 
 
 async def reconcile_checkout(vault: Vault, item: PurchaseItem | Any, deal: Deal, connector_id: str | None,
@@ -149,9 +164,6 @@ class PurchaseHandler:
     def __init__(self, *, seconds: float | None = None) -> None:
         self.seconds = seconds  # None: `[vendors] deadline_seconds` from config.toml
 
-    def deadline(self) -> float:
-        return self.seconds if self.seconds is not None else load_config().vendors.deadline_seconds
-
     async def execute(self, vault: Vault, item: PurchaseItem) -> Outcome:
         if not item.connector:
             raise UsageError(f"{item.id} does not say which connector to buy through",
@@ -159,16 +171,7 @@ class PurchaseHandler:
         deal = item.deal()
         annotate(vault, item.id, approved_total=deal.limit.model_dump(mode="json"))
         by = item.steps[-2].by if len(item.steps) >= 2 else "person"
-        try:
-            connector = open_one(vault, item.connector)
-        except ButlerError as exc:
-            raise TryLater(f"connector {item.connector} cannot be opened: {exc.message}") from None
-        async with connector:
-            try:
-                purchase, contract = await buy(vault, deal, connector, by=by, note=noter(vault, item.id),
-                                               seconds=self.deadline())
-            except AuthError as exc:
-                raise TryLater(ask_to_reauthenticate(vault, item.connector, exc)) from None
+        purchase, contract = await buy_through(vault, deal, item.connector, by=by, seconds=self.seconds)
         return Outcome(State.DONE, f"bought {item.what()} from {purchase.vendor_id} for "
                                    f"{purchase.total} (order {purchase.id}); receipt stored",
                        {"purchase": purchase.id, "contract": contract.id if contract else None})

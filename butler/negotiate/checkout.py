@@ -40,6 +40,7 @@ __all__ = [
     "Deal",
     "OrderNeedsAttention",
     "PurchaseDenied",
+    "answer_problem",
     "buy",
     "cancel_key",
     "idempotency_key",
@@ -140,12 +141,19 @@ async def _call(what: str, vendor: str, clock: _Clock | float, call: Awaitable[T
         raise DeadlineExceeded(f"{vendor} did not finish the checkout within {total:g} s ({what})") from None
 
 
-def _malformed(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
-        return f"{where}: {first.get('msg', 'invalid')}"
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+def answer_problem(exc: Exception) -> str:
+    """What is wrong with a vendor's answer that the models refused, in one line a person can read."""
+    if not isinstance(exc, ValidationError):
+        return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    problems = []
+    for error in exc.errors():
+        where = ".".join(map(str, error["loc"]))
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}" if problems else str(exc)
+
+
 
 
 async def prepare(connector: Connector, *, vendor: str, offer: str, item_id: str, session: str | None = None,
@@ -176,7 +184,7 @@ async def prepare(connector: Connector, *, vendor: str, offer: str, item_id: str
     except ConnectorError as exc:
         raise CheckoutFailed(f"{vendor} did not prepare the checkout: {exc.message}; nothing was paid") from None
     except _MALFORMED as exc:
-        raise CheckoutFailed(f"{vendor}'s checkout is malformed ({_malformed(exc)}); nothing was paid") from None
+        raise CheckoutFailed(f"{vendor}'s checkout is malformed ({answer_problem(exc)}); nothing was paid") from None
     if not isinstance(quote, CheckoutQuote):
         raise CheckoutFailed(f"{vendor}'s connector returned no checkout; nothing was paid")
     return quote
@@ -290,7 +298,7 @@ async def buy(vault: Vault, deal: Deal, connector: Connector, *, by: str, note: 
         purchase = found
     except _MALFORMED as exc:
         found = await _ask_for_order(connector, deal, quote, seconds,
-                                     f"the vendor's answer to the payment was malformed ({_malformed(exc)})")
+                                     f"the vendor's answer to the payment was malformed ({answer_problem(exc)})")
         purchase = found
     try:
         return record_order(vault, deal, quote, purchase, by=by)
@@ -313,7 +321,7 @@ async def _ask_for_order(connector: Connector, deal: Deal, quote: CheckoutQuote,
         found = await _call("looking up the order", deal.vendor, min(seconds, LOOKUP_SECONDS),
                             connector.find_order(quote))
     except (ButlerError, *_MALFORMED) as exc:
-        told = exc.message if isinstance(exc, ButlerError) else _malformed(exc)
+        told = exc.message if isinstance(exc, ButlerError) else answer_problem(exc)
         raise OrderNeedsAttention(
             f"{what}, and {deal.vendor} could not say whether it placed the order for checkout "
             f"{quote.checkout_id} ({told}); at most {quote.total} may have been charged",

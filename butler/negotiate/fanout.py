@@ -23,6 +23,7 @@ from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
 from butler.negotiate import intents, mandate, purchases
 from butler.negotiate.approvals import KIND, PurchaseItem
+from butler.negotiate.checkout import answer_problem
 from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.retry import retrying
 from butler.negotiate.session import (
@@ -108,8 +109,6 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
         except ButlerError as exc:
             return cid, connector, exc.message
         except ValueError as exc:  # an offer the models refuse (a price out of range…): that vendor only
-            from butler.negotiate.session import answer_problem
-
             return cid, connector, answer_problem(exc)
         except Exception as exc:  # a connector's own bug must not end the run
             return cid, connector, f"the connector failed: {type(exc).__name__}"

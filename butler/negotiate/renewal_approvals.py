@@ -14,15 +14,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from butler.approvals import Item, Kind, Outcome, State, TryLater, item_id, now_iso
-from butler.config import load_config
+from butler.approvals import Item, Kind, Outcome, State, item_id, now_iso
 from butler.errors import UsageError
 from butler.negotiate import contracts
-from butler.negotiate.approvals import noter, reconcile_checkout
-from butler.negotiate.checkout import Deal, buy, cancel_key
-from butler.negotiate.reauth import ask_to_reauthenticate
+from butler.negotiate.approvals import buy_through, reconcile_checkout
+from butler.negotiate.checkout import Deal, cancel_key
 from butler.negotiate.vendors import open_one
-from butler.sdk import AuthError, CheckoutQuote, ConnectorError, Terms
+from butler.sdk import CheckoutQuote, ConnectorError, Terms
 from butler.vault import Vault
 
 __all__ = [
@@ -120,9 +118,6 @@ class RenewalHandler:
     def __init__(self, *, seconds: float | None = None) -> None:
         self.seconds = seconds  # None: `[vendors] deadline_seconds` from config.toml
 
-    def deadline(self) -> float:
-        return self.seconds if self.seconds is not None else load_config().vendors.deadline_seconds
-
     async def execute(self, vault: Vault, item: RenewalItem) -> Outcome:
         if item.action == "cancel":
             return await self._cancel(vault, item)
@@ -131,12 +126,7 @@ class RenewalHandler:
             return Outcome(State.DONE, f"{item.summary()}: approved, but the sweep found no negotiated deal to "
                                        "buy; cast an intent (`butler intent add`) to negotiate one",
                            {"outcome": "no negotiated deal to buy"})
-        async with open_one(vault, str(chosen["connector"])) as connector:
-            try:
-                bought, _ = await buy(vault, deal, connector, by="person", note=noter(vault, item.id),
-                                      seconds=self.deadline())
-            except AuthError as exc:
-                raise TryLater(ask_to_reauthenticate(vault, str(chosen["connector"]), exc)) from None
+        bought, _ = await buy_through(vault, deal, str(chosen["connector"]), by="person", seconds=self.seconds)
         self._switched(vault, item, bought.id)
         moved = (f"; cancel the old contract with {item.vendor} before {item.renewal_date}"
                  if item.action == "switch" else "")

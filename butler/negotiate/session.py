@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from butler.approvals import submit
 from butler.errors import ButlerError
 from butler.models import DataUse, Money, Offer, amount_problem
 from butler.negotiate.approvals import PurchaseItem, purchase_id
-from butler.negotiate.checkout import take_quote
+from butler.negotiate.checkout import answer_problem, take_quote
 from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
@@ -45,7 +43,6 @@ __all__ = [
     "Exchange",
     "NegotiationResult",
     "abandon",
-    "answer_problem",
     "issue_space",
     "negotiate_all",
     "negotiate_offer",
@@ -92,19 +89,6 @@ class NegotiationResult:
     @property
     def saving(self) -> Money | None:
         return self.offer.price - self.agreed.price if self.agreed else None
-
-
-def answer_problem(exc: ValueError) -> str:
-    """What is wrong with a vendor's answer that the models refused, in one line a person can read."""
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    problems = []
-    for error in exc.errors():
-        where = ".".join(map(str, error["loc"]))
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{problems[0]}{more}" if problems else str(exc)
 
 
 def issue_space(offer: Offer) -> dict[str, list[Any]]:
