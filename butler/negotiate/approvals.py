@@ -19,10 +19,10 @@ from butler.config import load_config
 from butler.errors import ButlerError, UsageError
 from butler.models import Contract, IntentStatus, Money, Purchase
 from butler.negotiate import intents
-from butler.negotiate.checkout import Deal, OrderNeedsAttention, buy, record_order
+from butler.negotiate.checkout import Deal, OrderNeedsAttention, buy, record_order, take_quote
 from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.vendors import open_one
-from butler.sdk import AuthError, CheckoutQuote, Terms
+from butler.sdk import AuthError, CheckoutQuote, Connector, Terms
 from butler.vault import Vault
 
 __all__ = ["KIND", "PURCHASE", "PurchaseHandler", "PurchaseItem", "buy_through", "purchase_id", "reconcile_checkout"]
@@ -107,6 +107,20 @@ class PurchaseItem(Item):
     def confirmation(self) -> str:
         return (f"Buy {self.what()} from {self.vendor} and pay at most {self.total_text()}? "
                 "Butler checks the vendor's total before paying and pays nothing above it.")
+
+    async def with_quote(self, connector: Connector, budget: Money | None, seconds: float) -> PurchaseItem:
+        """The item with the vendor's full total (shipping, tax, fees), so the person approves a total; unchanged
+        when the vendor cannot quote now (the total is then checked against the agreed price before paying)."""
+        try:
+            quote = await take_quote(connector, self.deal(), seconds=seconds)
+        except ButlerError as exc:
+            return self.model_copy(update={"reasons": [*self.reasons, f"no total from the vendor yet: {exc.message}"]})
+        reasons = list(self.reasons)
+        if quote.extra_charges:
+            reasons.append(f"the vendor's total includes {', '.join(f'{n} {m}' for n, m in quote.extra_charges)}")
+        if budget is not None and (quote.total.currency != budget.currency or quote.total > budget):
+            reasons.append(f"the total {quote.total} is above your budget {budget}")
+        return self.model_copy(update={"quote": quote, "reasons": reasons})
 
     def deal(self) -> Deal:
         return Deal(item_id=self.id, vendor=self.vendor, offer=self.offer, agreed=self.agreed_terms,

@@ -26,10 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 from butler.approvals import submit
-from butler.errors import ButlerError
 from butler.models import DataUse, Money, Offer, amount_problem
 from butler.negotiate.approvals import PurchaseItem, purchase_id
-from butler.negotiate.checkout import answer_problem, take_quote
+from butler.negotiate.checkout import answer_problem
 from butler.negotiate.strategy import check_reserve, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, utility_for
 from butler.policy.decision import Verdict
@@ -383,21 +382,6 @@ async def negotiate_all(pairs: Sequence[tuple[Connector, Offer]], policies: Poli
         connector = next((c for (c, o), cid in zip(pairs, ids, strict=True)
                           if cid == winner.connector_id and o.id == winner.offer.id), None)
         if connector is not None:
-            item = await _quoted(item, connector, budget, per_vendor_seconds)
+            item = await item.with_quote(connector, budget, per_vendor_seconds)
         submit(vault, item, replace_pending=True)
     return ranked
-
-
-async def _quoted(item: PurchaseItem, connector: Connector, budget: Money | None, seconds: float) -> PurchaseItem:
-    """The item with the vendor's full total (shipping, tax, fees), so the person approves a total; unchanged
-    when the vendor cannot quote now (the total is then checked against the agreed price before paying)."""
-    try:
-        quote = await take_quote(connector, item.deal(), seconds=seconds)
-    except ButlerError as exc:
-        return item.model_copy(update={"reasons": [*item.reasons, f"no total from the vendor yet: {exc.message}"]})
-    reasons = list(item.reasons)
-    if quote.extra_charges:
-        reasons.append(f"the vendor's total includes {', '.join(f'{n} {m}' for n, m in quote.extra_charges)}")
-    if budget is not None and (quote.total.currency != budget.currency or quote.total > budget):
-        reasons.append(f"the total {quote.total} is above your budget {budget}")
-    return item.model_copy(update={"quote": quote, "reasons": reasons})
