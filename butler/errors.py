@@ -50,12 +50,15 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     9     │   ├── MailConfigError              the mail settings are missing or wrong: `butler mail setup`
     9     │   │   └── MailFolderGone           a folder butler used was renamed or removed: recreate or name one
     9     │   └── UnsubscribeRefused           butler will not send this unsubscribe (unsafe or not allowed)
-    10    └── TermsError                       (terms) a MyTerms exchange failed
-    75        ├── VendorUnavailable            unreachable, timed out or 5xx: try again later
-    10        ├── VendorAnswerInvalid          outside the protocol: nothing was agreed
-    10        ├── NoMyTermsSupport             the vendor publishes no MyTerms document
-    2         ├── ApprovalNotFound             no such counter-offer waits: see `butler approvals list`
-    5         └── RecordChainBroken            signed agreement records do not verify: investigate
+    10    ├── TermsError                       (terms) a MyTerms exchange failed
+    75    │   ├── VendorUnavailable            unreachable, timed out or 5xx: try again later
+    10    │   ├── VendorAnswerInvalid          outside the protocol: nothing was agreed
+    10    │   ├── NoMyTermsSupport             the vendor publishes no MyTerms document
+    2     │   ├── ApprovalNotFound             no such counter-offer waits: see `butler approvals list`
+    5     │   └── RecordChainBroken            signed agreement records do not verify: investigate
+    11    └── RightsError                      (rights) a data-rights request or the company database failed
+    11        ├── CompanyNotFound              no company by that name, slug or domain: try another spelling
+    11        └── DatabaseInvalid              not a usable company database: the current one is kept
 
 75 (EX_TEMPFAIL) is shared on purpose: whatever the family, it means "nothing went wrong that waiting will not
 fix". 77 is EX_NOPERM.

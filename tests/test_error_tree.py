@@ -9,7 +9,8 @@ import butler.errors
 from butler.errors import ButlerError
 
 MODULES = ["butler.sdk", "butler.policy.loader", "butler.mail.errors", "butler.terms.errors",
-           "butler.negotiate.checkout", "butler.negotiate.limits", "butler.approvals", "butler.daemon.lock"]
+           "butler.negotiate.checkout", "butler.negotiate.limits", "butler.approvals", "butler.daemon.lock",
+           "butler.rights.errors"]
 LINE = re.compile(r"^    (\d+)\s+[│├└─ ]*(\w+)")
 
 
