@@ -26,15 +26,26 @@ __all__ = ["UndoFilter", "UndoReport", "restore", "undo_moves"]
 
 @dataclass(frozen=True)
 class UndoFilter:
-    """Which moves to undo: `last_sweep`, moves between `since` and `until` (ISO times), or from `sender`."""
+    """Which moves to undo: `last_sweep`, one `sweep`, moves between `since` and `until` (ISO times), from
+    `sender`, or exactly the `moves` named (move ids). Undoing a sender's or named moves teaches the classifier."""
 
     last_sweep: bool = False
     since: str | None = None
     until: str | None = None
     sender: str | None = None
+    sweep: str | None = None
+    moves: frozenset[str] = frozenset()
+
+    @property
+    def teaches(self) -> bool:
+        return bool(self.sender or self.moves)
 
     def wants(self, entry: dict[str, Any], last: str | None) -> bool:
         if self.last_sweep and entry.get("sweep") != last:
+            return False
+        if self.sweep and entry.get("sweep") != self.sweep:
+            return False
+        if self.moves and _ident(entry) not in self.moves:
             return False
         at = str(entry.get("at", ""))
         if self.since and at < self.since:
@@ -143,8 +154,8 @@ def _restore_group(source: MailSource, folder: str, back_to: str, entries: list[
                      "new_uid": back[uid] or None})
         state.restored.add(uid_ref(moved.validity, back[uid]) if back[uid] else str(entry["key"]))
         state.moved.pop(_ident(entry), None)
-        if which.sender:
-            # undoing a sender's mail keeps all of its mail of that category, whatever the kind
+        if which.teaches:
+            # moving a sender's mail back keeps all of its mail of that category, whatever the kind
             memory = state.memory.senders.setdefault(str(entry["sender"]), SenderMemory())
             memory.keep(str(entry["category"]))
     journal.append(done)
