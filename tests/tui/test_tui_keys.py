@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import TabbedContent
 
-from butler.mail import MaildirSource
 from butler.tui import make_app
-from butler.tui.screens import DealsScreen, MailScreen, VaultScreen
-from butler.tui.widgets import ConfirmScreen
+from butler.tui.screens import DealsScreen, VaultScreen
 from tests.tui.conftest import Seeded
-from tests.tui.test_tui_screens import SIZE, settle, text
+from tests.tui.test_tui_screens import SIZE, settle
 
 
 async def test_brackets_change_tabs_where_the_footer_offers_them(seeded: Seeded) -> None:
@@ -28,32 +26,6 @@ async def test_brackets_change_tabs_where_the_footer_offers_them(seeded: Seeded)
             await pilot.press("left_square_bracket")
             await pilot.pause()
             assert tabs.active == first, screen
-
-
-async def test_undoing_a_sender_acts_on_the_visible_selection_and_asks_first(seeded: Seeded) -> None:
-    app = make_app(mail_sources=lambda _vault: [MaildirSource(seeded.maildir)])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app)
-        await pilot.press("3")
-        await settle(app)
-        assert isinstance(app.screen, MailScreen)
-        app.screen.query_one("#sweeps", DataTable).focus()  # the senders table is not the one in use
-        await pilot.pause()
-        await pilot.press("s")
-        await pilot.pause()
-        assert not isinstance(app.screen, ConfirmScreen)
-        assert "Select a sender in the Senders table" in text(app, "#status")
-        senders = app.screen.query_one("#senders", DataTable)
-        senders.focus()
-        await pilot.pause()
-        chosen = str(senders.get_row_at(senders.cursor_row)[0])
-        await pilot.press("s")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        assert chosen in text(app, "#confirm-question") and "inbox" in text(app, "#confirm-question")
-        await pilot.press("n")
-        await settle(app)
-        assert "Nothing done" in text(app, "#status")
 
 
 async def test_question_mark_lists_the_keys_of_the_screen_in_front(seeded: Seeded) -> None:

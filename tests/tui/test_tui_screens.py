@@ -10,7 +10,6 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerState
 
-from butler.mail import MaildirSource
 from butler.tui import ButlerApp, make_app
 from butler.tui.screens import (
     ApprovalsScreen,
@@ -170,30 +169,6 @@ async def test_a_purchase_is_confirmed_with_its_total_before_anything_is_spent(s
     with reopen(seeded.home) as vault:
         assert vault.get("approvals", "purchase-s1").data["state"] == "pending"  # type: ignore[union-attr]
         assert not [e for e in vault.audit.entries() if e.action.startswith("approval.")]
-
-
-async def test_mail_sweeps_senders_and_undo(seeded: Seeded) -> None:
-    app = make_app(mail_sources=lambda _vault: [MaildirSource(seeded.maildir)])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(app)
-        await pilot.press("3")
-        await settle(app)
-        await pilot.pause()
-        assert "2 message(s) away from the inbox" in text(app, "#mail-summary")
-        senders = app.screen.query_one("#senders", DataTable)
-        assert sorted(r[0] for r in cells(senders)) == ["news@a.example", "news@b.example"]
-        await pilot.press("s", "y")  # the highlighted sender's mail goes back, once confirmed
-        await settle(app)
-        await pilot.pause()
-        assert "restored 1 message(s) from news@a.example's mail" in text(app, "#status")
-        await pilot.press("u", "y")
-        await settle(app)
-        await pilot.pause()
-        assert "restored 1 message(s) from the last sweep" in text(app, "#status")
-        assert "0 message(s) away" in text(app, "#mail-summary")
-    assert not [p for sub in ("cur", "new") for p in (seeded.maildir / ".Promotions" / sub).iterdir()]
-    with reopen(seeded.home) as vault:
-        assert [e.action for e in vault.audit.entries()][-2:] == ["mail.undo", "mail.undo"]
 
 
 async def test_mail_undo_without_a_reachable_mailbox_says_what_to_do(seeded: Seeded) -> None:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from butler import paths
 from butler.approvals import State
@@ -24,6 +24,7 @@ from butler.negotiate.session import negotiation_records
 from butler.records import HIDDEN
 from butler.tui.data.activity import summarize_activity
 from butler.tui.data.daemon import daemon_state
+from butler.tui.data.mailbox import read_account, recorded_preview, text_preview
 from butler.tui.data.policies import policy_views
 from butler.tui.data.values import as_date, format_money, parse_money, record_preview, short_time
 from butler.tui.data.views import (
@@ -34,12 +35,12 @@ from butler.tui.data.views import (
     Dashboard,
     ExchangeView,
     IntentView,
+    MessageView,
     NegotiationView,
     PolicyFileView,
     RecordView,
-    SenderView,
-    SweepView,
     TermsView,
+    UndoOutcome,
     VendorRecordsView,
 )
 from butler.vault import Vault
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RECORD_PAGE = 500  # rows shown per collection: enough to browse, cheap to read
 
@@ -165,53 +168,78 @@ class VaultReader:
         return {account_dir(settings.imap_account, self.home).name}
 
     def mail(self) -> list[AccountView]:
-        from butler.mail.state import Journal, MailboxState
-
         root = self.home / "mail"
         if not root.is_dir():
             return []
         known = self._known_accounts()
-        out = []
-        for directory in sorted(p for p in root.iterdir() if p.is_dir()):
-            state = MailboxState.load(directory)
-            sweeps: dict[str, list[int]] = {}
-            first_at: dict[str, str] = {}
-            for entry in Journal(directory).entries():
-                sweep = str(entry.get("sweep") or "?")
-                if entry.get("op") == "move":
-                    sweeps.setdefault(sweep, [0, 0])[0] += 1
-                    first_at.setdefault(sweep, str(entry.get("at", "")))
-                elif entry.get("op") == "undo":
-                    sweeps.setdefault(sweep, [0, 0])[1] += 1
-            sweep_views = sorted((SweepView(s, short_time(first_at.get(s, "")), n[0], n[1])
-                                  for s, n in sweeps.items() if n[0]), key=lambda v: v.at, reverse=True)
-            kept = Counter(str(v.get("sender", "")) for v in state.moved.values())
-            senders = sorted((SenderView(s, int(info.get("moved", 0)), int(info.get("read", 0)),
-                                         bool(info.get("one_click")), kept.get(s, 0))
-                              for s, info in state.senders.items()), key=lambda v: (-v.moved, v.sender))
-            out.append(AccountView(directory.name, directory, sweep_views, senders, len(state.moved),
-                                   len(state.restored), directory.name in known))
-        return out
+        return [read_account(directory, directory.name in known)
+                for directory in sorted(p for p in root.iterdir() if p.is_dir())]
 
-    def undo(self, account: str, *, sender: str | None = None) -> str:
-        """Put moved mail back: the last sweep, or every move of `sender`. Returns a sentence."""
-        from butler.mail.undo import UndoFilter, undo_moves
-
+    def _with_source(self, account: str, use: Callable[[MailSource], T]) -> T:
         sources = self._sources()
-        source = sources.get(account)
         try:
+            source = sources.get(account)
             if source is None:
-                raise ButlerError(f"butler cannot reach the mailbox of {account}",
+                raise ButlerError(f"butler cannot reach the mailbox of {account.rsplit('-', 1)[0]}",
                                   "Set it up with `butler mail setup`, or use `butler mail undo --maildir PATH`.")
-            which = UndoFilter(last_sweep=sender is None, sender=sender)
-            count = undo_moves(source, which, home=self.home)
+            return use(source)
         finally:
             for s in sources.values():
                 s.close()
+
+    def undo(self, account: str, *, sender: str | None = None, sweep: str | None = None,
+             moves: frozenset[str] = frozenset()) -> UndoOutcome:
+        """Put moved mail back: named moves, one sender's, one sweep's, or (none given) the last sweep's."""
+        from butler.mail.undo import UndoFilter, restore
+
+        which = UndoFilter(last_sweep=not (sender or sweep or moves), sender=sender, sweep=sweep, moves=moves)
+        report = self._with_source(account, lambda source: restore(source, which, home=self.home))
+        what = (f"{sender}'s mail" if sender else "the message" if moves else
+                "that sweep" if sweep else "the last sweep")
         with self.locked() as vault:
-            vault.audit.append("mail.undo", sender or "last sweep", {"restored": count}, actor="person")
-        what = f"{sender}'s mail" if sender else "the last sweep"
-        return f"restored {count} message(s) from {what}"
+            vault.audit.append("mail.undo", sender or (f"sweep {sweep}" if sweep else "") or
+                               ("one message" if moves else "last sweep"),
+                               {"restored": report.restored, "missing": len(report.missing)}, actor="person")
+        missing = tuple(f"{m.get('sender') or '?'}: {m.get('subject') or '(no subject)'} — {m['why']}"
+                        for m in report.missing)
+        said = f"restored {report.restored} message(s) from {what}"
+        if missing:
+            said += f"; {len(missing)} could not be put back"
+        return UndoOutcome(said, missing)
+
+    def preview(self, account: str, message: MessageView) -> str:
+        """The message's text from its mailbox (text only), or what the journal recorded when it is out of reach."""
+        try:
+            return self._with_source(account, lambda source: text_preview(source, message))
+        except ButlerError as exc:
+            return f"{recorded_preview(message)}\n\n({exc.message}: only what was recorded is shown)"
+
+    def explain_message(self, message: MessageView) -> str:
+        from butler.mail.explain import explain_move
+
+        lines = explain_move(message.key, self.home)
+        return "\n".join(lines[1:]) if lines else recorded_preview(message)
+
+    def unsubscribe(self, account: str, sender: str) -> str:
+        """Queue an unsubscribe from `sender` on the approval desk; nothing is sent until the person approves."""
+        from butler.mail.account import load_mail_policies, load_settings
+        from butler.mail.state import MailboxState
+        from butler.mail.unsubscribe import propose
+
+        info = MailboxState.load(self.home / "mail" / account).senders.get(sender, {})
+        if not info.get("list_unsubscribe"):
+            return f"{sender}'s mail names no way to unsubscribe; move it back or leave it to the sweeps"
+        headers = {"list-unsubscribe": str(info.get("list_unsubscribe", "")),
+                   "list-unsubscribe-post": "List-Unsubscribe=One-Click" if info.get("one_click") else ""}
+        policies = load_mail_policies(self.home)
+        with self.locked() as vault:
+            settings = load_settings(vault)
+            item = propose(vault, sender, headers, policies=policies,
+                           allow_loopback=settings.allow_loopback_unsubscribe,
+                           why="you asked from the Mail screen", by_mail=settings.smtp_configured)
+        if item is None:
+            return f"no unsubscribe queued for {sender}: one already waits or was sent, or its address was refused"
+        return f"unsubscribe from {sender} waits on Approvals (2): nothing is sent until you approve it"
 
     # -- negotiations, intents, contracts ---------------------------------------------------------------
     def negotiations(self) -> list[NegotiationView]:

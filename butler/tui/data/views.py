@@ -58,6 +58,32 @@ class SenderView:
     read: int
     one_click: bool
     kept: int
+    can_unsubscribe: bool = False  # the sender's mail named a way to unsubscribe
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message a sweep moved and nobody has put back."""
+
+    move: str  # the journal's move id: only detail views show it
+    key: str  # Message-ID, or sha:… when there is none
+    sender: str
+    subject: str
+    category: str
+    at: str
+    why: str
+    sweep: str
+    folder: str
+    uid: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """What an undo did, in a sentence, and each chosen message that could not be put back (with why)."""
+
+    said: str
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +95,7 @@ class AccountView:
     away: int
     restored: int
     can_undo: bool
+    messages: list[MessageView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

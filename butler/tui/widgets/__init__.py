@@ -2,7 +2,8 @@
 
 from butler.tui.widgets.confirm import ConfirmScreen
 from butler.tui.widgets.nav import NavBar
+from butler.tui.widgets.notice import NoticeScreen
 from butler.tui.widgets.panel import Panel
 from butler.tui.widgets.status import StatusLine
 
-__all__ = ["ConfirmScreen", "NavBar", "Panel", "StatusLine"]
+__all__ = ["ConfirmScreen", "NavBar", "NoticeScreen", "Panel", "StatusLine"]
