@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from butler import paths
 from butler.errors import ConfigError
 
-__all__ = ["Config", "DaemonConfig", "TermsConfig", "VaultConfig", "VendorsConfig", "load_config"]
+__all__ = ["Config", "DaemonConfig", "MailConfig", "TermsConfig", "VaultConfig", "VendorsConfig", "load_config"]
 
 
 class _Section(BaseModel):
@@ -42,11 +42,27 @@ class TermsConfig(_Section):
     allow_loopback: bool = False
 
 
+class MailConfig(_Section):
+    # engagement is read from the mailbox without changing it: \Seen, \Flagged, and replies in the Sent folder
+    engagement: Literal["keep-read", "ignore"] = Field(
+        default="keep-read", description="bulk senders whose mail you read stay in the inbox (keep-read), or "
+                                         "engagement is not looked at (ignore)")
+    read_share: float = Field(default=0.3, gt=0, le=1, description="share of a bulk sender's mail you read or "
+                                                                    "flag for it to stay")
+    read_at_least: int = Field(default=2, ge=1, description="messages you read or flagged before a sender counts "
+                                                            "as read")
+    unopened_after: int = Field(default=5, ge=0, description="a newsletter sender you opened none of this many "
+                                                             "messages from leaves the inbox (0: never)")
+    engagement_window: int = Field(default=2000, ge=0, le=100_000, description="newest messages per folder read "
+                                                                               "for engagement")
+
+
 class Config(_Section):
     vault: VaultConfig = VaultConfig()
     daemon: DaemonConfig = DaemonConfig()
     vendors: VendorsConfig = VendorsConfig()
     terms: TermsConfig = TermsConfig()
+    mail: MailConfig = MailConfig()
 
 
 def load_config(path: Path | None = None) -> Config:
