@@ -38,6 +38,8 @@ COMMAND_MODULES = [
     "butler.commands.connectors",
     "butler.mail.commands",
     "butler.commands.bench",
+    "butler.commands.doctor",
+    "butler.commands.config",
 ]
 
 
@@ -69,6 +71,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("connectors", "butler.commands.connectors", "vendor connectors: list, enable, check, scaffold"),
     ("mail", "butler.mail.commands", "keep marketing mail out of the inbox"),
     ("bench", "butler.commands.bench", "measure butler against a baseline, in one run"),
+    ("doctor", "butler.commands.doctor",
+     "check keyring, permissions, vault, daemon, mail, connectors, policies and disk"),
+    ("config", "butler.commands.config", "show, get or set a setting of config.toml (validated)"),
 ]
 
 

@@ -13,7 +13,7 @@ from butler.approvals import State
 from butler.daemon.jobs import default_specs
 from butler.daemon.lock import lock_holder
 from butler.daemon.schedule import Daemon, stored_next_runs
-from butler.daemon.state import DaemonState
+from butler.daemon.state import DaemonState, job_records
 from butler.daemon.systemd import service_file
 from butler.errors import VaultLocked, VaultNotFound
 from butler.log import setup_logging
@@ -65,6 +65,12 @@ def _when(value: dt.datetime | str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def _took(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
 def status(args: argparse.Namespace) -> int:
     from butler.config import load_config
     from butler.vault.keys import open_vault
@@ -74,14 +80,20 @@ def status(args: argparse.Namespace) -> int:
     print(f"daemon: {'running, pid ' + str(pid) if pid else 'not running'} (BUTLER_HOME {home})")
     state = DaemonState.load(home)
     next_runs = stored_next_runs(home)
+    records = {record.id: record for record in job_records(state=state)}
     ids = [spec.id for spec in default_specs(load_config().daemon)]
-    ids += sorted((set(state.jobs) | set(next_runs)) - set(ids))
-    print(f"  {'job':<15} {'last run':<17} {'next run':<17} result")
+    ids += sorted((set(records) | set(next_runs)) - set(ids))
+    print(f"  {'job':<15} {'last run':<17} {'took':>7}  {'next run':<17} result")
     for job_id in ids:
-        job = state.job(job_id)
-        failing = f" [{job.consecutive_failures} failures in a row]" if job.consecutive_failures > 1 else ""
-        print(f"  {job_id:<15} {_when(job.last_run):<17} {_when(next_runs.get(job_id)):<17} "
-              f"{job.last_result or 'never ran'}{failing}")
+        record = records.get(job_id)
+        took = _took(record.duration) if record else "-"
+        result = record.last_result if record and record.last_result else "never ran"
+        if record and record.consecutive_failures > 1:
+            result += f" [{record.consecutive_failures} failures in a row]"
+        print(f"  {job_id:<15} {_when(record.last_run if record else None):<17} {took:>7}  "
+              f"{_when(next_runs.get(job_id)):<17} {result}")
+        if record and record.error and not (record.last_result or "").endswith(record.error):
+            print(f"  {'':<15} error: {record.error}")
     try:
         with open_vault(home, interactive=False).vault as vault:
             the_desk = desk()

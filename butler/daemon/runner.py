@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,7 @@ def run_job(job_id: str, target: str, needs_vault: bool = True, every_seconds: f
         state.save()
         return job.last_result
     ctx = JobContext(runtime.home, config=runtime.config, stopping=runtime.stopping)
+    clock = time.monotonic()
     try:
         if needs_vault:
             ctx.vault = open_vault(runtime.home, settings=runtime.config.vault, interactive=False,
@@ -119,6 +121,7 @@ def run_job(job_id: str, target: str, needs_vault: bool = True, every_seconds: f
     with state.lock:
         job.last_run = started
         job.last_result = result
+        job.last_duration = round(time.monotonic() - clock, 3)
     state.save()
     return result
 
@@ -139,6 +142,7 @@ def _failed(state: DaemonState, job_id: str, job: JobState, exc: Exception, ever
         failures = job.consecutive_failures
         if failures == 1:
             job.failing_since = now_iso()
+        job.last_error, job.last_error_at = description, now_iso()
         job.skips_left = backoff_skips(failures, every_seconds)
     if failures == 1:
         log.error("%s failed: %s (logged once; retried with back-off until it recovers)", job_id, description,

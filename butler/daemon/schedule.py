@@ -2,7 +2,10 @@
 
 Jobs keep their next run time across restarts: `sync_jobs` only changes what the config changed, so a job
 missed while the machine slept runs once on wake-up (coalesce), and a one-shot job runs late rather than never
-(generous misfire grace). Only the daemon, which holds the single-instance lock, runs a scheduler on the store.
+(generous misfire grace). A job the store does not have yet (a first start, a new job, a lost store) or whose
+interval changed is due one interval after its last run as the daemon state records it: at once when that is
+past or it never ran, so nothing waits a whole interval after a start. Only the daemon, which holds the
+single-instance lock, runs a scheduler on the store.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,7 +43,7 @@ from butler.daemon.state import DaemonState, now_iso
 from butler.errors import ButlerError, VaultLocked, VaultNotFound
 from butler.vault.keys import open_vault
 
-__all__ = ["Daemon", "add_one_shot", "build_scheduler", "schedule_path", "stored_next_runs", "sync_jobs"]
+__all__ = ["Daemon", "add_one_shot", "build_scheduler", "first_run", "schedule_path", "stored_next_runs", "sync_jobs"]
 
 log = logging.getLogger("butler.daemon")
 
@@ -101,33 +104,54 @@ def _spec_args(spec: JobSpec) -> tuple[str, str, bool, float]:
     return (spec.id, spec.target, spec.needs_vault, spec.every.total_seconds())
 
 
-def _install(scheduler: Any, specs: Iterable[JobSpec]) -> None:
+def first_run(spec: JobSpec, last_run: str | None, now: dt.datetime | None = None) -> dt.datetime:
+    """When a job the store does not know yet runs first: one interval after its recorded last run, or now when
+    that is past (it is overdue) or it never ran."""
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        last = dt.datetime.fromisoformat(last_run) if last_run else None
+    except ValueError:
+        last = None
+    if last is None:
+        return now
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return max(now, min(last + spec.every, now + spec.every))  # a last run in the future (clock change) waits once
+
+
+def _install(scheduler: Any, specs: Iterable[JobSpec], last_runs: Mapping[str, str | None]) -> None:
     for spec in specs:
         args, grace = _spec_args(spec), int(spec.grace.total_seconds())
         job = scheduler.get_job(spec.id)
+        trigger = IntervalTrigger(seconds=spec.every.total_seconds(), timezone=dt.UTC)
         if job is None:
-            scheduler.add_job(RUN_JOB, IntervalTrigger(seconds=spec.every.total_seconds(), timezone=dt.UTC),
-                              args=args, id=spec.id, name=spec.id, misfire_grace_time=grace,
-                              coalesce=True, max_instances=1)
-            log.debug("scheduled %s every %s", spec.id, spec.every)
+            at = first_run(spec, last_runs.get(spec.id))
+            scheduler.add_job(RUN_JOB, trigger, args=args, id=spec.id, name=spec.id, misfire_grace_time=grace,
+                              coalesce=True, max_instances=1, next_run_time=at)
+            log.debug("scheduled %s every %s, first at %s", spec.id, spec.every, at.isoformat(timespec="seconds"))
             continue
         # keep the stored next run time unless the interval changed: that is what makes missed runs run
         if not (isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == spec.every):
-            job.reschedule(IntervalTrigger(seconds=spec.every.total_seconds(), timezone=dt.UTC))
+            job.modify(trigger=trigger, next_run_time=first_run(spec, last_runs.get(spec.id)))
             log.info("%s now runs every %s", spec.id, spec.every)
         if tuple(job.args) != args or job.misfire_grace_time != grace or job.func_ref != RUN_JOB:
             job.modify(func=RUN_JOB, args=args, misfire_grace_time=grace)
 
 
-def sync_jobs(home: Path, specs: Iterable[JobSpec]) -> None:
-    """Bring the stored schedule in line with `specs` without losing stored next run times.
+def sync_jobs(home: Path, specs: Iterable[JobSpec], state: DaemonState | None = None) -> None:
+    """Bring the stored schedule in line with `specs` without losing stored next run times; a job new to the
+    store (or with a new interval) is due one interval after its last run in `state` (read from the home when not
+    given), at once when that is past.
 
     Runs a paused scheduler briefly, so call it only while no other scheduler uses the store.
     """
+    state = state or DaemonState.load(home)
+    with state.lock:
+        last_runs = {job_id: job.last_run for job_id, job in state.jobs.items()}
     scheduler = build_scheduler(home)
     scheduler.start(paused=True)
     try:
-        _install(scheduler, specs)
+        _install(scheduler, specs, last_runs)
     finally:
         scheduler.shutdown(wait=False)
 
@@ -185,7 +209,7 @@ class Daemon:
                 signal.signal(signum, handler)
 
     def _serve(self) -> None:
-        sync_jobs(self.home, self.specs)
+        sync_jobs(self.home, self.specs, self.state)
         scheduler = build_scheduler(self.home, blocking=True)
         scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)

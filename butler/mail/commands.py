@@ -65,6 +65,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--smtp-user", help="default: --user")
     p.add_argument("--smtp-from", help="the From address; default: the SMTP user")
     p.add_argument("--smtp-password-file", type=Path, help="when it differs from the IMAP password")
+    p.add_argument("--no-test", action="store_true",
+                   help="store the account without logging in first (e.g. while offline)")
+    p.add_argument("--test-timeout", type=float, default=15.0, metavar="SECONDS",
+                   help="how long the connection test may take (default 15)")
     p.set_defaults(func=run_setup)
 
     p = sub.add_parser("unsubscribe", help="unsubscribe requests (one-click, or mailto: by SMTP) awaiting approval")
@@ -276,6 +280,8 @@ def run_setup(args: argparse.Namespace) -> int:
             settings = type(settings).model_validate(settings.model_dump())
         except ValidationError as exc:
             raise MailConfigError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+        if not args.no_test:
+            _connection_test(settings, password, args.test_timeout)
         save_settings(vault, settings)
         save_password(vault, password)
         if args.smtp_password_file:
@@ -287,6 +293,22 @@ def run_setup(args: argparse.Namespace) -> int:
     print(f"stored the mail settings for {args.user}@{args.host}"
           + (f"; mailto: unsubscribes go through {args.smtp_host}" if args.smtp_host else ""))
     return 0
+
+
+def _connection_test(settings: Any, password: str, timeout: float) -> None:
+    """Log in once before anything is stored, and say what the server offers; raises (nothing stored) when the
+    server cannot be reached, refuses the login, or could not be swept safely."""
+    from butler.mail.errors import MailSourceError
+    from butler.mail.probe import probe
+
+    print(f"testing the connection to {settings.host}:{settings.imap_port} …", flush=True)
+    found = probe(settings, password, timeout=timeout)
+    print(f"connected: {found.summary()}")
+    for note in found.notes():
+        print(f"  - {note}")
+    if not found.can_sweep:
+        raise MailSourceError(f"{settings.host} offers neither MOVE nor UIDPLUS: nothing was stored",
+                              "butler cannot move mail on this server safely.")
 
 
 def _letter(vault: Any, sender: str) -> str:

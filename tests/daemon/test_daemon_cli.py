@@ -73,3 +73,22 @@ def test_status_says_when_the_vault_is_locked(vault_home: Path, monkeypatch: pyt
     monkeypatch.delenv("BUTLER_PASSPHRASE_FILE")
     assert cli.main(["status"]) == 0
     assert "approvals: vault locked" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("daemon_cli")
+def test_status_shows_a_failing_jobs_error_text_and_duration(vault_home: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from butler.daemon.state import job_records
+
+    run_job("flaky", "daemon_targets:flaky", False, 60.0)
+    assert cli.main(["status"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("flaky"))
+    assert "failed: RuntimeError: flaky broke on call 1" in line and " s " in line  # the run's duration
+    run_job("flaky", "daemon_targets:flaky", False, 60.0)  # fails again: the next run is skipped (back-off)
+    run_job("flaky", "daemon_targets:flaky", False, 60.0)
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped: backing off after 2 failure(s)" in out
+    assert "error: RuntimeError: flaky broke on call 2" in out  # the error text stays in sight while skipping
+    record = next(r for r in job_records(vault_home) if r.id == "flaky")
+    assert record.failing and record.error == "RuntimeError: flaky broke on call 2"

@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from butler.jobrecords import JobRecord, job_records
 from butler.pids import pid_alive
 from butler.tui.data.values import short_time
-
-if TYPE_CHECKING:
-    pass
-
 
 DAEMON_STATE_FILE = "daemon-state.json"
 
@@ -40,7 +36,8 @@ def _pid_alive(pid: object) -> bool:
 
 
 def daemon_state(home: Path) -> DaemonView:
-    """The daemon's per-job last and next runs from `daemon-state.json`, or "daemon not running"."""
+    """The daemon's per-job last and next runs, durations and errors (`butler.jobrecords`), or "daemon not
+    running"."""
     path = home / DAEMON_STATE_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -50,21 +47,19 @@ def daemon_state(home: Path) -> DaemonView:
         return DaemonView(False, f"daemon state unreadable ({path.name})")
     if not isinstance(data, dict):
         return DaemonView(False, f"daemon state unreadable ({path.name})")
-    raw_jobs = data.get("jobs", {})
-    items: list[tuple[str, dict[str, Any]]] = []
-    if isinstance(raw_jobs, dict):
-        items = [(str(k), v) for k, v in raw_jobs.items() if isinstance(v, dict)]
-    elif isinstance(raw_jobs, list):
-        items = [(str(j.get("name") or j.get("id") or "job"), j) for j in raw_jobs if isinstance(j, dict)]
-    jobs = tuple(
-        DaemonJob(name, short_time(j.get("last_run") or j.get("last")),
-                  short_time(j.get("next_run") or j.get("next")),
-                  str(j.get("last_result") or j.get("result") or j.get("status") or ""))
-        for name, j in sorted(items, key=lambda kv: kv[0]))
-    running = _pid_alive(data.get("pid")) and data.get("running", True) is not False
+    jobs = tuple(DaemonJob(r.id, short_time(r.last_run), short_time(r.next_run), _result(r))
+                 for r in job_records(home))
+    running = _pid_alive(data.get("pid")) and data.get("running", True) is not False and not data.get("stopped")
     headline = "daemon running" if running else "daemon not running"
-    if not running and data.get("updated"):
-        headline += f" (last seen {short_time(data.get('updated'))})"
+    if not running and data.get("stopped"):
+        headline += f" (stopped {short_time(data.get('stopped'))})"
     return DaemonView(running, headline, jobs)
 
 
+def _result(record: JobRecord) -> str:
+    text = record.last_result or "never ran"
+    if record.duration is not None:
+        text += f" in {record.duration:.1f} s"
+    if record.error and record.error not in text:
+        text += f"; failing: {record.error}"
+    return text
