@@ -3,9 +3,11 @@
     classify(raw, memory) → Classification(category, score, evidence, reasons, …)
 
 Order of judgement: a spam flag upstream; discussion lists (never promotions); transactional mail (receipts,
-resets, notices — even from a marketing domain); then the promotional evidence (bulk sending + selling +
-the learned model) decides promotion, spam or newsletter; everything else is personal. The person's
-corrections for the sender come last and win.
+resets, notices — even from a marketing domain); then the promotional evidence (bulk sending + selling or asking
+for money or action + the learned model) decides promotion, spam or newsletter; everything else is personal.
+Spam needs signs of deception or of unsolicited sending: from a bulk sender whose domain vouches for it (DKIM,
+DMARC, its own unsubscribe address, a public body), junk words alone do not make spam. The person's corrections
+for the sender come last and win.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import cached_property
 
 from butler.mail.learn import Memory
 from butler.mail.message import MailFacts, read_facts, sender_key
+from butler.mail.provenance import CONTENT_SPAM, DECEPTION
 from butler.mail.signals import GROUPS, Signal, extra_tokens, read_signals, tokens
 
 __all__ = ["Category", "Classification", "classify", "classify_facts", "kind_of"]
@@ -101,9 +104,13 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
     for sig in signals:
         g[sig.group] += sig.weight
     names = {sig.name for sig in signals}
+    if _vouched_bulk(g, names):  # a known sender's wording is not evidence of spam
+        g["spam"] -= sum(s.weight for s in signals if s.name in CONTENT_SPAM)
     learned = 0.0
-    # editorial content (articles, an issue) argues against a promotion as a receipt does
-    rules = g["bulk"] + g["offer"] + 0.8 * g["spam"] - g["personal"] - 0.5 * g["transactional"] - g["editorial"]
+    # asking for money or action counts as selling does (Gmail's Promotions); editorial content (articles, an issue,
+    # news) argues against a promotion as a receipt does
+    rules = (g["bulk"] + g["offer"] + g["ask"] + 0.8 * g["spam"] - g["personal"] - 0.5 * g["transactional"]
+             - g["editorial"])
     if memory is not None and memory.tokens.trained:
         confidence = min(1.0, memory.tokens.trained / 20)  # a handful of corrections nudges, many decide
         reach = LEARNED_WEIGHT * confidence * memory.tokens.reach
@@ -126,6 +133,11 @@ def classify_facts(facts: MailFacts, memory: Memory | None = None, *,
                           round(learned, 2), kept, facts)
 
 
+def _vouched_bulk(g: dict[str, float], names: set[str]) -> bool:
+    """Bulk mail whose sender's domain vouches for it, with no sign of deception."""
+    return g["bulk"] >= 1.0 and g["trust"] >= 1.0 and names.isdisjoint(DECEPTION)
+
+
 def _settled(g: dict[str, float], rules: float, reach: float, signals: list[Signal], names: set[str],
              threshold: float) -> bool:
     """Whether the verdict and its confidence are the same whatever the token model says, its answer being at most
@@ -140,7 +152,7 @@ def _settled(g: dict[str, float], rules: float, reach: float, signals: list[Sign
 
 def _through_list(g: dict[str, float], names: set[str]) -> bool:
     """Whether it came through a list, and not from a seller offering one-click unsubscribes."""
-    one_click_seller = "one-click-unsubscribe" in names and g["offer"] >= 5
+    one_click_seller = "one-click-unsubscribe" in names and g["offer"] + g["ask"] >= 5
     return g["list"] >= 3 and not one_click_seller
 
 
@@ -172,17 +184,19 @@ def _judge(g: dict[str, float], evidence: float, learned: float, signals: list[S
         reasons.append("it is a receipt, delivery, security or account message, which stays")
         return Category.TRANSACTIONAL, _sigmoid(g["transactional"])
     bulk_infra = g["bulk"] >= 1.0
-    selling = g["offer"] + max(0.0, learned) + g["spam"] - g["editorial"]
+    selling = g["offer"] + g["ask"] + max(0.0, learned) + g["spam"] - g["editorial"]
     if evidence >= threshold and selling >= 2:
         # spam needs evidence of spam (junk vocabulary, missing headers, a machine-made sender, an unsubscribe
         # footer without a bulk sender's headers), not merely an ESP we do not know by name
         if bulk_infra and g["spam"] < 2 and g["list"] < 3:
-            reasons.append("it is sent in bulk and it sells something")
+            asks = g["ask"] > g["offer"]
+            reasons.append("it is sent in bulk and it asks for money or action" if asks
+                           else "it is sent in bulk and it sells something")
             return Category.PROMOTION, _sigmoid(evidence - threshold + 1)
         reasons.append("it sells something without the headers of a legitimate bulk sender")
         return Category.SPAM, _sigmoid(evidence - threshold + 1)
     if g["bulk"] >= 2 or (bulk_infra and g["personal"] < 1):
-        reasons.append("it is sent in bulk but sells little: a newsletter or alert")
+        reasons.append("it is sent in bulk but sells and asks little: a newsletter or alert")
         return Category.NEWSLETTER, _sigmoid(g["bulk"] - g["offer"])
     reasons.append("no sign of bulk sending or selling")
     return Category.PERSONAL, _sigmoid(threshold - evidence)

@@ -7,8 +7,8 @@ transactional, editorial and junk wording in English, German, French, Spanish, I
 
 from __future__ import annotations
 
-__all__ = ["BOOK", "EDITORIAL", "FOOTER", "OFFER", "SPAM", "SUBJECT_BOOK", "TRANSACTIONAL", "PhraseBook", "Phrases",
-           "expand"]
+__all__ = ["ASK", "BOOK", "EDITORIAL", "FOOTER", "NEWS", "OFFER", "SPAM", "SUBJECT_BOOK", "TRANSACTIONAL",
+           "PhraseBook", "Phrases", "expand"]
 
 
 def expand(template: str) -> list[str]:
@@ -109,6 +109,53 @@ EDITORIAL = Phrases("editorial-content", 1.5, "editorial content (articles, an i
                      "en este número", "leer más", "seguir leyendo", "in questo numero", "leggi di più")
 
 
+NEWS = Phrases("news-content", 1.0, "news wording (an alert, a briefing, headlines)",
+                "breaking news", "news alert", "{google|daily|news|weather|traffic} alert", "{top|latest} news",
+                "{morning|evening|daily|weekly|the} briefing", "{morning|evening|daily|weekly} {edition|digest}",
+                "told reporters", "associated press", "op ed", "{opinion|analysis} {piece|column}", "eilmeldung",
+                "nachrichten", "à la une", "actualités", "últimas noticias",
+                "ultime notizie", "notícias")
+
+
+# asks for money or action: what bulk mail wants besides a sale (Gmail files it under Promotions too)
+ASK = [
+    Phrases("a-money-ask", 2.0, "an ask for money (a donation, a gift)",
+            "donate {now|today|here|monthly|online}", "{make|give} a {gift|donation|contribution}", "chip in",
+            "{will|can|could|would} you {give|donate|chip|contribute|pitch}", "contribute {now|today}",
+            "{matching|matched} {gift|gifts|donation|donations}", "{double|triple} {your|the} {impact|gift|donation}",
+            "{fundraising|end of quarter|end of month|end of year|fec} {goal|deadline}", "tax deductible",
+            "give {now|today|monthly|what you can}", "your {gift|donation|contribution} {of|today|will|can|helps}",
+            "jetzt spenden", "spenden sie", "ihre spende", "faire un don", "votre don", "donar ahora",
+            "haz una donación", "tu donativo", "dona ora", "fai una donazione", "doe agora", "faça uma doação",
+            "doneer nu"),
+    Phrases("a-donation-word", 0.75, "a word for donating (alone it is weak: newsletters carry a donate link)",
+            "donate", "donation", "donations", "fundraiser", "fundraising", "spende", "spenden", "donación",
+            "donazione", "doação", "donativo"),
+    Phrases("a-call-to-act", 2.0, "a call to sign, answer or speak up",
+            "sign {the|our|this} petition", "add your name", "sign {now|today}",
+            "{take|complete|fill out|answer} {our|the|this|a|my} {short|quick|brief|} {survey|poll|questionnaire}",
+            "take action {now|today|here}", "{tell|urge} {congress|your senator|your senators|your representative|"
+            "lawmakers|your mp}", "{call|email|write to|contact} your {senator|senators|representative|"
+            "representatives|legislator|mp|mep}", "make your voice heard", "join the {fight|movement|campaign}",
+            "petition unterschreiben", "jetzt unterschreiben", "signez la pétition", "firma la {petición|petizione}",
+            "assine a petição", "an der umfrage teilnehmen", "répondez au sondage", "responde la encuesta",
+            "partecipa al sondaggio"),
+    Phrases("a-sign-up-ask", 2.0, "an invitation to sign up for an event",
+            "{register|sign up|rsvp|enroll|enrol} {now|today|here|for free|free}",
+            "{save|reserve|claim|secure|book} {your|my|a} {seat|spot|place|ticket}",
+            "{join|attend} {us|our} {for|at} {a|the|our} {free|live|} {webinar|seminar|workshop|event|conference|"
+            "summit|masterclass|info session|town hall|fundraiser|gala}",
+            "{free|live|upcoming|virtual} {webinar|seminar|masterclass|workshop}",
+            "{webinar|seminar|event} registration", "limited {seats|spots|places}",
+            "{jetzt|hier|kostenlos} anmelden", "inscrivez vous", "inscríbete", "regístrate", "iscriviti {ora|subito}",
+            "inscreva se"),
+    Phrases("a-membership-ask", 2.0, "a membership drive",
+            "{become|join as} a {member|supporter|sustaining member|monthly donor|monthly supporter}",
+            "renew your membership", "{join|renew} {today|now}", "{membership|member} {drive|appeal}",
+            "mitglied werden", "devenez membre", "hazte socio", "diventa socio", "torne se membro"),
+]
+
+
 TRANSACTIONAL = [
     Phrases("a-purchase-or-delivery", 1.0, "a purchase or delivery",
             "your {order|purchase|receipt|invoice|booking|reservation|payment|refund|subscription|statement|bill|"
@@ -171,6 +218,6 @@ SPAM = [
 ]
 
 
-BOOK = PhraseBook([*OFFER, *TRANSACTIONAL, *SPAM, FOOTER, EDITORIAL])
+BOOK = PhraseBook([*OFFER, *ASK, *TRANSACTIONAL, *SPAM, FOOTER, EDITORIAL, NEWS])
 SUBJECT_BOOK = PhraseBook(TRANSACTIONAL)
 

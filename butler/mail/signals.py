@@ -1,8 +1,10 @@
 """The evidence a message carries, as named, weighted signals grouped by what they point at.
 
 Groups: `list` (a discussion list), `bulk` (sent by a mass-mailing system), `offer` (selling something),
+`ask` (asking for money or action: a donation, a petition, a survey, an event sign-up; `butler.mail.asks`),
 `transactional` (a receipt, reset or notice), `personal` (written by a person to the person), `spam` (signs of
-unsolicited or forged mail, not merely of bulk sending), `editorial` (articles and issues: what a newsletter is).
+unsolicited or forged mail, not merely of bulk sending), `editorial` (articles, issues and news: what a newsletter
+is), `trust` (the From domain signed or vouched for the message; `butler.mail.provenance`).
 Pure functions of `MailFacts`; every signal has a plain-language note for `butler mail explain`.
 
 Phrase signals are word sequences matched against the message's words (a bounded head and footer of the
@@ -13,29 +15,16 @@ must keep up with a C spam filter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import NamedTuple
 
+from butler.mail.asks import ask_signals
+from butler.mail.evidence import Signal, phrase_signals
 from butler.mail.message import MailFacts
-from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL, Phrases
+from butler.mail.phrases import BOOK, EDITORIAL, FOOTER, NEWS, OFFER, SPAM, SUBJECT_BOOK, TRANSACTIONAL
+from butler.mail.provenance import provenance_signals
 
 __all__ = ["GROUPS", "Signal", "extra_tokens", "read_signals", "tokens"]
 
-GROUPS = ("list", "bulk", "offer", "transactional", "personal", "spam", "editorial")
-
-
-class Signal(NamedTuple):
-    """One piece of evidence. A named tuple: several are built for every message, and it builds faster than a frozen
-    dataclass."""
-
-    group: str
-    name: str
-    weight: float
-    note: str
-
-
-
-
+GROUPS = ("list", "bulk", "offer", "ask", "transactional", "personal", "spam", "editorial", "trust")
 
 
 _ESP_HEADERS = {
@@ -106,19 +95,15 @@ _ORDER_REF = re.compile(r"(?i)\b(?:order|invoice|booking|bestellung|rechnung|com
 
 
 
+# a link to an article: a date in its path (/2020/03/12/, /2020-03-12/) or a path naming a story; any language.
+# Anchored at a line start, so each of the joined links counts once
+_ARTICLE_PATH = re.compile(r"^[^\n]*?(?:/(?:19|20)\d\d[/-][01]?\d[/-]|/(?:article|story|stories|news|artikel|"
+                           r"noticia|notizia|actualite)s?[/-])", re.MULTILINE)
+
+
 def _phrases(f: MailFacts) -> dict[str, str]:
     """Every phrase signal found in the message's words, in one pass (cached on the facts' word set)."""
     return BOOK.search(f.words, f.joined)
-
-
-def _phrase_signals(group: str, phrases: Iterable[Phrases], phrase_hits: dict[str, str]) -> list[Signal]:
-    """A `group` signal for each of `phrases` found in the message, in their order, naming the words found."""
-    out: list[Signal] = []
-    for phrase in phrases:
-        found = phrase_hits.get(phrase.name)
-        if found:
-            out.append(Signal(group, phrase.name, phrase.weight, f"{phrase.note} ({found!r})"))
-    return out
 
 
 def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
@@ -152,12 +137,14 @@ def _bulk(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
         out.append(Signal("bulk", "bulk-address", 0.5, f"sent from a mass-mail address ({f.sender})"))
     if f.tracking_pixels:
         out.append(Signal("bulk", "tracking-pixel", 1.0, "contains a tracking pixel"))
-    out += _phrase_signals("bulk", (FOOTER,), phrase_hits)
+    out += phrase_signals("bulk", (FOOTER,), phrase_hits)
     return out
 
 
 def _editorial(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
-    out = _phrase_signals("editorial", (EDITORIAL,), phrase_hits)
+    out = phrase_signals("editorial", (EDITORIAL, NEWS), phrase_hits)
+    if f.links_at_least(2) and len(_ARTICLE_PATH.findall("\n".join(set(f.urls[:200])))) >= 2:
+        out.append(Signal("editorial", "article-links", 1.0, "links to dated or named articles"))
     subject = f.subject
     # the regex runs only when one of its words is among the message's words (they include the subject's)
     if subject and (not _ISSUE_WORDS.isdisjoint(f.words) or "o." in subject) and _ISSUE_SUBJECT.search(subject):
@@ -202,7 +189,7 @@ def _percent_discount(content: str) -> bool:
 
 
 def _offer(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
-    out = _phrase_signals("offer", OFFER, phrase_hits)
+    out = phrase_signals("offer", OFFER, phrase_hits)
     words, content = f.words, f.content
     if "%" in content and _percent_discount(content):
         out.append(Signal("offer", "a-percentage-discount", 2.0, "a percentage discount"))
@@ -275,7 +262,7 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
     flag = f.header("x-spam-flag").lower() + " " + f.header("x-spam-status")[:4].lower()
     if "yes" in flag:
         out.append(Signal("spam", "spam-flag", 5.0, "a spam filter upstream flagged it"))
-    out += _phrase_signals("spam", SPAM, phrase_hits)
+    out += phrase_signals("spam", SPAM, phrase_hits)
     content = f.content
     if (("$" in content or "€" in content or "£" in content) and _BIG_SUM.search(content)) or (
             ("million" in f.words or "billion" in f.words) and _BIG_AMOUNT.search(content)):
@@ -300,8 +287,8 @@ def _spam(f: MailFacts, phrase_hits: dict[str, str]) -> list[Signal]:
 def read_signals(f: MailFacts) -> list[Signal]:
     """Every signal the message carries."""
     hits = _phrases(f)
-    return [*_list(f), *_bulk(f, hits), *_offer(f, hits), *_transactional(f, hits), *_personal(f), *_spam(f, hits),
-            *_editorial(f, hits)]
+    return [*_list(f), *_bulk(f, hits), *_offer(f, hits), *ask_signals(f, hits), *_transactional(f, hits),
+            *_personal(f), *_spam(f, hits), *_editorial(f, hits), *provenance_signals(f)]
 
 
 def tokens(f: MailFacts, signals: list[Signal]) -> frozenset[str]:
