@@ -21,6 +21,7 @@ from butler.errors import ConfigError
 
 __all__ = [
     "Config",
+    "ConnectorsConfig",
     "DaemonConfig",
     "MailConfig",
     "Setting",
@@ -60,6 +61,19 @@ class VendorsConfig(_Section):
                                     description="the most one operation with a vendor may take, in seconds")
 
 
+class ConnectorsConfig(_Section):
+    # installed connectors run in bubblewrap (butler.sandbox); without it, only the trusted ones run, in process
+    sandbox: Literal["auto", "off"] = Field(default="auto", description="run installed connectors in the sandbox "
+                                                                         "(auto), or all in butler's process (off)")
+    trusted: tuple[str, ...] = Field(default=(), description="connectors that may run in butler's process when "
+                                                             "the sandbox is not available")
+    memory_mb: int = Field(default=1024, ge=256, le=16384, description="memory a sandboxed connector may use")
+    cpu_seconds: int = Field(default=120, ge=1, le=3600, description="CPU time a sandboxed connector may use")
+    call_seconds: float = Field(default=300.0, gt=0, le=3600, allow_inf_nan=False,
+                                description="the most one call into a sandboxed connector may take, in seconds")
+    output_kb: int = Field(default=1024, ge=1, le=1024 * 1024, description="what a sandboxed connector may print")
+
+
 class TermsConfig(_Section):
     # tests and local setups only: reach a MyTerms vendor at a loopback address written in its URL (127.0.0.1, ::1)
     allow_loopback: bool = Field(default=False, description="tests only: reach MyTerms vendors on 127.0.0.1")
@@ -84,6 +98,7 @@ class Config(_Section):
     vault: VaultConfig = VaultConfig()
     daemon: DaemonConfig = DaemonConfig()
     vendors: VendorsConfig = VendorsConfig()
+    connectors: ConnectorsConfig = ConnectorsConfig()
     terms: TermsConfig = TermsConfig()
     mail: MailConfig = MailConfig()
 
