@@ -86,7 +86,15 @@ def get_record(args: argparse.Namespace) -> int:
         record = vault.get(args.collection, args.id)
     if record is None:
         raise UsageError(f"no record {args.collection}/{args.id}")
-    print(json.dumps(record.data, indent=2, ensure_ascii=False))
+    from butler.wiring import catalog
+
+    declared = catalog().get(args.collection)
+    # the person's own collections (`vault put`) print whole; what butler's owners declare secret never does
+    shown = record.data if declared is None else declared.view(args.id, record.data)
+    if shown is None:
+        print(f"{args.collection}/{args.id} holds a secret: butler never prints it")
+        return 0
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
     return 0
 
 
