@@ -18,9 +18,10 @@ def approval_kinds() -> list[Kind]:
     from butler.negotiate.approvals import KIND as PURCHASE
     from butler.negotiate.reauth import KIND as REAUTH
     from butler.negotiate.renewal_approvals import REMINDER_KIND, RENEWAL_KIND
+    from butler.rights.approvals import KIND as DATA_REQUEST
     from butler.terms.approvals import KIND as COUNTER_OFFER
 
-    return [PURCHASE, RENEWAL_KIND, REMINDER_KIND, COUNTER_OFFER, UNSUBSCRIBE, REAUTH]
+    return [PURCHASE, RENEWAL_KIND, REMINDER_KIND, COUNTER_OFFER, UNSUBSCRIBE, REAUTH, DATA_REQUEST]
 
 
 def desk() -> Desk:
@@ -33,9 +34,11 @@ def catalog() -> Catalog:
     from butler import approvals, profile, registry
     from butler.mail import account
     from butler.negotiate import contracts, intents, mandate, purchases, session
+    from butler.rights import attachments, counterparties, requests, transactions
     from butler.terms import choices, discovery, records
     from butler.vault import migrations
 
     return Catalog([approvals.RECORDS, registry.RECORDS, registry.SECRET_RECORDS, account.RECORDS, profile.RECORDS,
                     purchases.RECORDS, contracts.RECORDS, intents.RECORDS, mandate.RECORDS, session.RECORDS,
-                    records.RECORDS, records.KEY_RECORDS, choices.RECORDS, discovery.RECORDS, migrations.RECORDS])
+                    records.RECORDS, records.KEY_RECORDS, choices.RECORDS, discovery.RECORDS, migrations.RECORDS,
+                    counterparties.RECORDS, transactions.RECORDS, requests.RECORDS, attachments.RECORDS])

@@ -1,0 +1,148 @@
+"""The vault collection `data_requests`: every GDPR request as a chain of signed, audited events. The only code
+that reads or writes it.
+
+A request is named by its reference (`DR-` and eight letters and digits), which goes in the subject of every
+letter so replies can be linked. Each event (drafted, sent by mail, written as a letter, extended, reply,
+closed; a letter is the request, an admonition or a complaint) is an AgreementRecord signed with the person's
+agreement-signing key and chained to the one before, as MyTerms agreements are (butler.terms.records): a
+company or a supervisory authority can check the chain with the public key alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from butler.models import AgreementRecord
+from butler.records import Collection
+from butler.rights.errors import RightsError
+from butler.terms.records import GENESIS, ChainReport, record_hash, signing_key, signing_payload, verify_chain
+from butler.vault import Vault
+
+__all__ = ["COLLECTION", "EVENTS", "RECORDS", "Request", "append", "events", "new_reference", "references",
+           "request", "verify"]
+
+COLLECTION = "data_requests"
+RECORDS = Collection(COLLECTION, __name__, "GDPR requests: signed events from draft to answer or complaint",
+                     model=AgreementRecord, id_scheme="<reference>#<seq>")
+# details["letter"] says which letter an event is about: request, admonition, complaint
+EVENTS = ("drafted", "sent", "letter", "extended", "reply", "closed")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "DR-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def _id(reference: str, seq: int) -> str:
+    return f"{reference}#{seq:06d}"
+
+
+def references(vault: Vault) -> list[str]:
+    return sorted({record_id.split("#", 1)[0] for record_id in vault.ids(COLLECTION)})
+
+
+def events(vault: Vault, reference: str) -> list[AgreementRecord]:
+    """A request's events in order, as stored (see `verify`)."""
+    out = []
+    for record_id in sorted(i for i in vault.ids(COLLECTION) if i.startswith(reference + "#")):
+        stored = vault.get(COLLECTION, record_id)
+        if stored is None:
+            continue
+        try:
+            out.append(AgreementRecord.model_validate(stored.data))
+        except ValidationError:
+            raise RightsError(f"request record {record_id} is unreadable") from None
+    return out
+
+
+def append(vault: Vault, reference: str, company: str, event: str, *, place: str, details: dict[str, Any],
+           at: dt.datetime | None = None) -> AgreementRecord:
+    """Sign and store the next event of a request, and note it in the audit log (without personal data)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown request event {event!r}")
+    key = signing_key(vault)
+    with vault.lock.exclusive():
+        chain = events(vault, reference)
+        unsigned = AgreementRecord(seq=len(chain), term_id=reference, counterparty=company, status=event,
+                                   at=at or dt.datetime.now(dt.UTC), place=place,
+                                   prev_hash=record_hash(chain[-1]) if chain else GENESIS, details=details)
+        signature = base64.b64encode(key.sign(signing_payload(unsigned))).decode()
+        record = unsigned.model_copy(update={"signature": signature})
+        vault.put(COLLECTION, _id(reference, record.seq), record.model_dump(mode="json"), expected_version=0)
+    vault.audit.append(f"rights.{event}", reference, {"company": company, "seq": record.seq,
+                                                      "hash": record_hash(record)})
+    return record
+
+
+def verify(vault: Vault, reference: str) -> ChainReport:
+    """Check a request's chain: order, links and signatures."""
+    chain = events(vault, reference)
+    company = chain[0].counterparty if chain else ""
+    return verify_chain(company, chain, signing_key(vault).public_key())
+
+
+@dataclass
+class Request:
+    """A request as its events tell it."""
+
+    reference: str
+    company: str
+    kind: str = ""
+    language: str = ""
+    to: str = ""
+    subject: str = ""
+    text: str = ""
+    drafted_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    how: str = ""  # "email" or "letter"
+    message_ids: list[str] = field(default_factory=list)
+    extended: bool = False
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    admonished_at: dt.datetime | None = None
+    complained_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    timeline: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        return any(not r.get("extension") for r in self.replies)
+
+
+def request(vault: Vault, reference: str) -> Request | None:
+    """The request `reference` folded from its events, or None."""
+    chain = events(vault, reference)
+    if not chain:
+        return None
+    state = Request(reference, chain[0].counterparty)
+    for e in chain:
+        d = e.details
+        state.timeline.append((e.at, e.status, str(d.get("summary", ""))))
+        if e.status == "drafted" and d.get("letter", "request") == "request":
+            state.kind, state.language = str(d.get("kind", "")), str(d.get("language", ""))
+            state.to, state.subject = str(d.get("to", "")), str(d.get("subject", ""))
+            state.text = str(d.get("text", ""))
+            state.drafted_at = e.at
+        elif e.status in ("sent", "letter"):
+            if d.get("letter", "request") == "request":
+                state.sent_at, state.how = e.at, "email" if e.status == "sent" else "letter"
+            if d.get("message_id"):
+                state.message_ids.append(str(d["message_id"]))
+            if d.get("letter") == "admonition":
+                state.admonished_at = e.at
+            elif d.get("letter") == "complaint":
+                state.complained_at = e.at
+        elif e.status == "extended":
+            state.extended = True
+        elif e.status == "reply":
+            state.replies.append(dict(d, at=e.at.isoformat()))
+            if d.get("extension"):
+                state.extended = True
+        elif e.status == "closed":
+            state.closed_at = e.at
+    return state
