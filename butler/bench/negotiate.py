@@ -24,6 +24,7 @@ from butler.negotiate.session import issue_space, outcome_utility
 from butler.negotiate.strategy import CustomerStrategy, for_customer
 from butler.policy import EvalContext, PolicySet, evaluate, load_policies
 from butler.policy.decision import Verdict
+from butler.policy.packs import pack_dir
 
 __all__ = ["Domain", "play", "run"]
 
@@ -165,8 +166,7 @@ def _violates(domain: Domain, agreed: dict[str, Any], policies: PolicySet, conte
 def run(rounds: int = 100, say: Callable[[str], None] = print) -> int:
     """Print the table; returns 1 if any deal fell below the reserve or broke a policy, else 0."""
     _, st = _examples()
-    root = Path(__file__).resolve().parents[2] / "policies"
-    policies = load_policies(root) if root.is_dir() else PolicySet()
+    policies = load_policies(pack_dir())
     context = EvalContext()
     say(f"customer strategy vs example vendor strategies: {rounds} rounds, reserve {RESERVE}, "
         f"{len(policies.rules)} policy rules")

@@ -24,6 +24,7 @@ from butler.atomic import atomic_write
 from butler.errors import UsageError
 from butler.models import DataUse, Money, Offer, Profile
 from butler.negotiate import contracts
+from butler.policy.packs import install_packs, packs
 
 __all__ = ["run_demo", "source_root"]
 
@@ -31,10 +32,10 @@ Say = Callable[[str], None]
 
 
 def source_root() -> Path:
-    """The checkout that holds `examples/` and `policies/` beside the package."""
+    """The checkout that holds `examples/` (and the bundled connectors) beside the package."""
     root = Path(__file__).resolve().parents[2]
-    if not (root / "examples").is_dir() or not (root / "policies").is_dir():
-        raise UsageError("butler demo needs the source checkout (examples/ and policies/ beside butler/)",
+    if not (root / "examples").is_dir():
+        raise UsageError("butler demo needs the source checkout (examples/ beside butler/)",
                          "Install with `pip install -e .` from a clone of the repository.")
     return root
 
@@ -127,9 +128,7 @@ def _run(root: Path, home: Path, servers: _Servers, say: Say) -> int:
         say(f"stored a profile and a contract: {sum(vault.collections().values())} records")
 
         _section(say, "policies")
-        (home / "policies").mkdir(mode=0o700)
-        for pack in sorted((root / "policies").glob("*.toml")):
-            shutil.copy(pack, home / "policies" / pack.name)
+        install_packs([pack.name for pack in packs()], home / "policies")
         policies = load_policies(home / "policies")
         say(f"loaded {len(policies.files)} policy files, {len(policies.rules)} rules")
         counts: dict[str, int] = {}

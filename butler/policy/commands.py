@@ -67,7 +67,7 @@ def _default_paths(paths: list[Path] | None) -> list[Path]:
     if not directory.is_dir():
         raise ConfigError(
             f"no policy directory at {directory}",
-            "Copy the example packs from the `policies/` folder of butler into it, then edit them.",
+            "Start from the packs butler ships: `butler init --pack NAME` (it lists them), then edit the files.",
         )
     return [directory]
 

@@ -10,11 +10,12 @@ from vendorkit import running, vendor_connector
 
 from butler.negotiate.session import issue_space, negotiate_all, outcome_utility
 from butler.policy import EvalContext, load_policies
+from butler.policy.packs import pack_dir
 from butler.sdk import OfferQuery
 from butler.vault import KdfParams, Vault
 from examples.vendors import VENDORS
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
+POLICIES = pack_dir()
 
 
 @pytest.mark.slow

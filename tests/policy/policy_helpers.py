@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from butler.models import Money, Offer
+from butler.policy.packs import pack_dir
 
 REPO = Path(__file__).resolve().parents[2]
-PACKS = REPO / "policies"
+PACKS = pack_dir()  # the packs butler ships, as package data
 
 
 def make_offer(**changes: Any) -> Offer:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from policy_helpers import PACKS
 
 from butler.cli import main
 from butler.policy import load_policies
+from butler.policy.packs import install_packs, packs
 
 OFFER = {
     "id": "o1",
@@ -43,7 +43,7 @@ def test_check_example_packs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_defaults_to_butler_home(butler_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "check"]) == 3
     assert "no policy directory" in capsys.readouterr().err
-    shutil.copytree(PACKS, butler_env / "policies")
+    install_packs([pack.name for pack in packs()], butler_env / "policies")
     assert main(["policy", "check"]) == 0
 
 

@@ -180,7 +180,7 @@ def test_a_banned_brand_is_caught_in_what_the_offer_itself_states() -> None:
 def test_explain_gives_a_clear_error_for_every_malformed_subject(tmp_path: Any, capsys: Any) -> None:
     from butler.cli import main
 
-    packs = str(__import__("pathlib").Path(__file__).parents[2] / "policies")
+    packs = str(__import__("butler.policy.packs", fromlist=["pack_dir"]).pack_dir())
     offer = b'{"id":"o","vendor_id":"v","product":"p","category":"c",'
     bad = {"list.json": b"[]", "binary.json": b"\xff\xfe{}", "string.json": b'"offer"', "empty.json": b"",
            "nan.json": offer + b'"price":{"amount":"nan","currency":"EUR"}}',

@@ -20,11 +20,12 @@ from butler.demo.run import _sample_offers
 from butler.errors import VaultCorrupt
 from butler.mail.state import Journal, MailboxState, account_dir
 from butler.policy import evaluate, load_home_policies
+from butler.policy.packs import pack_dir
 from butler.tui.data.activity import write_seen
 from butler.vault import Vault, export_backup, import_backup
 from butler.vault.backup import MAGIC, home_files
 
-REPO_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+REPO_POLICIES = pack_dir()
 CONFIG = b'[terms]\nallow_loopback = true\n# a-distinctive-config-line\n'
 LEFT_OUT = ["vault.lock", "keyring.lock", "daemon.lock", "backups/backup-2024-01-01.bin", "replaced-1/vault.key",
             "vault.log.damaged-20240101T000000Z", ".config.toml.123.tmp", "vault.log.new", "daemon.log"]
