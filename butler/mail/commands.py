@@ -138,12 +138,13 @@ class _Opened:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    from butler.config import load_config
     from butler.mail.sweep import MailSweep
 
     opened = _Opened(args)
     try:
         sweep = MailSweep(opened.source, opened.settings, policies=opened.policies, intents=opened.intents,
-                          dry_run=args.dry_run)
+                          dry_run=args.dry_run, engagement=load_config().mail)
         report = sweep.run()
         for item in report.planned:
             print(f"would move {item['uid']} ({item['category']}, {item['sender']}) to {item['to']}: "

@@ -27,6 +27,7 @@ from butler.mail.sources import (
     FolderView,
     Identity,
     Moved,
+    Peeked,
     match_identities,
     message_key,
 )
@@ -350,6 +351,23 @@ class ImapSource:
         if self.condstore and b"HIGHESTMODSEQ" in info:
             self.flag_cache[folder] = {"validity": validity, "modseq": int(info[b"HIGHESTMODSEQ"]), "flags": flags}
         return flags
+
+    def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
+        try:  # EXAMINE: the server itself guarantees that nothing in the folder changes
+            info = self.client.select_folder(folder, readonly=True)
+        except IMAPClientError:
+            return []
+        self._selected = None  # the next fetch or move selects the folder read-write again
+        if not newest or not info.get(b"EXISTS"):
+            return []
+        uids = sorted(self.client.search(["ALL"]))[-newest:]
+        item = f"BODY.PEEK[HEADER.FIELDS ({' '.join(f.upper() for f in fields)})]".encode()
+        out: list[Peeked] = []
+        for chunk in _chunks(uids, 1000):
+            for uid, data in self.client.fetch(chunk, [item, b"FLAGS"]).items():
+                flags = data.get(b"FLAGS", ())
+                out.append(Peeked(str(uid), _body(data), b"\\Seen" in flags, b"\\Flagged" in flags))
+        return out
 
     def close(self) -> None:
         with contextlib.suppress(IMAPClientError, OSError):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from butler.mail.errors import MailSourceError
 from butler.mail.message import BODY_PREFIX, read_facts
-from butler.mail.sources import FetchedMessage, FolderInfo, FolderView, Identity, Moved, message_key
+from butler.mail.mime import split_head
+from butler.mail.sources import FetchedMessage, FolderInfo, FolderView, Identity, Moved, Peeked, message_key
 
 __all__ = ["MaildirSource"]
 
@@ -143,6 +144,19 @@ class MaildirSource:
 
     def seen_flags(self, folder: str) -> dict[str, bool]:
         return {uid: _seen(path) for uid, path in self._files(folder).items()}
+
+    def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
+        files = self._files(folder)
+        out: list[Peeked] = []
+        for uid in sorted(files)[-newest:] if newest else []:
+            try:
+                with open(files[uid], "rb") as fh:
+                    header, _ = split_head(fh.read(16 * 1024))
+            except OSError:
+                continue
+            info = files[uid].name.partition(":2,")[2]
+            out.append(Peeked(uid, header, "S" in info, "F" in info))
+        return out
 
     def close(self) -> None:
         return None

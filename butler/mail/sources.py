@@ -18,6 +18,7 @@ __all__ = [
     "Identity",
     "MailSource",
     "Moved",
+    "Peeked",
     "match_identities",
     "message_key",
     "normalize_message_id",
@@ -41,6 +42,16 @@ class FetchedMessage:
     seen: bool
     size: int = 0  # the whole message, in bytes
     deleted: bool = False  # flagged \Deleted by a client: about to be expunged, never moved
+
+
+@dataclass(frozen=True)
+class Peeked:
+    """A message's header fields and flags, read without changing anything (for engagement)."""
+
+    uid: str
+    header: bytes
+    seen: bool
+    flagged: bool
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,11 @@ class MailSource(Protocol):
     def exists(self, folder: str, uids: list[str]) -> set[str]: ...
 
     def seen_flags(self, folder: str) -> dict[str, bool]: ...
+
+    def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
+        """The named header fields and the flags of the newest `newest` messages, read-only (IMAP EXAMINE and
+        BODY.PEEK); [] for a folder that does not exist."""
+        ...
 
     def close(self) -> None: ...
 

@@ -14,17 +14,19 @@ Nothing is ever deleted or marked read.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from butler.mail.classify import classify_facts, kind_of
+from butler.mail.classify import Category, classify_facts, kind_of
 from butler.mail.decide import decide
+from butler.mail.engagement import Engagement, sent_folder
 from butler.mail.errors import MailFolderGone, MailSourceError
 from butler.mail.folders import FolderFinder
 from butler.mail.message import read_facts
+from butler.mail.report import SweepReport
 from butler.mail.settings import MailSettings
 from butler.mail.signals import read_signals, tokens
 from butler.mail.sources import FetchedMessage, Identity, MailSource, match_identities, message_key
@@ -32,45 +34,18 @@ from butler.mail.state import Journal, MailboxLock, MailboxState, account_dir, n
 from butler.models import Intent
 from butler.policy import PolicySet
 
+if TYPE_CHECKING:
+    from butler.config import MailConfig
+
 __all__ = ["MailSweep", "SweepReport", "sweep_in_thread"]
-
-
-@dataclass
-class SweepReport:
-    sweep_id: str
-    dry_run: bool
-    examined: int = 0
-    moved: Counter[str] = field(default_factory=Counter)
-    categories: Counter[str] = field(default_factory=Counter)
-    learned: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # folders found, created or renamed; recovery details
-    recovered: int = 0
-    duplicates: int = 0  # deliveries of a Message-ID already moved, judged as new mail
-    planned: list[dict[str, Any]] = field(default_factory=list)
-    unsubscribe_candidates: list[str] = field(default_factory=list)
-    senders: Counter[str] = field(default_factory=Counter)  # whose mail was moved, how many
-    reads: dict[str, tuple[int, int]] = field(default_factory=dict)  # candidate sender → (read, moved)
-
-    def summary(self) -> str:
-        verb = "would move" if self.dry_run else "moved"
-        where = ", ".join(f"{n} to {folder}" for folder, n in sorted(self.moved.items())) or "nothing"
-        cats = ", ".join(f"{n} {c}" for c, n in self.categories.most_common())
-        lines = [f"examined {self.examined} new message(s) ({cats or 'none'}); {verb} {where}"]
-        lines += [f"note: {what}" for what in self.notes]
-        lines += [f"learned: {what}" for what in self.learned]
-        if self.recovered:
-            lines.append(f"finished {self.recovered} move(s) left by an interrupted sweep")
-        for sender in self.unsubscribe_candidates:
-            read, moved = self.reads.get(sender, (0, 0))
-            lines.append(f"unsubscribe? {sender} (you read {read} of the {moved} message(s) butler moved)")
-        return "\n".join(lines)
 
 
 class MailSweep:
     """One sweep of `source` with the person's settings, policies and open intents."""
 
     def __init__(self, source: MailSource, settings: MailSettings, *, policies: PolicySet | None = None,
-                 intents: list[Intent] | None = None, home: Path | None = None, dry_run: bool = False) -> None:
+                 intents: list[Intent] | None = None, home: Path | None = None, dry_run: bool = False,
+                 engagement: MailConfig | None = None) -> None:
         self.source = source
         self.settings = settings
         self.policies = policies
@@ -82,6 +57,8 @@ class MailSweep:
         self.finder = FolderFinder(source, self.state.places, settings.promotions_folder, self._keys_in)
         self._by_key: dict[str, list[str]] = {}
         self._validity: dict[str, str] = {}
+        self.engagement = engagement  # None: the classifier alone decides (as `engagement = "ignore"`)
+        self._engaged: Engagement | None = None
 
     def run(self) -> SweepReport:
         """Sweep once; raises MailboxBusy when another sweep or undo of this mailbox is running."""
@@ -114,6 +91,8 @@ class MailSweep:
         self._validity[inbox] = view.validity
         decided = set(cursor.get("decided", [])) if view.highest == 0 else set()
         uids = [uid for uid in view.uids if uid not in decided]
+        if uids and self.engagement is not None and self.engagement.engagement != "ignore":
+            self._engaged = self._read_engagement()
         size = self.settings.batch_size
         for start in range(0, len(uids), size):
             batch = uids[start:start + size]
@@ -188,6 +167,15 @@ class MailSweep:
             if key in self._by_key:
                 report.duplicates += 1
             c = classify_facts(facts, self.state.memory)
+            engaged = self._engaged.judge(c.sender, c.category.value) if self._engaged is not None else None
+            moves = c.category.value in self.settings.move_categories
+            if engaged is not None and engaged[0] == moves:  # it stays though it would move, or the reverse
+                report.engaged["kept" if moves else "moved"] += 1
+                if moves:
+                    report.categories[c.category.value] += 1
+                    kept.add(msg.uid)
+                    continue
+                c = dataclasses.replace(c, category=Category.PROMOTION, reasons=(engaged[1], *c.reasons))
             report.categories[c.category.value] += 1
             action = decide(c, facts, self.settings, self.policies, self.intents)
             if action.move_to is None:
@@ -207,6 +195,18 @@ class MailSweep:
             target = self._target(wanted)
             report.moved[target] += self._move(target, validity, items, report)
         return kept
+
+    def _read_engagement(self) -> Engagement:
+        """Engagement per sender from the inbox, the promotions folder and the Sent folder, read-only."""
+        assert self.engagement is not None
+        folders = [self.settings.inbox]
+        try:
+            promotions = self._find(self.settings.promotions_folder)
+        except MailFolderGone:
+            promotions = None
+        if promotions is not None:
+            folders.append(promotions)
+        return Engagement.read(self.source, self.engagement, folders, sent_folder(self.source.folders()))
 
     def _moved_away(self, keys: list[str]) -> dict[tuple[str, int], list[str]]:
         """(key, size) → ids of moved messages with one of these keys that are no longer where butler put them."""

@@ -50,6 +50,7 @@ def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[d
 
 def run_unattended(vault: Vault) -> str:
     """Sweep the mailbox set up with `butler mail setup`; returns a one-line summary for the daemon's state."""
+    from butler.config import load_config
     from butler.mail.sweep import MailSweep
 
     settings = load_settings(vault)
@@ -60,7 +61,8 @@ def run_unattended(vault: Vault) -> str:
     policies = load_mail_policies()
     source = open_imap(vault, settings)
     try:
-        sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault))
+        sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault),
+                          engagement=load_config().mail)
         report = sweep.run()
     except MailboxBusy:
         return "skipped: another sweep or undo of this mailbox is running"
