@@ -8,7 +8,6 @@ crash never sends twice: an interrupted item needs the person's attention instea
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from butler.approvals import Item, Kind, Outcome, State, item_id, submit
@@ -70,7 +69,7 @@ class DataRequestApprovals:
             return Outcome(State.DONE, f"{item.letter} {item.reference} mailed to {item.to}",
                            {"message_id": message_id})
         text = page(sender=item.sender, recipient=item.recipient, subject=item.subject, body=item.body,
-                    on=dt.datetime.now(dt.UTC).date())
+                    on=requests.now().date())
         files = write_letter(vault.home, f"{item.reference}-{item.letter}", text, title=item.subject)
         requests.append(vault, item.reference, item.company, "letter", place="post",
                         details={"letter": item.letter, "files": [f.name for f in files],

@@ -108,7 +108,7 @@ def link_reply(vault: Vault, database: Database, reading: Reading) -> Linked | N
 def remind(vault: Vault, database: Database, now: dt.datetime | None = None) -> list[str]:
     """Queue an admonition for each request past its deadline, and a complaint for each admonition left
     unanswered for two weeks; returns the desk ids queued (each letter once per request, ever)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or requests.now()
     me = profile.load(vault)
     name = me.name if me else ""
     queued = []

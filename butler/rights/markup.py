@@ -203,7 +203,7 @@ def read(raw: bytes) -> Reading:
     sender = getaddresses([str(message.get("From", ""))])
     name, address = sender[0] if sender else ("", "")
     reading.address = address.lower()
-    reading.domain = reading.address.rpartition("@")[2]
+    reading.domain = reading.address.rpartition("@")[2] if "@" in reading.address else ""
     reading.display_name = str(email.header.make_header(email.header.decode_header(name))) if name else ""
     reading.subject = " ".join(str(email.header.make_header(email.header.decode_header(
         str(message.get("Subject", ""))))).split())[:300]

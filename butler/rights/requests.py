@@ -24,7 +24,7 @@ from butler.rights.errors import RightsError
 from butler.terms.records import GENESIS, ChainReport, record_hash, signing_key, signing_payload, verify_chain
 from butler.vault import Vault
 
-__all__ = ["COLLECTION", "EVENTS", "RECORDS", "Request", "append", "events", "new_reference", "references",
+__all__ = ["COLLECTION", "EVENTS", "RECORDS", "Request", "append", "events", "new_reference", "now", "references",
            "request", "verify"]
 
 COLLECTION = "data_requests"
@@ -33,6 +33,11 @@ RECORDS = Collection(COLLECTION, __name__, "GDPR requests: signed events from dr
 # details["letter"] says which letter an event is about: request, admonition, complaint
 EVENTS = ("drafted", "sent", "letter", "extended", "reply", "closed")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def now() -> dt.datetime:
+    """The clock every event is stamped with (one place, so a test can freeze it)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def new_reference() -> str:
@@ -70,7 +75,7 @@ def append(vault: Vault, reference: str, company: str, event: str, *, place: str
     with vault.lock.exclusive():
         chain = events(vault, reference)
         unsigned = AgreementRecord(seq=len(chain), term_id=reference, counterparty=company, status=event,
-                                   at=at or dt.datetime.now(dt.UTC), place=place,
+                                   at=at or now(), place=place,
                                    prev_hash=record_hash(chain[-1]) if chain else GENESIS, details=details)
         signature = base64.b64encode(key.sign(signing_payload(unsigned))).decode()
         record = unsigned.model_copy(update={"signature": signature})
