@@ -7,10 +7,16 @@ import that fails here fails loudly: a kind is never silently missing (and so ne
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from butler.approvals import Desk, Kind
 from butler.records import Catalog
 
-__all__ = ["approval_kinds", "catalog", "desk"]
+if TYPE_CHECKING:
+    from butler.mail.sweep import MessageReader
+    from butler.vault import Vault
+
+__all__ = ["approval_kinds", "catalog", "desk", "mail_readers"]
 
 
 def approval_kinds() -> list[Kind]:
@@ -22,6 +28,14 @@ def approval_kinds() -> list[Kind]:
     from butler.terms.approvals import KIND as COUNTER_OFFER
 
     return [PURCHASE, RENEWAL_KIND, REMINDER_KIND, COUNTER_OFFER, UNSUBSCRIBE, REAUTH, DATA_REQUEST]
+
+
+def mail_readers(vault: Vault) -> list[MessageReader]:
+    """What else reads the inbox mail the sweep fetches: data-rights discovery (counterparties, replies)."""
+    from butler.rights.database import load
+    from butler.rights.discover import MailReader
+
+    return [MailReader(vault, load(vault.home))]
 
 
 def desk() -> Desk:

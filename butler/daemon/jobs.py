@@ -81,8 +81,11 @@ def mail_sweep(ctx: JobContext) -> str:
             log.info("mail sweep: butler.mail is not installed, nothing to do")
             return "skipped: mail is not installed"
         raise
-    sweep: Callable[[Vault], object] = module.run_unattended
-    return str(sweep(ctx.need_vault()) or "done")
+    from butler.wiring import mail_readers
+
+    sweep: Callable[..., object] = module.run_unattended
+    vault = ctx.need_vault()
+    return str(sweep(vault, readers=mail_readers(vault)) or "done")
 
 
 def _policies(ctx: JobContext) -> Any:

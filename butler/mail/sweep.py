@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import secrets
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from butler.mail.classify import Category, classify_facts, kind_of
 from butler.mail.decide import decide
@@ -37,7 +39,15 @@ from butler.policy import PolicySet
 if TYPE_CHECKING:
     from butler.config import MailConfig
 
-__all__ = ["MailSweep", "SweepReport", "sweep_in_thread"]
+__all__ = ["MailSweep", "MessageReader", "SweepReport", "sweep_in_thread"]
+
+log = logging.getLogger(__name__)
+
+
+class MessageReader(Protocol):
+    """Another feature reading, never changing, the inbox mail a sweep fetches: one call per batch."""
+
+    def read(self, raws: Iterable[bytes]) -> object: ...
 
 
 class MailSweep:
@@ -45,8 +55,9 @@ class MailSweep:
 
     def __init__(self, source: MailSource, settings: MailSettings, *, policies: PolicySet | None = None,
                  intents: list[Intent] | None = None, home: Path | None = None, dry_run: bool = False,
-                 engagement: MailConfig | None = None) -> None:
+                 engagement: MailConfig | None = None, readers: Sequence[MessageReader] = ()) -> None:
         self.source = source
+        self.readers = tuple(readers)
         self.settings = settings
         self.policies = policies
         self.intents = intents or []
@@ -140,6 +151,11 @@ class MailSweep:
         plans: dict[str, list[dict[str, Any]]] = {}
         kept: set[str] = set()
         read = [(msg, read_facts(msg.raw)) for msg in messages]
+        for reader in () if self.dry_run else self.readers:
+            try:
+                reader.read(msg.raw for msg in messages if not msg.deleted)
+            except Exception as exc:  # another feature's failure never stops the sweep
+                log.warning("a mail reader (%s) failed: %s", type(reader).__name__, type(exc).__name__)
         keyed = [(msg, facts, message_key(facts.message_id, facts.fingerprint)) for msg, facts in read]
         away = self._moved_away([key for _, _, key in keyed if key in self._by_key])
         for msg, facts, key in keyed:

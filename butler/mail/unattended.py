@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from butler.mail.account import load_intents, load_mail_policies, load_password, load_settings
@@ -11,6 +12,7 @@ from butler.vault import Vault
 if TYPE_CHECKING:
     from butler.mail.imap import ImapSource
     from butler.mail.settings import MailSettings
+    from butler.mail.sweep import MessageReader
 
 __all__ = ["connect_imap", "open_imap", "propose_unsubscribes", "run_unattended"]
 
@@ -48,7 +50,7 @@ def propose_unsubscribes(vault: Vault, sweep: Any, senders: list[str]) -> list[d
     return queued
 
 
-def run_unattended(vault: Vault) -> str:
+def run_unattended(vault: Vault, readers: Sequence[MessageReader] = ()) -> str:
     """Sweep the mailbox set up with `butler mail setup`; returns a one-line summary for the daemon's state."""
     from butler.config import load_config
     from butler.mail.sweep import MailSweep
@@ -62,7 +64,7 @@ def run_unattended(vault: Vault) -> str:
     source = open_imap(vault, settings)
     try:
         sweep = MailSweep(source, settings, policies=policies, intents=load_intents(vault),
-                          engagement=load_config().mail)
+                          engagement=load_config().mail, readers=readers)
         report = sweep.run()
     except MailboxBusy:
         return "skipped: another sweep or undo of this mailbox is running"

@@ -1,0 +1,33 @@
+"""The mail sweep feeds discovery what it fetches (read-only), and a failing reader never stops the sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from butler.mail.maildir import MaildirSource
+from butler.mail.settings import MailSettings
+from butler.mail.sweep import MailSweep
+from butler.rights import counterparties
+from butler.rights.database import Database
+from butler.rights.discover import MailReader
+from butler.vault import Vault
+from tests.mail.mailfactory import promotion
+from tests.rights.brandmail import brand_messages, brands, write_maildir
+
+
+class Broken:
+    def read(self, raws: Iterable[bytes]) -> object:
+        raise RuntimeError("a bug in another feature")
+
+
+def test_the_sweep_feeds_discovery_and_survives_a_broken_reader(vault: Vault, db: Database, tmp_path: Path) -> None:
+    every = brands(db, known=3, unknown=0)
+    maildir = write_maildir(tmp_path / "Maildir", [*brand_messages(every, per_brand=2), promotion()])
+    reader = MailReader(vault, db)
+    report = MailSweep(MaildirSource(maildir), MailSettings(), home=tmp_path / "home",
+                       readers=[Broken(), reader]).run()
+    assert report.examined == 7
+    assert reader.found.messages == 7
+    found = {c.key: c.company for c in counterparties.all_counterparties(vault)}
+    assert {b.domain: b.slug for b in every}.items() <= found.items()
