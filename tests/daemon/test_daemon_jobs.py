@@ -8,6 +8,7 @@ import logging
 import pkgutil
 import sys
 import types
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -110,15 +111,15 @@ def test_mail_sweep_is_a_no_op_without_mail(open_vault_at: Vault, monkeypatch: p
 
 
 def test_mail_sweep_calls_the_unattended_entry_point(open_vault_at: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Vault] = []
+    seen: list[tuple[Vault, list[str]]] = []
 
-    def run_unattended(vault: Vault) -> str:
-        seen.append(vault)
+    def run_unattended(vault: Vault, readers: Sequence[object] = ()) -> str:
+        seen.append((vault, [type(r).__module__ for r in readers]))
         return "examined 3"
 
     monkeypatch.setitem(sys.modules, "butler.mail.unattended", types.SimpleNamespace(run_unattended=run_unattended))
     assert jobs.mail_sweep(ctx_for(open_vault_at)) == "examined 3"
-    assert seen == [open_vault_at]
+    assert seen == [(open_vault_at, ["butler.rights.discover"])]  # the sweep feeds data-rights discovery
 
 
 def test_locked_vault_skips_the_job_without_waiting(butler_env: Path, caplog: pytest.LogCaptureFixture) -> None:
