@@ -1,12 +1,14 @@
 """Which connectors are installed (entry points, group `butler.connectors`) and which the person enabled.
 
-Listing reads package metadata only; a connector's code is imported when it is loaded, and one that fails to
-import is reported as a problem, never a crash. A program that embeds butler may also `provide` connector
-classes for its own process (the demo runs the example vendors this way); they are listed, enabled and opened
-like installed ones. A connector runs only once enabled, and enabling runs its `validate()` against the vendor
-first; its settings, secrets and the enabled flag live in the vault. Every connector is built one way: its
-context's client comes from the one egress (`butler.sdk.egress`), over the `transport` a test gives in place of
-the network. `aenable` and `acheck` are the awaitable forms of `enable` and `check`, for a caller that bounds
+Listing reads package metadata only. An installed connector is loaded into butler's sandbox (`butler.sandbox`):
+its code is imported and run only in a child process that sees its own settings and secrets and nothing else;
+where the sandbox is not available, only the connectors the person trusts run, in process. One that fails to
+load is reported as a problem, never a crash. A program that embeds butler may also `provide` connector classes
+for its own process (the demo runs the example vendors this way); they are listed, enabled and opened like
+installed ones, in process. A connector runs only once enabled, and enabling runs its `validate()` against the
+vendor first; its settings, secrets and the enabled flag live in the vault. Every connector is built one way:
+its context's client comes from the one egress (`butler.sdk.egress`), over the `transport` a test gives in place
+of the network. `aenable` and `acheck` are the awaitable forms of `enable` and `check`, for a caller that bounds
 them (`butler.negotiate.vendors`):
 
     connectors/<id>                 {"enabled": bool, "settings": {...}, "version": str, "changed_at": iso}
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +29,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from butler import profile
+from butler import profile, sandbox
+from butler.config import load_config
 from butler.errors import UsageError
 from butler.models import ConnectorSecret
 from butler.records import Collection
@@ -118,7 +122,9 @@ def installed() -> list[Installed]:
 
 
 def load(connector_id: str) -> type[Connector]:
-    """Import one connector class. Raises UsageError if none is installed under that id, FatalError if broken."""
+    """One connector class: a provided one, or an installed one in the sandbox (in process with `[connectors]
+    sandbox = "off"`, or when it is trusted and the sandbox is not available). Raises UsageError if none is
+    installed under that id, FatalError if it is broken or may not run here."""
     provided = _PROVIDED.get(connector_id)
     if provided is not None:
         return provided
@@ -126,6 +132,18 @@ def load(connector_id: str) -> type[Connector]:
     if ep is None:
         raise UsageError(f"no connector {connector_id!r} is installed",
                          "`butler connectors list` shows the installed ones; install a connector package first.")
+    settings = load_config().connectors
+    if settings.sandbox == "auto":
+        why = sandbox.available()
+        if why is None:
+            return _sandboxed(connector_id, ep.value, sandbox.limits_from(settings))
+        _say_once(why)
+        if connector_id not in settings.trusted:
+            raise FatalError(f"connector {connector_id!r} does not run: {why}, and butler runs installed "
+                             "connectors only in its sandbox",
+                             f"Install bubblewrap (Debian: `apt install bubblewrap`), or, if you trust its code "
+                             f"with all your secrets, add it to `[connectors] trusted` in config.toml "
+                             f"(`butler config set connectors.trusted '[\"{connector_id}\"]'`).")
     try:
         cls = ep.load()
     except Exception as exc:  # any import-time failure of third-party code
@@ -139,6 +157,22 @@ def load(connector_id: str) -> type[Connector]:
     if manifest.id != connector_id:
         raise FatalError(f"{ep.value} calls itself {manifest.id!r} but is installed as {connector_id!r}")
     return cls
+
+
+def _sandboxed(connector_id: str, target: str, limits: sandbox.Limits) -> type[Connector]:
+    try:
+        cls = sandbox.described(target, limits=limits)
+    except FatalError as exc:
+        raise FatalError(f"connector {connector_id!r} ({target}) failed to import: {exc.message}",
+                         "Reinstall or upgrade the connector package, or uninstall it.") from None
+    if cls.manifest.id != connector_id:
+        raise FatalError(f"{target} calls itself {cls.manifest.id!r} but is installed as {connector_id!r}")
+    return cls
+
+
+@functools.cache
+def _say_once(why: str) -> None:
+    log.warning("connectors run without a sandbox: %s; only those trusted in config.toml run", why)
 
 
 def load_all() -> tuple[dict[str, type[Connector]], list[LoadProblem]]:

@@ -21,7 +21,15 @@ from butler.sdk._errors import (
 )
 from butler.sdk._manifest import Manifest
 from butler.sdk._types import Person
-from butler.sdk.egress import DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, HostPolicy, Resolver, async_client, host_allowed
+from butler.sdk.egress import (
+    DEFAULT_TIMEOUT,
+    MAX_RESPONSE_BYTES,
+    HostPolicy,
+    Resolver,
+    async_client,
+    host_allowed,
+    relay_client,
+)
 
 __all__ = ["ConnectorContext", "Secrets"]
 
@@ -69,13 +77,15 @@ class ConnectorContext:
     the origins of the URLs its `hosts_from_settings` name), at the address it checked, sends `Sec-GPC: 1`,
     follows redirects only to those hosts, and refuses answers larger than `max_bytes`. `person` is what the
     manifest's `person_fields` let it know of the person. `transport` stands in for the network in tests
-    (httpx.MockTransport).
+    (httpx.MockTransport). In a sandbox (`butler.sandbox`), `relay` carries each request to butler's process,
+    whose egress applies all of the above there.
     """
 
     def __init__(self, manifest: Manifest, *, settings: BaseModel | Mapping[str, Any] | None = None,
                  secrets: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  resolver: Resolver | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 max_bytes: int = MAX_RESPONSE_BYTES, person: Person | None = None) -> None:
+                 max_bytes: int = MAX_RESPONSE_BYTES, person: Person | None = None,
+                 relay: httpx.AsyncBaseTransport | None = None) -> None:
         self.manifest = manifest
         self.settings = self._settings(manifest, settings)
         self.secrets = Secrets(manifest, secrets or {})
@@ -97,9 +107,13 @@ class ConnectorContext:
             if not host_allowed(url.host, port, self.allowed_hosts):
                 raise HostNotAllowed(f"{manifest.id}: base_url {base_url} is not among the allowed hosts "
                                      f"({', '.join(self.allowed_hosts)})")
-        self.http = async_client(HostPolicy.allowlist(self.allowed_hosts, who=manifest.id), inner=transport,
-                                 resolver=resolver, timeout=timeout, max_bytes=max_bytes, follow_redirects=True,
-                                 base_url=str(base_url).rstrip("/") if base_url is not None else "")
+        root = str(base_url).rstrip("/") if base_url is not None else ""
+        if relay is not None:  # in a sandbox: butler's egress in the parent checks and sends every request
+            self.http = relay_client(relay, timeout=timeout, base_url=root)
+        else:
+            self.http = async_client(HostPolicy.allowlist(self.allowed_hosts, who=manifest.id), inner=transport,
+                                     resolver=resolver, timeout=timeout, max_bytes=max_bytes,
+                                     follow_redirects=True, base_url=root)
 
     @staticmethod
     def _settings(manifest: Manifest, given: BaseModel | Mapping[str, Any] | None) -> BaseModel:

@@ -63,6 +63,7 @@ __all__ = [
     "async_client",
     "blocking_system_resolver",
     "host_allowed",
+    "relay_client",
     "sync_client",
     "system_resolver",
 ]
@@ -456,6 +457,15 @@ def async_client(policy: HostPolicy, *, inner: httpx.AsyncBaseTransport | None =
                                  deadline=deadline)
     return httpx.AsyncClient(transport=transport, headers=PRIVACY_HEADERS, timeout=timeout, trust_env=False,
                              follow_redirects=follow_redirects, max_redirects=max_redirects, base_url=base_url)
+
+
+def relay_client(relay: httpx.AsyncBaseTransport, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 base_url: str = "") -> httpx.AsyncClient:
+    """A sandboxed connector's client: `relay` hands every request to butler's process, where a client from
+    `async_client` checks the host, follows redirects, caps the answer and bounds the time; nothing here
+    reaches the network (a sandbox has none)."""
+    return httpx.AsyncClient(transport=relay, headers=PRIVACY_HEADERS, timeout=timeout, trust_env=False,
+                             follow_redirects=False, base_url=base_url)
 
 
 def sync_client(policy: HostPolicy, *, inner: httpx.BaseTransport | None = None,

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from butler import sandbox
 from butler.models import Offer, Purchase
 from butler.sdk import (
     API_VERSION,
@@ -92,7 +93,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def connector_test_class(connector_cls: type[Connector], *,
                          live: Callable[[], AbstractContextManager[LiveVendor]] | str | None = None,
                          settings: Mapping[str, Any] | None = None,
-                         secrets: Mapping[str, str] | None = None) -> type:
+                         secrets: Mapping[str, str] | None = None, sandboxed: bool | None = None) -> type:
     """A pytest test class holding butler's conformance tests for `connector_cls`.
 
     Args:
@@ -101,10 +102,18 @@ def connector_test_class(connector_cls: type[Connector], *,
             one. The live tests run only with it.
         settings: settings for the offline tests (default: the settings model's defaults).
         secrets: secrets for the offline tests (default: a made-up value for each declared secret).
+        sandboxed: run the connector in butler's sandbox, as butler runs an installed connector (default: where
+            the sandbox is available and the class is importable by name). True insists on it.
     Returns:
         A class; assign it to a module-level name starting with `Test`.
     """
     manifest = connector_cls.manifest
+    why = sandbox.available()
+    if sandboxed and why is not None:
+        raise RuntimeError(f"the conformance kit cannot sandbox {manifest.id}: {why}")
+    runner: type[Connector] = connector_cls
+    if sandboxed or (sandboxed is None and why is None and sandbox.importable(connector_cls)):
+        runner = sandbox.sandboxed(connector_cls)
     offline_secrets = dict(secrets) if secrets is not None else {
         spec.name: f"conformance-{spec.name}-{uuid.uuid4().hex[:12]}" for spec in manifest.secrets}
     offline_settings = dict(settings or {})
@@ -115,7 +124,7 @@ def connector_test_class(connector_cls: type[Connector], *,
         recorder = RecordingTransport(httpx.MockTransport(answer))
         ctx = ConnectorContext(manifest, settings=offline_settings, secrets=offline_secrets, transport=recorder,
                                resolver=_nowhere)
-        return connector_cls(ctx), recorder
+        return runner(ctx), recorder
 
     async def calls(connector: Connector, kind: type[BaseException]) -> list[BaseException]:
         """Run validate (and list_offers, when declared) and collect what they raised."""
@@ -216,7 +225,7 @@ def connector_test_class(connector_cls: type[Connector], *,
                 recorder = RecordingTransport()
                 ctx = ConnectorContext(manifest, settings=vendor.settings, secrets=vendor.secrets,
                                        transport=recorder)
-                return connector_cls(ctx), recorder
+                return runner(ctx), recorder
 
             def test_validate_live(self, live_vendor: LiveVendor) -> None:
                 connector, recorder = self._live(live_vendor)

@@ -1,0 +1,333 @@
+"""Butler's side of the sandbox: a Connector whose methods run in a child process (`butler.sandbox.child`).
+
+The child is started when the connector is built, with only what its manifest grants: its settings, its
+declared secrets and the parts of the person it asked for. Every HTTP request it makes comes back here and goes
+out through this connector's own context (`ConnectorContext.http`: the manifest's hosts, checked addresses,
+capped answers). A call that outlives `Limits.call_seconds`, a child that prints more than
+`Limits.output_bytes`, or one that sends what butler cannot read is stopped (its process group killed) and the
+call fails with a connector error; the next call starts a fresh child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+from butler.log import redact
+from butler.sandbox import jail, wire
+from butler.sdk import Connector, ConnectorContext, ConnectorError, FatalError, RetriableError
+
+__all__ = ["SandboxedConnector", "run_child", "stop"]
+
+log = logging.getLogger("butler.sandbox")
+_EOF: dict[str, Any] = {"eof": True}
+_MAX_RELAYS = 1000
+"""The most HTTP requests one call may make."""
+
+
+class _Process:
+    """One child: its pipes, a thread reading its messages, a thread draining (and counting) what it prints."""
+
+    def __init__(self, first: dict[str, Any], limits: jail.Limits, paths: list[str], who: str) -> None:
+        self.who = who
+        self.limits = limits
+        self.cap = jail.ProcessCap(limits.processes)
+        self.proc = subprocess.Popen(jail.command(paths), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env={}, close_fds=True, preexec_fn=self.cap.enter())
+        self.stopped: str | None = None  # why butler stopped it
+        self.opening: dict[str, Any] | None = None  # `ready`, `described` or `error`: the answer to `first`
+        self.opened = threading.Event()
+        self.printed = bytearray()
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]] | None = None
+        self._early: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, name=f"sandbox-{who}", daemon=True).start()
+        threading.Thread(target=self._drain, name=f"sandbox-{who}-output", daemon=True).start()
+        self.send({**first, "path": paths, "limits": limits.as_message()})
+
+    # -- the child's output ---------------------------------------------------------------------------
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        stream = self.proc.stdout
+        while True:
+            head = stream.read(4)
+            if len(head) < 4:
+                break
+            size = int.from_bytes(head, "big")
+            if size > wire.MAX_MESSAGE:
+                self.stop(f"connector {self.who!r} sent a message larger than butler accepts")
+                break
+            body = stream.read(size)
+            try:
+                message = json.loads(body)
+                if not isinstance(message, dict):
+                    raise ValueError
+            except ValueError:
+                self.stop(f"connector {self.who!r} sent something butler cannot read")
+                break
+            self._deliver(message)
+        self._deliver(_EOF)
+        stream.close()
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        if "log" in message:
+            entry = message["log"] if isinstance(message["log"], dict) else {}
+            given = entry.get("level")
+            level = min(max(given, logging.DEBUG), logging.ERROR) if isinstance(given, int) else logging.INFO
+            logging.getLogger(f"butler.connectors.{self.who}").log(
+                level, "%s", redact(str(entry.get("message", ""))[:4000]))
+            return
+        if self.opening is None and message is not _EOF:
+            self.opening = message
+            self.opened.set()
+            return
+        if message is _EOF:
+            self.opened.set()
+        with self._lock:
+            waiter = self._waiter
+            if waiter is None:
+                self._early.append(message)
+                return
+        loop, queue = waiter
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(queue.put_nowait, message)
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        total = 0
+        while chunk := os.read(self.proc.stderr.fileno(), 65536):
+            total += len(chunk)
+            if len(self.printed) < 16384:
+                self.printed += chunk[: 16384 - len(self.printed)]
+            if total > self.limits.output_bytes:
+                self.stop(f"connector {self.who!r} printed more than {self.limits.output_bytes} bytes")
+                break
+        self.proc.stderr.close()
+
+    # -- talking to it --------------------------------------------------------------------------------
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(wire.pack(message))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # it is gone; its reader says so
+
+    def listen(self) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        with self._lock:
+            for message in self._early:
+                queue.put_nowait(message)
+            self._early.clear()
+            self._waiter = (asyncio.get_running_loop(), queue)
+        return queue
+
+    def unlisten(self) -> None:
+        with self._lock:
+            self._waiter = None
+
+    def stop(self, why: str) -> None:
+        if self.stopped is None:
+            self.stopped = why
+        with contextlib.suppress(ProcessLookupError, OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        self.cap.remove()
+
+    def close(self) -> None:
+        self.send({"close": True})
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=2)
+        self.stop("closed")
+
+    def ended(self) -> ConnectorError:
+        why = self.stopped or f"its process ended (exit status {self.proc.poll()})"
+        log.debug("connector %s printed: %s", self.who, redact(bytes(self.printed).decode(errors="replace")))
+        return FatalError(f"connector {self.who!r} stopped: {why}",
+                          "Butler ran it in its sandbox and stopped it; tell the connector's author.")
+
+
+def run_child(first: dict[str, Any], *, limits: jail.Limits, paths: list[str], who: str,
+              wait: float = 60.0) -> dict[str, Any]:
+    """Start a child for one answer (`describe`), wait for it and stop the child."""
+    child = _Process(first, limits, paths, who)
+    try:
+        if not child.opened.wait(wait) or child.opening is None:
+            raise child.ended()
+        return child.opening
+    finally:
+        child.stop("done")
+
+
+def stop(connector: Connector) -> None:
+    """Stop a sandboxed connector's child now (tests: kill -9 at a step)."""
+    if isinstance(connector, SandboxedConnector) and connector._process is not None:
+        connector._process.stop("stopped by butler")
+
+
+class SandboxedConnector(Connector):
+    """A connector whose code runs in a child process; built by `butler.sandbox.sandboxed`."""
+
+    target: ClassVar[str]
+    limits: ClassVar[jail.Limits]
+    paths: ClassVar[tuple[str, ...]]
+    signatures: ClassVar[dict[str, inspect.Signature]]
+
+    def __init__(self, ctx: ConnectorContext) -> None:
+        super().__init__(ctx)
+        self._process: _Process | None = None
+        self._lock = asyncio.Lock()
+        self._start()
+
+    def _start(self) -> _Process:
+        ctx = self.ctx
+        person = ctx.person.model_dump(mode="json", exclude_none=True)
+        first = {"init": {"target": self.target, "settings": ctx.settings.model_dump(mode="json"),
+                          "secrets": {name: ctx.secrets.get(name) for name in ctx.secrets.names
+                                      if name in ctx.secrets},
+                          "person": person or None}}
+        process = _Process(first, self.limits, list(self.paths), self.manifest.id)
+        self._process = process
+        weakref.finalize(self, process.stop, "closed")
+        return process
+
+    def _ready(self, process: _Process) -> dict[str, Any]:
+        opening = process.opening
+        if opening is None:
+            raise process.ended()
+        if "error" in opening:
+            raise wire.decode_error(opening["error"], who=self.manifest.id)
+        ready = opening.get("ready")
+        if not isinstance(ready, dict):
+            raise FatalError(f"connector {self.manifest.id!r} did not start as butler asked")
+        return ready
+
+    @property
+    def vendor_id(self) -> str:
+        process = self._process or self._start()
+        process.opened.wait(self.limits.call_seconds)
+        vendor = self._ready(process).get("vendor_id")
+        return vendor if isinstance(vendor, str) and vendor else self.manifest.id
+
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        """Run `name(**args)` in the child and return its validated result; raise its error."""
+        async with self._lock:
+            process = self._process
+            if process is None or process.proc.poll() is not None:
+                process = self._start()
+            relayed = 0
+            try:
+                async with asyncio.timeout(self.limits.call_seconds):
+                    await asyncio.to_thread(process.opened.wait, self.limits.call_seconds)
+                    self._ready(process)
+                    queue = process.listen()
+                    process.send({"call": name, "args": wire.encode_args(name, args)})
+                    relays: set[asyncio.Task[None]] = set()
+                    try:
+                        while True:
+                            message = await queue.get()
+                            if message is _EOF:
+                                raise process.ended()
+                            if "http" in message:
+                                relayed += 1
+                                if relayed > _MAX_RELAYS:
+                                    raise FatalError(f"connector {self.manifest.id!r} made more than {_MAX_RELAYS} "
+                                                     f"requests in one {name}")
+                                task = asyncio.create_task(self._relay(process, message))
+                                relays.add(task)
+                                task.add_done_callback(relays.discard)
+                            elif "result" in message:
+                                return wire.decode_result(name, message["result"], who=self.manifest.id)
+                            elif "error" in message:
+                                raise wire.decode_error(message["error"], who=self.manifest.id)
+                    finally:
+                        process.unlisten()
+                        for task in relays:
+                            task.cancel()
+            except TimeoutError:
+                process.stop(f"it did not answer {name} within {self.limits.call_seconds:g} s")
+                raise RetriableError(f"connector {self.manifest.id!r} did not answer {name} in time; butler "
+                                     "stopped it", "Butler will try again later.") from None
+            except asyncio.CancelledError:
+                process.stop(f"{name} was abandoned")
+                raise
+            except FatalError as exc:
+                if process.proc.poll() is None and process.stopped is None:
+                    raise
+                process.stop("it failed")
+                if relayed:  # it may have reached the vendor before it ended: what happened is not known
+                    raise RetriableError(exc.message, "Butler will ask the vendor what became of it.") from None
+                raise
+
+    async def _relay(self, process: _Process, message: dict[str, Any]) -> None:
+        number = message.get("id")
+        try:
+            method, url, headers, content = wire.decode_request(message["http"])
+            response = await self.ctx.http.request(method, url, headers=headers, content=content)
+            answer: dict[str, Any] = {"response": wire.encode_response(response)}
+        except ConnectorError as exc:
+            answer = {"failure": wire.encode_error(exc)}
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            answer = {"failure": {"transport": type(exc).__name__, "message": str(exc)[:500]}}
+        except (ValueError, TypeError, KeyError) as exc:
+            answer = {"failure": {"type": "FatalError", "message": f"a malformed request: {exc}"[:500]}}
+        process.send({"id": number, **answer})
+
+    async def aclose(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            await asyncio.to_thread(process.close)
+        await self.ctx.aclose()
+
+
+def _forward(name: str, signature: inspect.Signature) -> Callable[..., Any]:
+    async def method(self: SandboxedConnector, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        given = {key: value for key, value in bound.arguments.items() if key != "self"}
+        return await self.call(name, given)
+    method.__name__ = name
+    method.__signature__ = signature  # type: ignore[attr-defined]
+    return method
+
+
+def proxy_class(manifest: Any, target: str, implemented: dict[str, inspect.Signature], limits: jail.Limits,
+                paths: list[str]) -> type[SandboxedConnector]:
+    """A SandboxedConnector class for `target` that overrides exactly the methods it implements."""
+    namespace: dict[str, Any] = {"manifest": manifest, "target": target, "limits": limits, "paths": tuple(paths),
+                                 "signatures": implemented, "__module__": __name__}
+    for name, signature in implemented.items():
+        namespace[name] = _forward(name, signature)
+    cls = type(f"Sandboxed[{manifest.id}]", (SandboxedConnector,), namespace)
+    return cls
+
+
+@functools.cache
+def module_root(module: str) -> str | None:
+    """The folder `module`'s top package is imported from (so a child can import it too)."""
+    found = sys.modules.get(module)
+    file = getattr(found, "__file__", None)
+    if not file:
+        return None
+    path = Path(file).resolve().parent  # the module's own package folder
+    levels = module.count(".") + (1 if Path(file).name == "__init__.py" else 0)
+    for _ in range(levels):
+        path = path.parent
+    return str(path)

@@ -1,0 +1,167 @@
+"""The walls around a connector's process: bubblewrap's namespaces, and resource limits.
+
+`command(limits)` is the argument list that starts a child (`python -m butler.sandbox.child`) inside bubblewrap:
+its own empty network, PID, IPC and user namespaces; a fresh /proc, /dev and /tmp; no environment but a few
+plain variables; the home directory, BUTLER_HOME, butler's state folder and the agent's socket hidden under
+empty tmpfs; read-only the interpreter, its libraries and the folders Python imports from, and nothing else.
+The child sets its own rlimits (`Limits`) before it imports the connector; where this process may make a `pids`
+cgroup (root, or a delegated cgroup), the number of processes is capped there too, since RLIMIT_NPROC does not
+bind root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from butler import paths
+
+__all__ = ["Limits", "ProcessCap", "available", "command", "hidden_paths", "import_paths"]
+
+_SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one connector's process may use. `call_seconds` bounds one call, its HTTP included; `output_bytes`
+    what it may print (it is stopped past that)."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    open_files: int = 64
+    file_mb: int = 16
+    processes: int = 16
+    output_bytes: int = 1024 * 1024
+    call_seconds: float = 300.0
+
+    def as_message(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@functools.cache
+def available() -> str | None:
+    """None when bubblewrap runs here; otherwise why not, in one line."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+                              capture_output=True, timeout=30, env={}, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap does not start: {exc}"
+    if done.returncode != 0:
+        return f"bubblewrap cannot make namespaces here: {done.stderr.decode(errors='replace').strip()[:200]}"
+    return None
+
+
+def hidden_paths() -> list[Path]:
+    """What a connector must never see: the home directory, BUTLER_HOME, butler's state folder, the agent's
+    socket folder and the keyrings."""
+    found = [Path.home(), paths.butler_home(), paths.state_dir(), Path.home() / ".local/share/keyrings"]
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        found.append(Path(runtime))
+    return [p.resolve() for p in found]
+
+
+def _inside(path: Path, other: Path) -> bool:
+    return path == other or other in path.parents
+
+
+def import_paths(extra: Iterable[str] = ()) -> list[str]:
+    """The folders the child imports from: this interpreter's and its environment's, `sys.path` and `extra`;
+    never one that holds something hidden (a path entry of `~` or `/`)."""
+    hidden = hidden_paths()
+    butler_root = str(Path(__file__).resolve().parents[2])  # butler itself (an editable install's checkout)
+    wanted = [sys.base_prefix, sys.prefix, butler_root, *sys.path, *extra]
+    kept: list[str] = []
+    for entry in wanted:
+        if not entry:
+            continue
+        path = Path(entry).resolve()
+        if not path.exists() or str(path) in kept:
+            continue
+        if any(_inside(secret, path) for secret in hidden):
+            continue  # binding it would show what it holds
+        kept.append(str(path))
+    return kept
+
+
+def command(python_paths: list[str]) -> list[str]:
+    """bwrap's argument list for a child that imports from `python_paths`."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    private = "/tmp"  # noqa: S108 -- the child's own empty tmpfs, not the machine's /tmp
+    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--size", str(16 * 1024 * 1024), "--tmpfs", private,
+            "--clearenv", "--setenv", "LANG", "C.UTF-8", "--setenv", "PATH", "/usr/bin:/bin",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "HOME", private, "--chdir", private]
+    for system in _SYSTEM:
+        path = Path(system)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), system]
+        elif path.is_dir():
+            args += ["--ro-bind", system, system]
+    home = Path.home().resolve()
+    args += ["--tmpfs", str(home)]  # the binds below may sit inside it: they are shown, the rest of it is not
+    bound: list[Path] = []
+    for entry in sorted(python_paths, key=len):  # a folder inside one bound already is there already
+        if not any(_inside(Path(entry), outer) for outer in bound):
+            bound.append(Path(entry))
+            args += ["--ro-bind", entry, entry]
+    for secret in hidden_paths():
+        if secret != home and any(_inside(secret, Path(entry)) for entry in python_paths):
+            args += ["--tmpfs", str(secret)]
+    return [*args, "--", sys.executable, "-I", "-B", "-m", "butler.sandbox.child"]
+
+
+class ProcessCap:
+    """A `pids` cgroup capping how many processes a child and its descendants may run, where one can be made.
+
+    `enter` (run in the forked child before it starts bubblewrap) moves the process into it; `remove` deletes
+    it once the child is gone.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.path: Path | None = None
+        for root in _PIDS_ROOTS:
+            if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
+                continue
+            candidate = root / f"butler-connector-{uuid.uuid4().hex[:12]}"
+            try:
+                candidate.mkdir()
+                (candidate / "pids.max").write_text(f"{limit}\n")
+            except OSError:
+                with contextlib.suppress(OSError):
+                    candidate.rmdir()
+                continue
+            self.path = candidate
+            break
+
+    def enter(self) -> Callable[[], None] | None:
+        """A function for `preexec_fn`, or None when no cgroup could be made."""
+        if self.path is None:
+            return None
+        procs = str(self.path / "cgroup.procs")
+
+        def join() -> None:  # runs between fork and exec: plain system calls only
+            fd = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(fd, b"0\n")
+            finally:
+                os.close(fd)
+        return join
+
+    def remove(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+            self.path = None
