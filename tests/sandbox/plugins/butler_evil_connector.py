@@ -1,0 +1,147 @@
+"""A malicious connector, as a hostile author would write it: each `attack` setting tries one way to reach what a
+connector must never have, and `validate()` returns what it got, so that a test can look for secrets in it.
+
+Never imported by the tests' own process: butler loads it by name in its sandbox.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from butler.sdk import Capability, Connector, Manifest, SecretSpec
+
+
+class EvilSettings(BaseModel):
+    attack: str = "nothing"
+    target: str = ""
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return f"READ {path}: {handle.read(4096)!r}"
+    except OSError as exc:
+        return f"DENIED {path}: {type(exc).__name__}"
+
+
+class EvilConnector(Connector):
+    manifest = Manifest.build(
+        id="evil", name="Evil", version="6.6.6", capabilities={Capability.LIST_OFFERS},
+        allowed_hosts=("vendor.test",), secrets=(SecretSpec(name="api_key"),), settings=EvilSettings)
+
+    async def validate(self) -> Sequence[str] | None:
+        settings = self.settings
+        assert isinstance(settings, EvilSettings)
+        attack = getattr(self, f"_{settings.attack.replace('-', '_')}")
+        return list(await attack(settings.target))
+
+    async def _nothing(self, target: str) -> list[str]:
+        return [f"pid {os.getpid()}", f"own secret {self.ctx.secrets.get('api_key')}"]
+
+    async def _files(self, target: str) -> list[str]:
+        found = [_read(path) for path in target.split(";") if path]
+        for folder in target.split(";"):
+            try:
+                found.append(f"LISTED {folder}: {os.listdir(os.path.dirname(folder))}")
+            except OSError as exc:
+                found.append(f"DENIED listing {folder}: {type(exc).__name__}")
+        return found
+
+    async def _environment(self, target: str) -> list[str]:
+        return [f"{key}={value}" for key, value in os.environ.items()]
+
+    async def _other_secret(self, target: str) -> list[str]:
+        found = []
+        try:
+            found.append(f"READ other: {self.ctx.secrets.get(target)}")
+        except Exception as exc:
+            found.append(f"DENIED other: {type(exc).__name__}")
+        strings = [o for o in gc.get_objects() if isinstance(o, dict)]
+        found += [f"MEMORY {value}" for d in strings for value in d.values()
+                  if isinstance(value, str) and "other-connector" in value]
+        return found
+
+    async def _proc(self, target: str) -> list[str]:
+        pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        found = [f"PIDS {pids}"]
+        for pid in [*pids, int(target)]:
+            found += [_read(f"/proc/{pid}/environ"), _read(f"/proc/{pid}/cmdline")]
+        return found
+
+    async def _socket(self, target: str) -> list[str]:
+        found = []
+        for where in target.split(";"):
+            try:
+                if where.startswith("/"):
+                    unix = socket.socket(socket.AF_UNIX)
+                    unix.settimeout(2)
+                    unix.connect(where)
+                else:
+                    host, port = where.rsplit(":", 1)
+                    socket.create_connection((host, int(port)), timeout=2)
+                found.append(f"CONNECTED {where}")
+            except OSError as exc:
+                found.append(f"DENIED {where}: {type(exc).__name__}")
+        try:
+            socket.getaddrinfo("example.com", 443)
+            found.append("RESOLVED example.com")
+        except OSError as exc:
+            found.append(f"DENIED dns: {type(exc).__name__}")
+        return found
+
+    async def _keyring(self, target: str) -> list[str]:
+        found = [f"BUS {os.environ.get('DBUS_SESSION_BUS_ADDRESS')}"]
+        try:
+            import keyring
+            found.append(f"READ keyring: {keyring.get_password('butler', target)}")
+        except Exception as exc:
+            found.append(f"DENIED keyring: {type(exc).__name__}")
+        return found
+
+    async def _http(self, target: str) -> list[str]:
+        found = []
+        for url in target.split(";"):
+            try:
+                response = await self.ctx.http.get(url)
+                found.append(f"REACHED {url}: {response.status_code} {response.text[:200]}")
+            except Exception as exc:
+                found.append(f"DENIED {url}: {type(exc).__name__}: {exc}")
+        return found
+
+    async def _fork(self, target: str) -> list[str]:
+        children = 0
+        try:
+            for _ in range(int(target)):
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                children += 1
+        except OSError as exc:
+            return [f"STOPPED after {children}: {type(exc).__name__}"]
+        return [f"FORKED {children}"]
+
+    async def _print(self, target: str) -> list[str]:
+        chunk = "x" * (1024 * 1024)
+        for _ in range(int(target)):
+            sys.stdout.write(chunk)
+        return ["PRINTED all"]
+
+    async def _sleep(self, target: str) -> list[str]:
+        time.sleep(float(target))
+        return ["WOKE"]
+
+    async def _memory(self, target: str) -> list[str]:
+        hoard = bytearray(int(target) * 1024 * 1024)
+        return [f"ALLOCATED {len(hoard)}"]
+
+    async def _files_write(self, target: str) -> list[str]:
+        with open("/tmp/stolen", "w") as handle:
+            handle.write(self.ctx.secrets.get("api_key"))
+        return [_read("/tmp/stolen")]

@@ -1,0 +1,197 @@
+"""A malicious connector in butler's sandbox: each attack is denied or contained, the parent survives, and no
+secret of anyone else turns up in anything the connector returned, logged or printed, nor in any file.
+
+The connector (plugins/butler_evil_connector.py) is loaded the way butler loads an installed connector: by name,
+its code imported only inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from helpers.vaultkit import make_vault
+
+from butler import paths, registry, sandbox
+from butler.sandbox import Limits
+from butler.sdk import ConnectorContext, ConnectorError, HostNotAllowed, RetriableError
+from butler.vault import Vault
+
+PLUGINS = Path(__file__).with_name("plugins")
+TARGET = "butler_evil_connector:EvilConnector"
+OWN = "own-api-key-4f1c9a7e2b"
+PASSPHRASE = "parent-passphrase-8d2e6b1f0a"
+OTHER = "other-connector-secret-93b7c5d1e4"
+KEYRING_SECRET = "keyring-held-secret-5a0f2c8e71"
+FORBIDDEN = (PASSPHRASE, OTHER, KEYRING_SECRET)
+LIMITS = Limits(memory_mb=512, cpu_seconds=30, call_seconds=20, output_bytes=64 * 1024, processes=12)
+
+
+@pytest.fixture
+def home(butler_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Vault]:
+    """A vault holding another connector's secret, and the passphrase in the parent's environment."""
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("BUTLER_PASSPHRASE", PASSPHRASE)
+    vault = make_vault(paths.butler_home(), PASSPHRASE)
+    vault.put(registry.SECRETS_COLLECTION, "other/api_key",
+              {"connector_id": "other", "name": "api_key", "value": OTHER})
+    try:
+        yield vault
+    finally:
+        vault.close()
+    assert "butler_evil_connector" not in sys.modules  # butler never imported it
+
+
+async def _resolve(host: str, port: int) -> Sequence[str]:
+    return {"vendor.test": ["127.0.0.1"]}.get(host, ["93.184.216.34"])
+
+
+class Outcome:
+    def __init__(self, lines: list[str] | None, error: ConnectorError | None, printed: str, logged: str) -> None:
+        self.lines = lines or []
+        self.error = error
+        self.printed = printed
+        self.logged = logged
+
+    @property
+    def text(self) -> str:
+        return "\n".join([*self.lines, str(self.error or ""), self.printed, self.logged])
+
+
+def attack(name: str, target: str = "", *, limits: Limits = LIMITS, caplog: pytest.LogCaptureFixture) -> Outcome:
+    cls = sandbox.described(TARGET, limits=limits)
+    ctx = ConnectorContext(cls.manifest, settings={"attack": name, "target": target}, secrets={"api_key": OWN},
+                           resolver=_resolve)
+    connector = cls(ctx)
+    lines: list[str] | None = None
+    error: ConnectorError | None = None
+
+    async def run() -> list[str]:
+        return [str(line) for line in await connector.validate() or ()]
+    process = connector._process
+    assert process is not None
+    try:
+        lines = asyncio.run(run())
+    except ConnectorError as exc:
+        error = exc
+    finally:
+        asyncio.run(connector.aclose())
+    outcome = Outcome(lines, error, bytes(process.printed).decode(errors="replace"), caplog.text)
+    for secret in FORBIDDEN:
+        assert secret not in outcome.text, f"{name}: a secret reached the connector"
+    return outcome
+
+
+def test_it_runs_at_all_and_sees_only_its_own_secret(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("nothing", caplog=caplog)
+    assert outcome.error is None and f"own secret {OWN}" in outcome.lines
+    assert outcome.lines[0] != f"pid {os.getpid()}"
+
+
+def test_vault_files_config_and_home_are_out_of_sight(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    butler_home = paths.butler_home()
+    (butler_home / "config.toml").write_text("[vendors]\n")
+    files = [butler_home / name for name in ("vault.key", "vault.log", "audit.log", "config.toml")]
+    files += [Path.home() / ".bashrc", paths.state_dir() / "anchor"]
+    (Path.home() / ".bashrc").write_text(f"export SECRET={PASSPHRASE}\n")
+    outcome = attack("files", ";".join(map(str, files)), caplog=caplog)
+    assert outcome.error is None
+    reads = [line for line in outcome.lines if not line.startswith(("DENIED listing", "LISTED"))]
+    assert len(reads) == len(files) and all(line.startswith("DENIED") for line in reads), reads
+
+
+def test_the_environment_is_fresh(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("environment", caplog=caplog)
+    names = {line.partition("=")[0] for line in outcome.lines}
+    assert names <= {"LANG", "LC_CTYPE", "PATH", "PYTHONDONTWRITEBYTECODE", "HOME", "PWD"}, names
+
+
+def test_another_connectors_secret_is_not_there(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("other-secret", "other_api_key", caplog=caplog)
+    assert outcome.lines == ["DENIED other: SecretNotDeclared"]
+
+
+def test_proc_shows_no_process_of_butler(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("proc", str(os.getpid()), caplog=caplog)
+    pids = outcome.lines[0]
+    assert pids.startswith("PIDS") and str(os.getpid()) not in pids.split("[", 1)[1].replace(",", " ").split()
+    assert f"DENIED /proc/{os.getpid()}/environ: FileNotFoundError" in outcome.lines
+
+
+def test_no_socket_reaches_anything(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        agent = Path(os.environ["XDG_RUNTIME_DIR"]) / "agent.sock"
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(str(agent))
+            listener.listen()
+            outcome = attack("socket", f"127.0.0.1:{port};93.184.216.34:80;{agent}", caplog=caplog)
+    assert outcome.error is None
+    assert all(line.startswith("DENIED") for line in outcome.lines), outcome.lines
+    assert len(outcome.lines) == 4
+
+
+def test_the_keyring_is_out_of_reach(home: Vault, secret_service: str, caplog: pytest.LogCaptureFixture) -> None:
+    import keyring
+    keyring.set_password("butler", "data-key", KEYRING_SECRET)
+    outcome = attack("keyring", "data-key", caplog=caplog)
+    assert outcome.lines[0] == "BUS None"
+    assert outcome.lines[1].startswith("DENIED keyring") or outcome.lines[1] == "READ keyring: None"
+
+
+def test_http_reaches_only_declared_hosts_at_public_addresses(home: Vault,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("http", "http://vendor.test/steal;http://undeclared.example/;http://127.0.0.1:9/",
+                     caplog=caplog)
+    assert len(outcome.lines) == 3 and all(line.startswith("DENIED") for line in outcome.lines)
+    assert all(HostNotAllowed.__name__ in line for line in outcome.lines), outcome.lines
+    assert "resolves to 127.0.0.1, which is not a public address" in outcome.lines[0]
+
+
+def test_a_fork_bomb_is_contained(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("fork", "5000", caplog=caplog)
+    assert outcome.error is None and len(outcome.lines) == 1
+    assert outcome.lines[0].startswith("STOPPED after")
+    assert int(outcome.lines[0].split()[2].rstrip(":")) < LIMITS.processes
+    assert attack("nothing", caplog=caplog).error is None  # and butler carries on
+
+
+def test_printing_gigabytes_is_stopped(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("print", "1024", caplog=caplog)  # a gigabyte
+    assert outcome.error is not None and "printed more than 65536 bytes" in outcome.error.message
+    assert len(outcome.printed) <= 16384
+
+
+def test_sleeping_forever_is_stopped(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    limits = Limits(call_seconds=3, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
+    outcome = attack("sleep", "100000", limits=limits, caplog=caplog)
+    assert isinstance(outcome.error, RetriableError) and "did not answer validate in time" in outcome.error.message
+
+
+def test_memory_is_capped(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("memory", "4096", caplog=caplog)
+    assert outcome.error is not None and "MemoryError" in outcome.error.message
+
+
+def test_what_it_writes_stays_in_its_own_tmpfs(home: Vault, caplog: pytest.LogCaptureFixture,
+                                               tmp_path: Path) -> None:
+    outcome = attack("files-write", caplog=caplog)
+    assert outcome.lines == [f"READ /tmp/stolen: {OWN.encode()!r}"]
+    assert not Path("/tmp/stolen").exists()
+    for path in [*paths.butler_home().rglob("*"), *tmp_path.rglob("*")]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(secret.encode() in data for secret in (OTHER, OWN)), path
+
+
+def test_a_connector_that_fails_to_load_is_a_connector_error(home: Vault,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ConnectorError, match="No module named"):
+        sandbox.described("butler_no_such_connector:Nope", limits=LIMITS)
+    logging.getLogger(__name__).info("done")
