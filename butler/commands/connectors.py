@@ -18,7 +18,7 @@ from butler.errors import UsageError
 from butler.log import register_secret
 from butler.sdk import Connector, MissingSecret, SecretSpec
 
-__all__ = ["SECRET_ENV_PREFIX", "add_parser"]
+__all__ = ["SECRET_ENV_PREFIX", "add_parser", "enable_in"]
 
 SECRET_ENV_PREFIX = "BUTLER_CONNECTOR_SECRET_"
 
@@ -143,26 +143,33 @@ def _ask_secrets(cls: type[Connector], have: set[str], again: bool) -> dict[str,
     return values
 
 
-def enable(args: argparse.Namespace) -> int:
+def enable_in(vault: Any, connector_id: str, settings: dict[str, Any] | None = None,
+              new_secrets: bool = False) -> None:
+    """Validate the connector `connector_id` against its vendor, then enable it in the open `vault`: secrets from
+    the environment or asked for on the terminal (also by `butler init`)."""
     from butler.negotiate import vendors
 
-    cls = registry.load(args.id)
+    cls = registry.load(connector_id)
     deadline = load_config().vendors.deadline_seconds
+    secrets = _ask_secrets(cls, registry.stored_secret_names(vault, connector_id), new_secrets)
+    specs = {spec.name: spec for spec in cls.manifest.secrets}
+    while True:
+        try:
+            asyncio.run(vendors.enable(vault, cls, settings=settings or {}, secrets=secrets,
+                                       deadline_seconds=deadline))
+            return
+        except MissingSecret as exc:  # the vendor turned out to need an optional secret: ask, once each
+            spec = specs.get(exc.secret or "")
+            if spec is None or spec.name in secrets or not sys.stdin.isatty():
+                raise
+            print(f"{connector_id} needs {spec.name}: {exc.message}", file=sys.stderr)
+            secrets[spec.name] = _ask_one(cls, spec)
+            register_secret(secrets[spec.name])
+
+
+def enable(args: argparse.Namespace) -> int:
     with unlock(quiet=True).vault as vault:
-        secrets = _ask_secrets(cls, registry.stored_secret_names(vault, args.id), args.new_secrets)
-        specs = {spec.name: spec for spec in cls.manifest.secrets}
-        while True:
-            try:
-                asyncio.run(vendors.enable(vault, cls, settings=_parse_settings(args.settings), secrets=secrets,
-                                           deadline_seconds=deadline))
-                break
-            except MissingSecret as exc:  # the vendor turned out to need an optional secret: ask, once each
-                spec = specs.get(exc.secret or "")
-                if spec is None or spec.name in secrets or not sys.stdin.isatty():
-                    raise
-                print(f"{args.id} needs {spec.name}: {exc.message}", file=sys.stderr)
-                secrets[spec.name] = _ask_one(cls, spec)
-                register_secret(secrets[spec.name])
+        enable_in(vault, args.id, _parse_settings(args.settings), args.new_secrets)
     print(f"{args.id} validated and enabled")
     return 0
 
