@@ -15,12 +15,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 from helpers.vaultkit import make_vault
 
 from butler import paths, registry, sandbox
 from butler.sandbox import Limits
-from butler.sdk import ConnectorContext, ConnectorError, HostNotAllowed, RetriableError
+from butler.sdk import ConnectorContext, ConnectorError, HostNotAllowed, Resolver, RetriableError
 from butler.vault import Vault
 
 PLUGINS = Path(__file__).with_name("plugins")
@@ -52,6 +53,10 @@ async def _resolve(host: str, port: int) -> Sequence[str]:
     return {"vendor.test": ["127.0.0.1"]}.get(host, ["93.184.216.34"])
 
 
+async def _public(host: str, port: int) -> Sequence[str]:
+    return ["93.184.216.34"]
+
+
 class Outcome:
     def __init__(self, lines: list[str] | None, error: ConnectorError | None, printed: str, logged: str) -> None:
         self.lines = lines or []
@@ -64,10 +69,11 @@ class Outcome:
         return "\n".join([*self.lines, str(self.error or ""), self.printed, self.logged])
 
 
-def attack(name: str, target: str = "", *, limits: Limits = LIMITS, caplog: pytest.LogCaptureFixture) -> Outcome:
+def attack(name: str, target: str = "", *, limits: Limits = LIMITS, caplog: pytest.LogCaptureFixture,
+           transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver = _resolve) -> Outcome:
     cls = sandbox.described(TARGET, limits=limits)
     ctx = ConnectorContext(cls.manifest, settings={"attack": name, "target": target}, secrets={"api_key": OWN},
-                           resolver=_resolve)
+                           resolver=resolver, transport=transport)
     connector = cls(ctx)
     lines: list[str] | None = None
     error: ConnectorError | None = None
@@ -195,3 +201,18 @@ def test_a_connector_that_fails_to_load_is_a_connector_error(home: Vault,
     with pytest.raises(ConnectorError, match="No module named"):
         sandbox.described("butler_no_such_connector:Nope", limits=LIMITS)
     logging.getLogger(__name__).info("done")
+
+
+def test_a_child_that_dies_after_reaching_the_vendor_leaves_the_outcome_open(
+        home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    """Whether the vendor took the payment is not known: the error says try again (butler then asks the vendor
+    with find_order), never "refused"."""
+    seen: list[httpx.Request] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"paid": True})
+    outcome = attack("pay-then-die", "https://vendor.test/pay", caplog=caplog,
+                     transport=httpx.MockTransport(vendor), resolver=_public)
+    assert [r.url.path for r in seen] == ["/pay"] and seen[0].headers["sec-gpc"] == "1"
+    assert isinstance(outcome.error, RetriableError), outcome.error

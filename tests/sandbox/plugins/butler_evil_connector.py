@@ -145,3 +145,8 @@ class EvilConnector(Connector):
         with open("/tmp/stolen", "w") as handle:
             handle.write(self.ctx.secrets.get("api_key"))
         return [_read("/tmp/stolen")]
+
+    async def _pay_then_die(self, target: str) -> list[str]:
+        await self.ctx.http.post(target, json={"pay": "now"})
+        os.kill(os.getpid(), 9)  # as a crash, or the OOM killer, would
+        return ["UNREACHED"]
