@@ -253,12 +253,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_setup(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from butler.commands.common import unlock
     from butler.log import register_secret
-    from butler.mail.account import load_settings, save_password, save_settings, save_smtp_password
-    from butler.mail.errors import MailConfigError
+    from butler.mail.account_setup import save_account
 
     if args.password_file:
         password = args.password_file.read_text(encoding="utf-8").strip()
@@ -267,49 +264,22 @@ def run_setup(args: argparse.Namespace) -> int:
     else:
         password = sys.stdin.readline().strip()
     register_secret(password)
-    vault = unlock().vault
-    try:
-        settings = load_settings(vault).model_copy(update={
-            "host": args.host, "username": args.user, "port": args.port, "tls": not args.no_tls,
-            "allow_plaintext": args.allow_plaintext, "offers": args.offers,
-            **{name: value for name, value in (("promotions_folder", args.promotions_folder),
-                                               ("offers_folder", args.offers_folder),
-                                               ("spam_folder", args.spam_folder)) if value},
-            "keep_senders": tuple(args.keep_sender), "smtp_host": args.smtp_host, "smtp_port": args.smtp_port,
-            "smtp_security": args.smtp_security, "smtp_username": args.smtp_user, "smtp_from": args.smtp_from})
-        try:
-            settings = type(settings).model_validate(settings.model_dump())
-        except ValidationError as exc:
-            raise MailConfigError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
-        if not args.no_test:
-            _connection_test(settings, password, args.test_timeout)
-        save_settings(vault, settings)
-        save_password(vault, password)
-        if args.smtp_password_file:
-            smtp_password = args.smtp_password_file.read_text(encoding="utf-8").strip()
-            register_secret(smtp_password)
-            save_smtp_password(vault, smtp_password)
-    finally:
-        vault.close()
+    smtp_password = (args.smtp_password_file.read_text(encoding="utf-8").strip()
+                     if args.smtp_password_file else None)
+    changes = {
+        "host": args.host, "username": args.user, "port": args.port, "tls": not args.no_tls,
+        "allow_plaintext": args.allow_plaintext, "offers": args.offers,
+        **{name: value for name, value in (("promotions_folder", args.promotions_folder),
+                                           ("offers_folder", args.offers_folder),
+                                           ("spam_folder", args.spam_folder)) if value},
+        "keep_senders": tuple(args.keep_sender), "smtp_host": args.smtp_host, "smtp_port": args.smtp_port,
+        "smtp_security": args.smtp_security, "smtp_username": args.smtp_user, "smtp_from": args.smtp_from}
+    with unlock().vault as vault:
+        save_account(vault, changes, password, test=not args.no_test, timeout=args.test_timeout,
+                     smtp_password=smtp_password)
     print(f"stored the mail settings for {args.user}@{args.host}"
           + (f"; mailto: unsubscribes go through {args.smtp_host}" if args.smtp_host else ""))
     return 0
-
-
-def _connection_test(settings: Any, password: str, timeout: float) -> None:
-    """Log in once before anything is stored, and say what the server offers; raises (nothing stored) when the
-    server cannot be reached, refuses the login, or could not be swept safely."""
-    from butler.mail.errors import MailSourceError
-    from butler.mail.probe import probe
-
-    print(f"testing the connection to {settings.host}:{settings.imap_port} …", flush=True)
-    found = probe(settings, password, timeout=timeout)
-    print(f"connected: {found.summary()}")
-    for note in found.notes():
-        print(f"  - {note}")
-    if not found.can_sweep:
-        raise MailSourceError(f"{settings.host} offers neither MOVE nor UIDPLUS: nothing was stored",
-                              "butler cannot move mail on this server safely.")
 
 
 def _letter(vault: Any, sender: str) -> str:
