@@ -14,6 +14,7 @@ from butler.vault import AuditEntry
 if TYPE_CHECKING:
     pass
 
+__all__ = ["describe_entry", "read_seen", "summarize_activity", "write_seen"]
 
 SEEN_FILE = "tui-seen.json"
 
@@ -80,3 +81,26 @@ def summarize_activity(entries: list[AuditEntry]) -> list[str]:
     return lines
 
 
+# what an audit entry says, in words; the subject follows
+_WORDS = {
+    "mail.sweep": "mail sweep", "mail.undo": "you put mail back", "mail.unsubscribe.proposed": "unsubscribe proposed",
+    "mail.unsubscribe.sent": "unsubscribed", "mail.unsubscribe.refused": "unsubscribe refused",
+    "negotiate.purchased": "bought", "negotiate.mandate-purchase": "bought under your mandate",
+    "negotiate.buy-denied": "purchase refused by your policies", "negotiate.checkout-refused": "checkout refused",
+    "negotiate.walked-away": "walked away", "negotiate.cast": "asked vendors for offers",
+    "approval.approved": "you approved", "approval.rejected": "you rejected", "approval.done": "done",
+    "approval.queued": "waits for you", "renewal.proposed": "renewal proposed", "vault.put": "saved",
+    "vault.create": "vault created",
+}
+
+
+def describe_entry(entry: AuditEntry) -> str:
+    """One audit entry in words: "mail sweep: moved 3 of 20 (person@home.example)"."""
+    words = _WORDS.get(entry.action, entry.action.replace(".", " ").replace("-", " "))
+    if entry.action == "mail.sweep":
+        words += f": moved {entry.details.get('moved', 0)} of {entry.details.get('examined', '?')}"
+    elif entry.action in ("negotiate.purchased", "negotiate.mandate-purchase") and entry.details.get("total"):
+        words += f" for {entry.details['total']}"
+    # the vault's own entries name it by its id: an id, not words
+    subject = "" if entry.action.startswith("vault.") else entry.subject
+    return f"{words} ({subject})" if subject else words

@@ -22,7 +22,8 @@ from butler.log import redact
 from butler.negotiate import contracts, intents
 from butler.negotiate.session import negotiation_records
 from butler.records import HIDDEN
-from butler.tui.data.activity import summarize_activity
+from butler.tui.data import values
+from butler.tui.data.activity import describe_entry, summarize_activity
 from butler.tui.data.daemon import daemon_state
 from butler.tui.data.mailbox import read_account, recorded_preview, text_preview
 from butler.tui.data.policies import policy_views
@@ -43,6 +44,7 @@ from butler.tui.data.views import (
     UndoOutcome,
     VendorRecordsView,
 )
+from butler.tui.data.week import summarize_week
 from butler.vault import Vault
 from butler.wiring import catalog, desk
 
@@ -55,6 +57,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RECORD_PAGE = 500  # rows shown per collection: enough to browse, cheap to read
+RECENT = 40  # latest audit entries Home lists, room permitting
+QUIET_ACTIONS = frozenset({"vault.put", "vault.delete", "vault.migrate", "approval.executing", "terms.discover"})
 
 
 class VaultReader:
@@ -92,11 +96,17 @@ class VaultReader:
                 entries, ok, note = [], False, f"audit log does NOT verify: {exc.message}"
         new = [e for e in entries if e.seq > seen]
         head = entries[-1].seq if entries else -1
+        pending = [i for i in items if i.state is State.PENDING] or items
         return Dashboard(
             activity=summarize_activity(new), new_entries=len(new), head_seq=head, pending=len(items),
             pending_kinds=dict(Counter(i.kind for i in items)), daemon=daemon_state(self.home),
             vault_source=self.source or "given", records=sum(collections.values()),
-            collections=len(collections), audit_ok=ok, audit_note=note, keyring=self._keyring_note())
+            collections=len(collections), audit_ok=ok, audit_note=note, keyring=self._keyring_note(),
+            week=summarize_week(entries, self.negotiations(), values.today()),
+            waiting=[redact(i.summary()) for i in pending[:8]],
+            last_change=short_time(entries[-1].at) if entries else "—",
+            recent=[(short_time(e.at)[5:], redact(describe_entry(e))) for e in reversed(entries[-200:])
+                    if e.action not in QUIET_ACTIONS][:RECENT])
 
     def _keyring_note(self) -> str:
         if self.source.startswith("keyring"):
@@ -266,7 +276,8 @@ class VaultReader:
                 r.id, str(d.get("vendor", "")), str(d.get("offer", "")),
                 "agreed" if agreed else str(d.get("reason") or "no agreement"),
                 format_money(agreed_price), saving, float(d.get("utility", 0.0) or 0.0),
-                short_time(d.get("at") or r.updated), exchanges))
+                short_time(d.get("at") or r.updated), exchanges,
+                float(d["reserve"]) if isinstance(d.get("reserve"), int | float) else None))
         return sorted(out, key=lambda n: n.at, reverse=True)
 
     def intents(self) -> list[IntentView]:
@@ -281,7 +292,7 @@ class VaultReader:
         return out
 
     def contracts(self, today: dt.date | None = None) -> list[ContractView]:
-        today = today or dt.date.today()
+        today = today or values.today()
         deals = self.negotiations()
         with self.locked() as vault:
             records = contracts.all_records(vault)

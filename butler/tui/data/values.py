@@ -42,6 +42,22 @@ def as_date(value: object) -> dt.date | None:
     return None
 
 
+def today() -> dt.date:
+    """The person's date today: the one clock the screens read (tests set it)."""
+    return dt.date.today()
+
+
+def as_local_date(value: object) -> dt.date | None:
+    """The local date of an ISO time (a date-time with a zone is moved to the local zone first)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return as_date(value)
+    return (when.astimezone() if when.tzinfo is not None else when).date()
+
+
 def short_time(value: object) -> str:
     if not isinstance(value, str) or not value:
         return "—"

@@ -12,7 +12,7 @@ from butler.tui.data.daemon import DaemonView
 from butler.vault import AuditEntry
 
 if TYPE_CHECKING:
-    pass
+    from butler.tui.data.week import WeekView
 
 
 # -- views ---------------------------------------------------------------------------------------------------
@@ -30,6 +30,10 @@ class Dashboard:
     audit_ok: bool
     audit_note: str
     keyring: str
+    week: WeekView | None = None
+    waiting: list[str] = field(default_factory=list)  # what waits, in words, the oldest first
+    last_change: str = "—"
+    recent: list[tuple[str, str]] = field(default_factory=list)  # (when, what) of the latest audit entries
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class NegotiationView:
     utility: float
     at: str
     exchanges: list[ExchangeView]
+    reserve: float | None = None  # the value below which butler walks away (0–1)
 
 
 @dataclass(frozen=True)
