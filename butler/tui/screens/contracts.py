@@ -1,15 +1,18 @@
-"""Contracts: the renewal calendar, what each costs now, and the best offer the butler found."""
+"""Contracts: the renewal calendar (a table, and a chart of the next twelve months), what each costs now, the best
+offer the butler found, and what the deals saved year by year."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
 
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from butler.tui.data import ContractView
+from butler.tui.data import ContractView, NegotiationView, VaultReader, values
+from butler.tui.data.charts import renewal_months, savings_by_year
 from butler.tui.screens.base import ButlerScreen
 
 __all__ = ["ContractsScreen"]
@@ -34,11 +37,29 @@ class ContractsScreen(ButlerScreen):
         yield table
         yield Static("[dim]↻ renews by itself · best offer: the cheapest deal the butler agreed for it[/dim]",
                      id="contracts-legend")
+        from butler.tui.widgets.charts import BarChart  # plotting is imported when first shown
+
+        with Horizontal(id="contract-charts"):
+            yield BarChart(id="renewal-chart")
+            yield BarChart(id="savings-chart")
 
     def load(self) -> None:
-        self.fetch(lambda reader: reader.contracts(), self.show)
+        def read(reader: VaultReader) -> tuple[list[ContractView], list[NegotiationView]]:
+            return reader.contracts(), reader.negotiations()
 
-    def show(self, contracts: list[ContractView]) -> None:
+        self.fetch(read, self.show)
+
+    def show(self, result: tuple[list[ContractView], list[NegotiationView]]) -> None:
+        from butler.tui.widgets.charts import BarChart
+
+        contracts, deals = result
+        labels, amounts, currency = renewal_months(contracts, values.today())
+        self.query_one("#renewal-chart", BarChart).show(
+            f"Renewing in the next 12 months ({currency} a period)", labels, amounts,
+            "Nothing renews in the next 12 months")
+        years, saved, currency = savings_by_year(deals)
+        self.query_one("#savings-chart", BarChart).show(
+            f"Saved per year on the vendors' first price ({currency})", years, saved, "No savings yet")
         table = self.query_one("#contracts", DataTable)
         table.clear()
         for c in contracts:

@@ -1,4 +1,5 @@
-"""Deals: negotiations with every offer exchanged, round by round, and the intents behind them."""
+"""Deals: negotiations with every offer exchanged, round by round, drawn against the reserve, and the intents
+behind them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from textual.binding import BindingType
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, TabbedContent, TabPane
 
@@ -27,13 +29,17 @@ class DealsScreen(ButlerScreen):
     def body(self) -> Iterable[Widget]:
         with TabbedContent(id="deals-tabs"):
             with TabPane("Negotiations", id="tab-negotiations"):
+                from butler.tui.widgets.charts import RoundsChart  # plotting is imported when first shown
+
                 table: DataTable[str] = DataTable(id="negotiations", cursor_type="row", zebra_stripes=True)
-                table.add_columns("Vendor", "Offer", "Outcome", "Agreed", "Saving", "Utility", "When")
+                table.add_columns("Vendor", "Offer", "Outcome", "Agreed", "Saving", "When")
                 yield table
-                rounds: DataTable[str] = DataTable(id="exchanges", cursor_type="row")
-                rounds.add_columns("Round", "By", "Price", "Months", "Data use", "Extras", "Utility")
-                rounds.border_title = "Offers exchanged"
-                yield rounds
+                with Horizontal(id="deal-detail"):
+                    rounds: DataTable[str] = DataTable(id="exchanges", cursor_type="row")
+                    rounds.add_columns("Round", "By", "Price", "Months", "Data use", "Extras", "Value")
+                    rounds.border_title = "Offers exchanged"
+                    yield rounds
+                    yield RoundsChart(id="rounds-chart")
             with TabPane("Intents", id="tab-intents"):
                 intents: DataTable[str] = DataTable(id="intents", cursor_type="row", zebra_stripes=True)
                 intents.add_columns("What", "Category", "Budget", "By", "Status")
@@ -50,8 +56,7 @@ class DealsScreen(ButlerScreen):
         table = self.query_one("#negotiations", DataTable)
         table.clear()
         for n in self.deals:
-            table.add_row(n.vendor, n.offer, n.outcome, n.agreed_price, format_money(n.saving),
-                          f"{n.utility:.2f}", n.at, key=n.id)
+            table.add_row(n.vendor, n.offer, n.outcome, n.agreed_price, format_money(n.saving), n.at, key=n.id)
         self.show_exchanges()
         other = self.query_one("#intents", DataTable)
         other.clear()
@@ -68,9 +73,14 @@ class DealsScreen(ButlerScreen):
         table = self.query_one("#negotiations", DataTable)
         rounds = self.query_one("#exchanges", DataTable)
         rounds.clear()
+        from butler.tui.widgets.charts import RoundsChart
+
+        chart = self.query_one("#rounds-chart", RoundsChart)
         if not self.deals or not 0 <= table.cursor_row < len(self.deals):
+            chart.show(None)
             return
         deal = self.deals[table.cursor_row]
+        chart.show(deal)
         rounds.border_title = f"Offers exchanged with {deal.vendor}"
         for x in deal.exchanges:
             rounds.add_row(str(x.round), x.proposer, x.price, x.term_months, x.data_use, x.extras,

@@ -1,0 +1,52 @@
+"""Small charts drawn by a maintained plotting widget (textual-plotext): a negotiation's rounds against the
+reserve, renewals month by month, savings year by year. Imported only by the screens that show them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+from butler.tui.data import NegotiationView
+
+__all__ = ["BarChart", "RoundsChart"]
+
+
+class RoundsChart(PlotextPlot):
+    """Each offer's value to you, round by round: the vendor's offers, your counter-offers, and the reserve below
+    which butler walks away."""
+
+    def show(self, deal: NegotiationView | None) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if deal is None or not deal.exchanges:
+            plt.title("No offers exchanged yet")
+            self.refresh()
+            return
+        plt.title(f"Offers with {deal.vendor}: value to you by round")
+        for proposer, label, marker in (("vendor", deal.vendor, "dot"), ("buyer", "you", "x")):
+            rounds = [x.round for x in deal.exchanges if x.proposer == proposer]
+            if rounds:
+                plt.plot(rounds, [x.utility for x in deal.exchanges if x.proposer == proposer],
+                         label=label, marker=marker)
+        rounds = sorted({x.round for x in deal.exchanges})
+        if deal.reserve is not None:
+            plt.plot(rounds, [deal.reserve] * len(rounds), label="walk-away", color="red", marker="-")
+        plt.ylim(0, 1)
+        plt.xticks([float(r) for r in rounds])
+        plt.xlabel("round")
+        self.refresh()
+
+
+class BarChart(PlotextPlot):
+    """Labelled bars with a title; `show` replaces what is drawn."""
+
+    def show(self, title: str, labels: Sequence[str], values: Sequence[float], empty: str) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if not any(values):
+            plt.title(empty)
+        else:
+            plt.title(title)
+            plt.bar(list(labels), list(values), width=0.6)
+        self.refresh()
