@@ -80,3 +80,16 @@ def seeded(butler_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     MailSweep(MaildirSource(maildir), MailSettings(), home=home).run()
     vault.close()
     yield Seeded(home, maildir, vault)
+
+
+@pytest.fixture
+def still_home(butler_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A home that renders the same everywhere (frozen clock, UTC, fixed data), opened from a passphrase file."""
+    from tests.tui.stillhome import freeze_clock, seed_still_home
+
+    freeze_clock(monkeypatch)
+    home = Path(os.environ["BUTLER_HOME"])
+    monkeypatch.setenv("BUTLER_PASSPHRASE_FILE", str(passphrase_file(tmp_path / "secret", PASSPHRASE)))
+    with make_vault(home) as vault:
+        seed_still_home(vault)
+    yield home
