@@ -115,6 +115,9 @@ def merge(vault: Vault, sightings: dict[str, Sighting], database: Database, inde
                                                      "match_score": found.score if found else 0.0})
             return updated.model_dump(mode="json", exclude={"key"})
 
+        stored = vault.get(COLLECTION, key)
+        if stored is not None and change(dict(stored.data)) == stored.data:
+            continue  # nothing new: no write
         vault.update(COLLECTION, key, change)
     return new
 

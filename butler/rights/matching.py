@@ -81,7 +81,7 @@ def match(database: Database, index: NameIndex, *, names: Iterable[str], domains
             companies = table.get(name, [])
             if companies and len(companies) <= 3:
                 found.append(Match(_pick(companies, country).slug, by, score))
-    for domain in sorted(wanted):  # the same brand under another country's domain (shop.de for shop.com)
+    for domain in sorted(wanted) if not found else ():  # the brand under another country's domain (shop.de)
         companies = index.labels.get(domain.split(".")[0], [])
         if companies and len(domain.split(".")[0]) >= 4:
             found.append(Match(_pick(companies, country).slug, "domain name", 0.5))

@@ -43,6 +43,11 @@ def add(vault: Vault, key: str, found: list[tuple[Transaction, str, str]]) -> in
         kept = dict(sorted(items.items(), key=lambda kv: str(kv[1].get("date", "")))[-_CAP:])
         return {"items": kept}
 
+    stored = vault.get(COLLECTION, key)
+    if stored is not None:
+        change(dict(stored.data))
+        if not added:
+            return 0  # nothing new: no write
     vault.update(COLLECTION, key, change)
     return added
 
