@@ -26,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=tui)
     p = sub.add_parser("negotiate", help="customer strategy vs Boulware, Conceder, tit-for-tat, hardliner vendors")
     p.add_argument("--rounds", type=int, default=100, help="rounds per negotiation (default 100)")
+    p.add_argument("--sandbox", action="store_true",
+                   help="instead: the example carrier's connector in process against in the sandbox")
     p.set_defaults(func=negotiate)
 
 
@@ -48,6 +50,10 @@ def mail(args: argparse.Namespace) -> int:
 
 
 def negotiate(args: argparse.Namespace) -> int:
+    if args.sandbox:
+        from butler.bench.sandboxed import run as sandboxed
+
+        return sandboxed()
     from butler.bench.negotiate import run
 
     return run(rounds=args.rounds)
