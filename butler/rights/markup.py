@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.errors
+import email.header
 import email.policy
 import json
 import re
@@ -104,6 +106,8 @@ class _Microdata(HTMLParser):
         a = {k.lower(): (v or "") for k, v in attrs}
         self.depth += 1
         prop = a.get("itemprop", "").strip()
+        if prop or "itemscope" in a:  # a text value ends where the next item or property starts
+            self.text_prop = None
         if "itemscope" in a:
             item: dict[str, Any] = {"@type": a.get("itemtype", "").rstrip("/").rsplit("/", 1)[-1]}
             if prop and self.stack:
@@ -191,6 +195,24 @@ def _ids(value: str) -> list[str]:
     return re.findall(r"<[^<>\s]{1,300}>", value or "")
 
 
+def _decoded(value: object) -> str:
+    """A header value as text: RFC 2047 words decoded, raw UTF-8 (which compat32 keeps as 8-bit) too."""
+    try:
+        parts = email.header.decode_header(value)  # type: ignore[arg-type]  # a str or a Header
+    except (email.errors.HeaderParseError, ValueError):
+        parts = [(str(value), None)]
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            continue
+        try:
+            out.append(chunk.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace"))
+        except LookupError:
+            out.append(chunk.decode("utf-8", "replace"))
+    return "".join(out)
+
+
 def read(raw: bytes) -> Reading:
     """What a message says about who sent it and what was bought, booked or billed."""
     reading = Reading()
@@ -204,9 +226,8 @@ def read(raw: bytes) -> Reading:
     name, address = sender[0] if sender else ("", "")
     reading.address = address.lower()
     reading.domain = reading.address.rpartition("@")[2] if "@" in reading.address else ""
-    reading.display_name = str(email.header.make_header(email.header.decode_header(name))) if name else ""
-    reading.subject = " ".join(str(email.header.make_header(email.header.decode_header(
-        str(message.get("Subject", ""))))).split())[:300]
+    reading.display_name = _decoded(name)
+    reading.subject = " ".join(_decoded(message.get("Subject", "")).split())[:300]
     try:
         reading.date = parsedate_to_datetime(str(message.get("Date", "")))
         if reading.date.tzinfo is None:
