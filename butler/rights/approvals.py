@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from butler.approvals import Item, Kind, Outcome, State, item_id, submit
+from butler.errors import ButlerError
 from butler.mail.account import smtp_sender
 from butler.rights import requests
 from butler.rights.letters import page, write_letter
@@ -63,9 +64,14 @@ class DataRequestApprovals:
         smtp = smtp_sender(vault) if item.to else None
         if smtp is not None:
             message_id = smtp.send(item.to, item.subject, item.body)  # MailError: failed, nothing to retry blindly
-            requests.append(vault, item.reference, item.company, "sent", place="email",
-                            details={"letter": item.letter, "to": item.to, "message_id": message_id,
-                                     "summary": f"{item.letter} mailed to {item.to}"})
+            try:
+                requests.append(vault, item.reference, item.company, "sent", place="email",
+                                details={"letter": item.letter, "to": item.to, "message_id": message_id,
+                                         "summary": f"{item.letter} mailed to {item.to}"})
+            except ButlerError as exc:  # it left: never "failed", which would invite sending it again
+                return Outcome(State.NEEDS_ATTENTION, f"{item.letter} {item.reference} was mailed to {item.to}, "
+                                                      f"but its record could not be written ({exc.message})",
+                               {"message_id": message_id})
             return Outcome(State.DONE, f"{item.letter} {item.reference} mailed to {item.to}",
                            {"message_id": message_id})
         text = page(sender=item.sender, recipient=item.recipient, subject=item.subject, body=item.body,
