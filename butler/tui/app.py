@@ -8,7 +8,7 @@ Deals, Contracts, Terms, Vault) is a mode reached with a number key or the comma
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,6 +32,7 @@ from butler.tui.screens import (
     TermsScreen,
     VaultScreen,
 )
+from butler.tui.widgets import KeysScreen
 from butler.tui.widgets.nav import PLACES, NavBar
 from butler.vault import Unlocked, Vault, open_vault
 
@@ -59,7 +60,7 @@ class ButlerApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "keys", "Keys", key_display="?"),
-        *(Binding(key, f"go('{mode}')", label, show=False) for mode, label, key in PLACES),
+        *(Binding(key, f"go('{mode}')", f"Go to {label}", show=False) for mode, label, key in PLACES),
     ]
 
     def __init__(self, home: Path, vault: Vault | None = None, *,
@@ -112,11 +113,12 @@ class ButlerApp(App[int]):
             bar.refresh()
 
     def action_keys(self) -> None:
-        """Show (or hide) every key of the screen in front, with what it does."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """Show every key of the screen in front, with what it does."""
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
+            return
+        place = next((label for mode, label, _ in PLACES if mode == getattr(self.screen, "PLACE", "")), "this screen")
+        self.push_screen(KeysScreen(self.screen, place))
 
     def action_go(self, mode: str) -> None:
         if self.reader is not None and mode in self.MODES:
@@ -128,13 +130,24 @@ class ButlerApp(App[int]):
             return
         for mode, label, key in PLACES:
             yield SystemCommand(f"Go to {label}", f"show {label} (key {key})", self._goer(mode))
-        yield SystemCommand("Refresh", "read this screen again (ctrl+r)", self._refresh_screen)
+        # every action of the screen in front, by the words its key has
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if active.node is self or not binding.description or not active.enabled:
+                continue
+            if not isinstance(active.node, Screen):  # a widget's own keys (cursor moves): not actions
+                continue
+            yield SystemCommand(binding.description, f"on this screen (key {self.get_key_display(binding) or key})",
+                                self._runner(binding.action, active.node))
 
     def _goer(self, mode: str) -> Callable[[], None]:
         return lambda: self.action_go(mode)
 
-    async def _refresh_screen(self) -> None:
-        await self.screen.run_action("reload")
+    def _runner(self, action: str, node: Screen[object]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.run_action(action, node)
+
+        return run
 
     def on_unmount(self) -> None:
         if self.reader is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.widgets import TabbedContent
 
 from butler.tui import make_app
-from butler.tui.screens import DealsScreen, VaultScreen
+from butler.tui.screens import DealsScreen, MailScreen, VaultScreen
+from butler.tui.widgets import KeysScreen
 from tests.tui.conftest import Seeded
-from tests.tui.test_tui_screens import SIZE, settle
+from tests.tui.test_tui_screens import SIZE, settle, text
 
 
 async def test_brackets_change_tabs_where_the_footer_offers_them(seeded: Seeded) -> None:
@@ -28,16 +31,38 @@ async def test_brackets_change_tabs_where_the_footer_offers_them(seeded: Seeded)
             assert tabs.active == first, screen
 
 
-async def test_question_mark_lists_the_keys_of_the_screen_in_front(seeded: Seeded) -> None:
+async def test_question_mark_lists_every_key_of_the_screen_in_front(seeded: Seeded) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app)
-        await pilot.press("2")
+        await pilot.press("3")
         await settle(app)
         await pilot.press("question_mark")
         await pilot.pause()
-        panel = app.screen.query("HelpPanel")
-        assert panel, "no help panel"
+        assert isinstance(app.screen, KeysScreen)
+        shown = text(app, "#keys-list")
+        for key, words in (("b", "Move back"), ("k", "Unsubscribe"), ("u", "Undo sweep"), ("o", "Other mailbox"),
+                           ("]", "Next tab"), ("[", "Prev tab"), ("^r", "Refresh"), ("4", "Go to Deals")):
+            assert re.search(rf"{re.escape(key)} +{words}", shown), (key, words, shown)
+        assert shown.index("On Mail") < shown.index("Move back") < shown.index("Everywhere") < shown.index("Quit")
         await pilot.press("question_mark")
         await pilot.pause()
-        assert not app.screen.query("HelpPanel")
+        assert isinstance(app.screen, MailScreen)
+
+
+async def test_the_palette_reaches_the_actions_of_the_screen_in_front(seeded: Seeded) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app)
+        await pilot.press("7")
+        await settle(app)
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Verify audit", "Next tab", "Refresh", "Go to Mail", "Quit"} <= set(commands), commands
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Verify audit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app)
+        await pilot.pause()
+        assert "audit log OK" in text(app, "#status")

@@ -117,14 +117,14 @@ async def test_one_key_decides_the_selected_item(seeded: Seeded, key: str, state
         await pilot.press("2")
         await settle(app)
         table = app.screen.query_one("#approvals-table", DataTable)
-        assert [row[0] for row in cells(table)] == ["purchase", "renewal-reminder"]
+        assert [row[0] for row in cells(table)] == ["Purchase", "Renewal reminder"]
         assert "voltra: no outcome beats walking away" in text(app, "#approval-detail")
         await pilot.press("down")  # the renewal reminder: its handler notes that the person saw it
         await pilot.press(key)
         await settle(app)
         await pilot.pause()
         assert "renews on" in text(app, "#status") and said in text(app, "#status")
-        assert [row[0] for row in cells(table)] == ["purchase"]
+        assert [row[0] for row in cells(table)] == ["Purchase"]
         assert "Approvals (1)" in str(app.screen.query_one("NavBar").render())
     with reopen(seeded.home) as vault:
         assert vault.get("approvals", "renew-energy").data["state"] == state  # type: ignore[union-attr]

@@ -15,7 +15,16 @@ from butler.tui.data import ApprovalView, VaultReader
 from butler.tui.screens.base import ButlerScreen
 from butler.tui.widgets import ConfirmScreen
 
-__all__ = ["ApprovalsScreen"]
+__all__ = ["ApprovalsScreen", "kind_words"]
+
+KIND_WORDS = {"purchase": "Purchase", "renewal": "Renewal", "renewal-reminder": "Renewal reminder",
+              "myterms-counter-offer": "Terms offered", "unsubscribe": "Unsubscribe", "reauth": "Sign in again",
+              "data-request": "Data request"}
+
+
+def kind_words(kind: str) -> str:
+    """An approval kind as people say it."""
+    return KIND_WORDS.get(kind, kind.replace("-", " ").capitalize())
 
 
 class ApprovalsScreen(ButlerScreen):
@@ -46,7 +55,7 @@ class ApprovalsScreen(ButlerScreen):
         row = table.cursor_row
         table.clear()
         for item in items:
-            table.add_row(item.kind, item.created or "—", item.summary, key=item.id)
+            table.add_row(kind_words(item.kind), item.created or "—", item.summary, key=item.id)
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.show_detail()
