@@ -31,7 +31,7 @@ from butler.mail.errors import UnsubscribeRefused
 from butler.mail.state import now_iso
 from butler.policy import PolicySet, UnsubscribeAction, Verdict, evaluate
 from butler.sdk import HostNotAllowed
-from butler.sdk.egress import HostPolicy, ResponseTooLarge, UndecodableResponse, blocking_system_resolver, sync_client
+from butler.sdk.egress import HostPolicy, ResponseTooLarge, UndecodableResponse, sync_client
 from butler.vault import Vault
 
 if TYPE_CHECKING:
@@ -108,21 +108,20 @@ def _check_form(uri: str, allow_loopback: bool) -> None:
 
 
 def check_endpoint(uri: str, *, allow_loopback: bool = False) -> None:
-    """Refuse URIs that are not https or that point at private, loopback or otherwise internal addresses.
-
-    This is the check made when a request is proposed; sending checks again, and sends to the address it checked.
-    """
+    """Refuse URIs that are not https, or whose host is written as a private, loopback or otherwise internal
+    address (or is `localhost`). No name is looked up here: proposing runs inside a sweep, and the sender's name is
+    resolved, and its addresses checked, only when the request is sent (`send_one`, through the one egress)."""
     _check_form(uri, allow_loopback)
-    policy = _policy(allow_loopback)
     try:
         url = httpx.URL(uri)
-        host, port, resolve = policy.target(url)
-        if resolve:
-            policy.pick(url, blocking_system_resolver(host, port))
+        _policy(allow_loopback).target(url)  # an address written in the URL is checked as written
     except HostNotAllowed as exc:
         raise UnsubscribeRefused(exc.message) from None
-    except (httpx.InvalidURL, httpx.ConnectError, OSError, UnicodeError):
-        raise UnsubscribeRefused(f"cannot resolve {urlsplit(uri).hostname}") from None
+    except (httpx.InvalidURL, UnicodeError):
+        raise UnsubscribeRefused("the unsubscribe URI does not parse") from None
+    host = url.host.lower().rstrip(".")
+    if not allow_loopback and (host == "localhost" or host.endswith(".localhost")):  # RFC 6761: always loopback
+        raise UnsubscribeRefused(f"{host} is this machine, not the sender")
 
 
 def requests(vault: Vault, *, state: str | None = None, sender: str | None = None) -> list[dict[str, Any]]:
