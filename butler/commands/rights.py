@@ -37,6 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=run_status)
     sub.add_parser("remind", help="draft admonitions and complaints for unanswered requests"
                    ).set_defaults(func=run_remind)
+    p = sub.add_parser("extended", help="the company wrote (not by mail) that it needs two more months")
+    p.add_argument("reference")
+    p.set_defaults(func=run_event, event="extended")
+    p = sub.add_parser("close", help="the request is settled: no more reminders")
+    p.add_argument("reference")
+    p.set_defaults(func=run_event, event="closed")
     p = sub.add_parser("match", help="set which company record a counterparty is (it sticks)")
     p.add_argument("counterparty", help="the counterparty's domain, as `butler rights list` shows it")
     p.add_argument("company", nargs="?", help="a company's slug; leave out to say it is none of them")
@@ -145,6 +151,19 @@ def run_remind(args: argparse.Namespace) -> int:
         print(f"drafted {approval_id}: see `butler approvals list`")
     if not queued:
         print("nothing overdue")
+    return 0
+
+
+def run_event(args: argparse.Namespace) -> int:
+    from butler.rights.requests import append, request
+
+    with unlock().vault as vault:
+        state = request(vault, args.reference)
+        if state is None or state.sent_at is None:
+            raise UsageError(f"no sent request {args.reference}", "See `butler rights list`.")
+        summary = "you noted an extension by two months" if args.event == "extended" else "closed by you"
+        append(vault, args.reference, state.company, args.event, place="person", details={"summary": summary})
+    print(f"{args.reference}: {summary}")
     return 0
 
 

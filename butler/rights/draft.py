@@ -26,6 +26,8 @@ def draft_request(vault: Vault, database: Database, company_key: str, kind: str,
                   fields: tuple[str, ...] = ("name", "email"), language: str | None = None,
                   rectification: str = "") -> Drafted:
     """Draft a request of `kind` to a company (slug, domain or name) with the chosen profile fields."""
+    if kind == "rectification" and not rectification.strip():
+        raise RightsError("a rectification needs what to correct", "Say it with --change \"…\" (old → new).")
     company = database.company(company_key)
     me = profile.load(vault)
     given = identity(me, fields)

@@ -43,6 +43,15 @@ def test_the_rights_commands_from_discovery_to_a_letter(home: Path, db: Database
     status = run_main("rights", "status", reference).stdout
     assert "records verify" in status and "letter" in status and "due " in status
 
+    assert run_main("rights", "extended", reference).returncode == 0
+    assert "(extended)" in run_main("rights", "status", reference).stdout
+    assert run_main("rights", "close", reference).returncode == 0
+    assert "closed by you" in run_main("rights", "status", reference).stdout
+    out = run_main("rights", "request", "skillshare", "--kind", "rectification")
+    assert out.returncode == 11 and "--change" in out.stderr
+    out = run_main("rights", "request", "skillshare", "--kind", "rectification", "--change", "Name: Ada King")
+    assert out.returncode == 0 and "Name: Ada King" in out.stdout and "Article 16 GDPR" in out.stdout
+
     bad = tmp_path / "not-a-database.json"
     bad.write_text("{}")
     out = run_main("rights", "update", str(bad))
