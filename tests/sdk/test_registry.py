@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from helpers.vaultkit import make_vault, passphrase_file
 
-from butler import registry
+from butler import paths, registry
 from butler.cli import main
 from butler.errors import UsageError
-from butler.sdk import AuthError
+from butler.sdk import AuthError, FatalError
 from butler.testing import live_server
 from butler.vault import Vault
 
@@ -150,3 +150,25 @@ def test_a_provided_connector_is_listed_enabled_and_opened_but_never_replaces_an
     assert "embedded-mobile" not in {item.id for item in registry.installed()}
     with pytest.raises(UsageError, match="no connector 'embedded-mobile' is installed"):
         registry.load("embedded-mobile")
+
+
+def test_without_the_sandbox_only_trusted_connectors_run_and_in_process(
+        plugins: Path, butler_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from butler_example_vendors import ExampleVendorConnector
+
+    from butler import sandbox
+
+    monkeypatch.setattr(sandbox, "available", lambda: "bubblewrap (bwrap) is not installed")
+    with pytest.raises(FatalError, match="only in its sandbox") as refused:
+        registry.load("example-vendors")
+    assert "connectors.trusted" in (refused.value.hint or "")
+    with pytest.raises(FatalError):
+        registry.load("example-vendors")
+    assert caplog.text.count("connectors run without a sandbox: bubblewrap (bwrap) is not installed") == 1
+    config = paths.config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[connectors]\ntrusted = ["example-vendors"]\n')
+    assert registry.load("example-vendors") is ExampleVendorConnector  # trusted: in butler's process
+    monkeypatch.setattr(sandbox, "available", lambda: None)
+    config.write_text('[connectors]\nsandbox = "off"\n')
+    assert registry.load("example-vendors") is ExampleVendorConnector  # the person turned the sandbox off
