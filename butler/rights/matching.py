@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from butler.rights.database import Company, Database, registrable
 
-__all__ = ["Match", "NameIndex", "match", "quality"]
+__all__ = ["Match", "NameIndex", "match", "normalised", "quality"]
 
 _LEGAL = re.compile(r"\b(?:inc|ltd|llc|gmbh|ag|se|sa|sas|sarl|bv|nv|plc|co|kg|mbh|corp|corporation|limited|"
                     r"company|group|holding|europe|deutschland|the)\b\.?")
 
 
-def _norm(name: str) -> str:
+def normalised(name: str) -> str:
+    """A name as matching compares it: ASCII, lower case, no punctuation, no legal form (GmbH, Inc, …)."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     text = _LEGAL.sub(" ", re.sub(r"[^a-z0-9 ]+", " ", text))
     return " ".join(text.split())
@@ -51,9 +52,9 @@ class NameIndex:
         self.runs: dict[str, list[Company]] = {}
         self.labels: dict[str, list[Company]] = {}
         for company in database.companies.values():
-            self.names.setdefault(_norm(company.name), []).append(company)
+            self.names.setdefault(normalised(company.name), []).append(company)
             for brand in company.runs:
-                self.runs.setdefault(_norm(brand), []).append(company)
+                self.runs.setdefault(normalised(brand), []).append(company)
             if company.web_domain:
                 self.labels.setdefault(company.web_domain.split(".")[0], []).append(company)
 
@@ -76,7 +77,7 @@ def match(database: Database, index: NameIndex, *, names: Iterable[str], domains
             companies = table.get(domain, [])
             if companies and len(companies) <= 3:
                 found.append(Match(_pick(companies, country).slug, by, one if len(companies) == 1 else several))
-    for name in {_norm(n) for n in names if n} - {""}:
+    for name in {normalised(n) for n in names if n} - {""}:
         for table, by, score in ((index.runs, "runs", 0.75), (index.names, "name", 0.7)):
             companies = table.get(name, [])
             if companies and len(companies) <= 3:

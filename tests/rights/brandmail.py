@@ -10,6 +10,7 @@ from email.utils import formataddr
 from pathlib import Path
 
 from butler.rights.database import Company, Database
+from butler.rights.matching import NameIndex, normalised
 
 __all__ = ["Brand", "brand_messages", "brands", "write_maildir"]
 
@@ -21,17 +22,34 @@ class Brand:
     domain: str
     name: str
     slug: str | None  # the company record it is, None for a brand the database lacks
+    via: str = "web domain"  # what should find the record: web domain, e-mail domain, runs
 
 
-def brands(database: Database, known: int, unknown: int) -> list[Brand]:
-    """`known` brands whose web domain is one company's alone (spread over the database), and `unknown` made-up
-    shops the database cannot know."""
-    single = sorted((c for d, cs in database.by_web.items() if len(cs) == 1 for c in cs
-                     if c.quality == "verified" and "." in c.web_domain), key=lambda c: c.slug)
-    step = max(1, len(single) // known)
-    chosen: list[Company] = single[::step][:known]
-    out = [Brand(c.web_domain, c.name, c.slug) for c in chosen]
-    out += [Brand(f"kettle-shop-{i}.example", f"Kettle Shop {i}", None) for i in range(unknown)]
+def _spread(companies: list[Company], n: int) -> list[Company]:
+    ordered = sorted(companies, key=lambda c: c.slug)
+    return ordered[::max(1, len(ordered) // n)][:n] if n else []
+
+
+def brands(database: Database, known: int, unknown: int, *, by_mail: int = 0, by_runs: int = 0) -> list[Brand]:
+    """Brands spread over the database: `known` mailing from their web domain (one company's alone), `by_mail`
+    from the domain of their privacy address (not a web domain), `by_runs` from a domain the database lacks under
+    a name from one record's `runs` list; and `unknown` made-up shops the database cannot know."""
+    single = [c for cs in database.by_web.values() if len(cs) == 1 for c in cs if c.quality == "verified"]
+    out = [Brand(c.web_domain, c.name, c.slug) for c in _spread(single, known)]
+    mail_only = [c for cs in database.by_email.values() if len(cs) == 1 for c in cs
+                 if c.email_domain not in database.by_web and c.email_domain != c.web_domain]
+    out += [Brand(c.email_domain, c.name, c.slug, "e-mail domain") for c in _spread(mail_only, by_mail)]
+    index = NameIndex(database)
+    runs = {}
+    for c in database.companies.values():
+        for brand in c.runs:
+            key = normalised(brand)
+            if (len(key) >= 5 and key.replace(" ", "").isalpha() and len(index.runs.get(key, [])) == 1
+                    and key not in index.names and key.split()[0] not in index.labels):
+                runs[brand] = c
+    picked = sorted(runs.items())[::max(1, len(runs) // max(1, by_runs))][:by_runs]
+    out += [Brand(f"{normalised(b).replace(' ', '-')}-mail.example", b, c.slug, "runs") for b, c in picked]
+    out += [Brand(f"kettle-shop-{i}.example", f"Kettle Shop {i}", None, "none") for i in range(unknown)]
     return out
 
 

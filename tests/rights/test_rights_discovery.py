@@ -12,11 +12,11 @@ from butler.vault import Vault
 from tests.rights.brandmail import brand_messages, brands, write_maildir
 
 
-def test_a_mailbox_of_540_messages_from_60_brands_gives_each_brand_once_matched_to_its_record(
+def test_a_mailbox_of_over_500_messages_from_62_brands_gives_each_brand_once_matched_to_its_record(
         vault: Vault, db: Database, tmp_path: Path) -> None:
-    every = brands(db, known=55, unknown=5)
+    every = brands(db, known=45, unknown=5, by_mail=6, by_runs=6)
     messages = brand_messages(every, per_brand=9)
-    assert len(messages) >= 500 and len({b.domain for b in every}) >= 50
+    assert len(messages) >= 500 and len({b.domain for b in every}) == len(every) >= 50
     source = MaildirSource(write_maildir(tmp_path / "Maildir", messages))
     before = sorted(p.name for p in (tmp_path / "Maildir" / "cur").iterdir())
 
@@ -27,13 +27,15 @@ def test_a_mailbox_of_540_messages_from_60_brands_gives_each_brand_once_matched_
     assert sorted(stored) == sorted(b.domain for b in every)  # each brand once, nothing else
     known = [b for b in every if b.slug]
     right = [b for b in known if stored[b.domain].company == b.slug]
-    wrong = [(b.domain, stored[b.domain].company) for b in known if stored[b.domain].company != b.slug]
+    wrong = [(b.domain, b.via, stored[b.domain].company) for b in known if stored[b.domain].company != b.slug]
     unknown_matched = [b.domain for b in every if not b.slug and stored[b.domain].company]
     share = len(right) / len(known)
+    by_way = ", ".join(f"{way} {sum(1 for b in right if b.via == way)}/{sum(1 for b in known if b.via == way)}"
+                       for way in ("web domain", "e-mail domain", "runs"))
     print(f"\ndiscovery: {len(messages)} messages, {len(every)} brands ({len(known)} in the database), "
           f"{len(stored)} counterparties found, {len(right)}/{len(known)} matched to the right record "
-          f"({share:.1%}), {len(unknown_matched)} of {len(every) - len(known)} unknown brands matched to something, "
-          f"{found.new_transactions} transactions")
+          f"({share:.1%}; by {by_way}), {len(unknown_matched)} of {len(every) - len(known)} unknown brands "
+          f"matched to something, {found.new_transactions} transactions")
     assert share >= 0.95, wrong
     assert not unknown_matched
     some = known[0]
