@@ -15,7 +15,7 @@ from butler import profile
 from butler.mail.sources import MailSource
 from butler.rights import counterparties, transactions
 from butler.rights.database import Database, registrable
-from butler.rights.followup import link_reply
+from butler.rights.followup import awaiting, link_reply
 from butler.rights.markup import Reading, Transaction, read
 from butler.rights.matching import NameIndex
 from butler.vault import Vault
@@ -55,12 +55,14 @@ class MailReader:
     def read(self, raws: Iterable[bytes]) -> Discovered:
         sightings: dict[str, counterparties.Sighting] = {}
         bought: dict[str, list[tuple[Transaction, str, str]]] = {}
+        candidates = awaiting(self.vault)  # read once a batch, again after each reply linked
         for raw in raws:
             reading = read(raw)
             self.found.messages += 1
             self.found.problems += [f"{reading.domain or 'a message'}: {p}" for p in reading.problems]
-            if link_reply(self.vault, self.database, reading):
+            if candidates and link_reply(self.vault, self.database, reading, candidates):
                 self.found.replies += 1
+                candidates = awaiting(self.vault)
                 continue
             key = self._key(reading)
             if not key:

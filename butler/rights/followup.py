@@ -22,7 +22,8 @@ from butler.rights.database import Database, registrable
 from butler.rights.markup import Reading
 from butler.vault import Vault
 
-__all__ = ["ADMONITION_DAYS", "Linked", "add_months", "deadline", "link_reply", "open_requests", "remind"]
+__all__ = ["ADMONITION_DAYS", "Linked", "add_months", "awaiting", "deadline", "link_reply", "open_requests",
+           "remind"]
 
 ADMONITION_DAYS = 14  # the period the admonition templates set
 _REFERENCE = re.compile(r"\bDR-[A-HJ-NP-Z2-9]{8}\b")
@@ -67,13 +68,19 @@ def _domains(database: Database, slug: str) -> set[str]:
     return {d for d in (company.web_domain, company.email_domain) if d} if company else set()
 
 
-def link_reply(vault: Vault, database: Database, reading: Reading) -> Linked | None:
-    """Link a message to the open request it answers and keep its attachments; None when it answers none (or
-    was linked before)."""
+def awaiting(vault: Vault) -> list[requests.Request]:
+    """Requests a reply can be linked to: sent and not closed (answered ones too: a second answer may come)."""
+    return [r for r in (requests.request(vault, ref) for ref in requests.references(vault))
+            if r is not None and r.sent_at is not None and r.closed_at is None]
+
+
+def link_reply(vault: Vault, database: Database, reading: Reading,
+               candidates: list[requests.Request] | None = None) -> Linked | None:
+    """Link a message to the request it answers (of `candidates`, by default `awaiting(vault)`) and keep its
+    attachments; None when it answers none (or was linked before)."""
     if reading.message is None:
         return None
-    candidates = [r for r in (requests.request(vault, ref) for ref in requests.references(vault))
-                  if r is not None and r.sent_at is not None and r.closed_at is None]
+    candidates = awaiting(vault) if candidates is None else candidates
     threads = {reading.in_reply_to, *reading.references} - {""}
     found, by = None, ""
     for state in candidates:
