@@ -17,7 +17,7 @@ from butler.rights import requests
 from butler.rights.letters import page, write_letter
 from butler.vault import Vault
 
-__all__ = ["KIND", "NAME", "DataRequestApprovals", "DataRequestItem", "propose"]
+__all__ = ["KIND", "NAME", "DataRequestApprovals", "DataRequestItem", "make_id", "propose"]
 
 NAME = "data-request"
 LetterKind = Literal["request", "admonition", "complaint"]
