@@ -35,7 +35,7 @@ def mail_readers(vault: Vault) -> list[MessageReader]:
     from butler.rights.database import load
     from butler.rights.discover import MailReader
 
-    return [MailReader(vault, load(vault.home))]
+    return [MailReader(vault, load(vault.home), follow_up=True)]
 
 
 def desk() -> Desk:

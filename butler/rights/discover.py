@@ -1,9 +1,10 @@
 """Discovery: messages → counterparties, their transactions, and replies to open requests. Everything stays in
 the vault; nothing is sent anywhere.
 
-`MailReader` takes raw messages in batches (from `discover_source`, or from the mail sweep through the hook in
-butler.mail.readers). `discover_source` walks every folder of a Maildir or IMAP mailbox read-only: it lists and
-fetches (IMAP BODY.PEEK, so nothing is marked read) and never moves, flags or deletes.
+`MailReader` takes raw messages in batches (from `discover_source`, or from the mail sweep, which is given one by
+`butler.wiring.mail_readers` and then also drafts the follow-up letters of overdue requests). `discover_source`
+walks every folder of a Maildir or IMAP mailbox read-only: it lists and fetches (IMAP BODY.PEEK, so nothing is
+marked read) and never moves, flags or deletes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from butler import profile
 from butler.mail.sources import MailSource
 from butler.rights import counterparties, transactions
 from butler.rights.database import Database, registrable
-from butler.rights.followup import awaiting, link_reply
+from butler.rights.followup import awaiting, link_reply, remind
 from butler.rights.markup import Reading, Transaction, read
 from butler.rights.matching import NameIndex
 from butler.vault import Vault
@@ -37,15 +38,17 @@ class Discovered:
     new_counterparties: int = 0
     new_transactions: int = 0
     replies: int = 0
+    drafted: list[str] = field(default_factory=list)  # admonitions and complaints queued (with follow_up)
     problems: list[str] = field(default_factory=list)
 
 
 class MailReader:
     """Reads messages for discovery; `read` takes one batch and writes what it learnt at the end of it."""
 
-    def __init__(self, vault: Vault, database: Database) -> None:
+    def __init__(self, vault: Vault, database: Database, *, follow_up: bool = False) -> None:
         self.vault = vault
         self.database = database
+        self.follow_up = follow_up  # also draft admonitions and complaints for overdue requests (the sweep's)
         self.index = NameIndex(database)
         me = profile.load(vault)
         self.country = me.country if me else None
@@ -81,6 +84,8 @@ class MailReader:
         self.found.counterparties |= set(sightings)
         for key, found in bought.items():
             self.found.new_transactions += transactions.add(self.vault, key, found)
+        if self.follow_up:
+            self.found.drafted += remind(self.vault, self.database)
         return self.found
 
     def _key(self, reading: Reading) -> str:
