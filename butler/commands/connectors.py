@@ -18,7 +18,7 @@ from butler.errors import UsageError
 from butler.log import register_secret
 from butler.sdk import Connector, MissingSecret, SecretSpec
 
-__all__ = ["SECRET_ENV_PREFIX", "add_parser", "enable_in"]
+__all__ = ["SECRET_ENV_PREFIX", "add_parser", "enable_in", "parse_settings"]
 
 SECRET_ENV_PREFIX = "BUTLER_CONNECTOR_SECRET_"
 
@@ -100,7 +100,7 @@ def about(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_settings(pairs: list[str]) -> dict[str, Any]:
+def parse_settings(pairs: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -169,7 +169,7 @@ def enable_in(vault: Any, connector_id: str, settings: dict[str, Any] | None = N
 
 def enable(args: argparse.Namespace) -> int:
     with unlock(quiet=True).vault as vault:
-        enable_in(vault, args.id, _parse_settings(args.settings), args.new_secrets)
+        enable_in(vault, args.id, parse_settings(args.settings), args.new_secrets)
     print(f"{args.id} validated and enabled")
     return 0
 

@@ -58,6 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--connector", action="append", default=[], metavar="ID",
                         help="validate and enable this vendor connector (repeatable; secrets from "
                              "BUTLER_CONNECTOR_SECRET_<NAME>)")
+    parser.add_argument("--connector-set", action="append", default=[], metavar="ID:KEY=VALUE",
+                        help="a setting of a connector given with --connector (repeatable)")
     parser.set_defaults(func=run)
 
 
@@ -130,10 +132,27 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.connector:
         from butler import registry
 
-        missing = sorted({c for c in args.connector} - {item.id for item in registry.installed()})
+        missing = sorted(set(args.connector) - {item.id for item in registry.installed()})
         if missing:
             raise UsageError(f"no connector {', '.join(missing)} is installed",
                              "`butler connectors list` shows the installed ones.")
+    settings = _connector_settings(args.connector_set)
+    if set(settings) - set(args.connector):
+        raise UsageError(f"--connector-set names {', '.join(sorted(set(settings) - set(args.connector)))}, "
+                         "which no --connector enables")
+
+
+def _connector_settings(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """`--connector-set ID:KEY=VALUE` flags, by connector id."""
+    from butler.commands.connectors import parse_settings
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        connector_id, sep, setting = pair.partition(":")
+        if not sep or not connector_id:
+            raise UsageError(f"--connector-set takes ID:KEY=VALUE, got {pair!r}")
+        out.setdefault(connector_id, {}).update(parse_settings([setting]))
+    return out
 
 
 # -- 1. passphrase ---------------------------------------------------------------------------------------------
@@ -303,8 +322,9 @@ def _config() -> Any:
 def _connectors(vault: Any, args: argparse.Namespace, guide: _Guide) -> None:
     guide.title("Vendor connectors")
     if args.connector:
+        settings = _connector_settings(args.connector_set)
         for connector_id in dict.fromkeys(args.connector):
-            _enable(vault, connector_id, guide, strict=True)
+            _enable(vault, connector_id, guide, settings.get(connector_id, {}), strict=True)
         return
     if not guide.interactive:
         return
@@ -326,17 +346,35 @@ def _connectors(vault: Any, args: argparse.Namespace, guide: _Guide) -> None:
             continue
         break
     for connector_id in chosen:
-        _enable(vault, connector_id, guide, strict=False)
+        _enable(vault, connector_id, guide, _ask_settings(connector_id, guide), strict=False)
     if not chosen:
         guide.say("none now: `butler connectors enable ID` enables one later")
 
 
-def _enable(vault: Any, connector_id: str, guide: _Guide, *, strict: bool) -> None:
+def _ask_settings(connector_id: str, guide: _Guide) -> dict[str, Any]:
+    """Each setting the connector requires, asked for with its description (optional ones keep their default)."""
+    from butler import registry
+    from butler.commands.connectors import parse_settings
+
+    try:
+        fields = registry.load(connector_id).manifest.settings.model_fields
+    except ButlerError as exc:
+        guide.say(f"{connector_id} does not load: {exc.message}")
+        return {}
+    settings: dict[str, Any] = {}
+    for name, field in fields.items():
+        if field.is_required():
+            answer = guide.ask(f"{connector_id}: {name}" + (f" ({field.description})" if field.description else ""))
+            settings.update(parse_settings([f"{name}={answer}"]))
+    return settings
+
+
+def _enable(vault: Any, connector_id: str, guide: _Guide, settings: dict[str, Any], *, strict: bool) -> None:
     """Validate and enable one connector; a failure is raised (`strict`, for scripts) or said and skipped."""
     from butler.commands.connectors import enable_in
 
     try:
-        enable_in(vault, connector_id)
+        enable_in(vault, connector_id, settings)
     except ButlerError as exc:
         if strict:
             raise
