@@ -61,6 +61,11 @@ RECENT = 40  # latest audit entries Home lists, room permitting
 QUIET_ACTIONS = frozenset({"vault.put", "vault.delete", "vault.migrate", "approval.executing", "terms.discover"})
 
 
+def _people_s(collections: dict[str, int]) -> dict[str, int]:
+    """The collections that hold the person's records: not the vault's own bookkeeping (`_meta`)."""
+    return {name: n for name, n in collections.items() if not name.startswith("_")}
+
+
 class VaultReader:
     """The open vault, its key source and notes, read under one lock by the TUI's workers."""
 
@@ -87,7 +92,7 @@ class VaultReader:
     # -- dashboard -------------------------------------------------------------------------------------
     def dashboard(self, seen: int) -> Dashboard:
         with self.locked() as vault:
-            collections = vault.collections()
+            collections = _people_s(vault.collections())
             items = self._desk.items(vault)
             try:
                 entries = vault.audit.entries()
@@ -357,7 +362,7 @@ class VaultReader:
     # -- vault and audit -----------------------------------------------------------------------------------
     def collections(self) -> dict[str, int]:
         with self.locked() as vault:
-            return vault.collections()
+            return _people_s(vault.collections())
 
     def records(self, collection: str, limit: int = RECORD_PAGE) -> list[RecordView]:
         with self.locked() as vault:

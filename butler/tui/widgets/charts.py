@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from butler.tui.data import NegotiationView
@@ -39,14 +40,28 @@ class RoundsChart(PlotextPlot):
 
 
 class BarChart(PlotextPlot):
-    """Labelled bars with a title; `show` replaces what is drawn."""
+    """Labelled bars with a title; `show` replaces what is drawn. Labels are thinned to the room there is, always
+    the same ones for the same width (plotext's own choice varies from run to run)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._bars: tuple[str, list[str], list[float], str] = ("", [], [], "")
 
     def show(self, title: str, labels: Sequence[str], values: Sequence[float], empty: str) -> None:
+        self._bars = (title, list(labels), list(values), empty)
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        title, labels, values, empty = self._bars
         plt = self.plt
         plt.clear_figure()
         if not any(values):
             plt.title(empty)
         else:
             plt.title(title)
-            plt.bar(list(labels), list(values), width=0.6)
-        self.refresh()
+            positions = [float(i + 1) for i in range(len(labels))]
+            plt.bar(positions, values, width=0.6)
+            widest = max(len(label) for label in labels) + 2
+            step = max(1, -(-widest * len(labels) // max(self.size.width - 8, 1)))
+            plt.xticks(positions[::step], labels[::step])
+        return super().render()
