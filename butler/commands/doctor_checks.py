@@ -247,8 +247,8 @@ def _check_vault(ctx: Checkup) -> None:
         ctx.add("vault", "error", f"the audit log does not verify: {exc.message}",
                 exc.hint or "Compare with a backup; `butler audit verify` says where it breaks.")
         return
-    ctx.add("vault", "ok", f"the vault opens, is the newest copy (freshness anchor checked) and its audit log of "
-                           f"{report.entries} entries verifies")
+    ctx.add("vault", "ok", f"the vault opens, no older copy was put back (its files and the freshness anchor agree), "
+                           f"and its audit log of {report.entries} entries verifies")
     _check_backups(ctx)
 
 
