@@ -80,7 +80,7 @@ class DataRequestApprovals:
         requests.append(vault, item.reference, item.company, "letter", place="post",
                         details={"letter": item.letter, "files": [f.name for f in files],
                                  "summary": f"{item.letter} written as a letter to print ({files[1].name})"})
-        why = "no e-mail address for them" if not item.to else "no SMTP server is set up"
+        why = "it goes by post" if not item.to else "no SMTP server is set up"
         return Outcome(State.DONE, f"{item.letter} {item.reference} written as a letter ({why}): print and post "
                                    f"{files[1]}", {"files": [str(f) for f in files]})
 

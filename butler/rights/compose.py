@@ -86,7 +86,8 @@ def request_letter(database: Database, company: Company, kind: str, reference: s
                   variables={"id_data": identity_block(fields, lang), "runs_list": ", ".join(company.runs),
                              "rectification_data": rectification or "[what to change]",
                              "erasure_data": "", "objection_reason": ""})
-    return Letter(company.email, _subject(kind, lang, reference), _sign(text, fields.get("name", "")), lang,
+    to = "" if company.medium == "letter" else company.email  # the database says they answer letters only
+    return Letter(to, _subject(kind, lang, reference), _sign(text, fields.get("name", "")), lang,
                   f"{company.name}\n{company.address}".strip())
 
 

@@ -63,6 +63,7 @@ class Company:
     quality: str = ""
     custom_templates: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()  # what the company says it needs to identify a person ("Name", "Kundennummer")
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Company:
@@ -74,7 +75,9 @@ class Company:
                    runs=_strings(data.get("runs")), countries=_strings(data.get("relevant-countries")),
                    medium=str(data.get("suggested-transport-medium") or ""),
                    language=str(data.get("request-language") or ""), quality=str(data.get("quality") or ""),
-                   custom_templates=custom, sources=_strings(data.get("sources")))
+                   custom_templates=custom, sources=_strings(data.get("sources")),
+                   required=tuple(str(e.get("desc", "")) for e in data.get("required-elements") or []
+                                  if isinstance(e, dict) and e.get("desc")))
 
     @property
     def web_domain(self) -> str:

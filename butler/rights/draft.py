@@ -43,7 +43,9 @@ def draft_request(vault: Vault, database: Database, company_key: str, kind: str,
                            addressee=company.name, letter="request", to=letter.to, subject=letter.subject,
                            body=letter.text, language=letter.language, recipient=letter.recipient, sender=sender,
                            reasons=[f"you asked for {kind} under the GDPR"]
-                           + ([f"left out (not in your profile): {', '.join(missing)}"] if missing else []))
+                           + ([f"left out (not in your profile): {', '.join(missing)}"] if missing else [])
+                           + ([f"{company.name} asks for: {', '.join(company.required)}"] if company.required
+                              else []))
     requests.append(vault, reference, company.slug, "drafted", place="desk",
                     details={"letter": "request", "kind": kind, "language": letter.language, "to": letter.to,
                              "subject": letter.subject, "text": letter.text, "fields": sorted(given),

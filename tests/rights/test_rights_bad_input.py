@@ -64,7 +64,7 @@ def test_a_company_record_with_missing_fields_still_gets_its_request(vault: Vaul
     assert drafted.item.to == "" and drafted.item.recipient == "Bare Ltd"
     assert "Article 17 GDPR" in drafted.item.body
     said = desk().decide(vault, drafted.approval_id, approve=True)
-    assert "written as a letter (no e-mail address for them)" in said
+    assert "written as a letter (it goes by post)" in said
 
 
 def test_a_profile_without_the_chosen_fields_is_said_plainly(vault: Vault, db: Database) -> None:

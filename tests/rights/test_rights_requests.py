@@ -202,3 +202,17 @@ def test_a_company_without_e_mail_gets_a_letter_in_text_and_pdf(vault: Vault, db
     assert pdf[xref:xref + 4] == b"xref"  # the cross-reference table is where the trailer says
     state = requests.request(vault, drafted.reference)
     assert state is not None and state.how == "letter" and state.sent_at is not None
+
+
+def test_a_company_that_answers_letters_only_gets_a_letter_even_with_smtp_set_up(
+        vault: Vault, db: Database, dovecot: Dovecot, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    _mail_setup(vault, dovecot, port)
+    company = db.companies["kba-bund"]
+    assert company.medium == "letter" and company.email  # an address, but the database says: by letter
+    drafted = draft_request(vault, db, "kba-bund", "access")
+    assert drafted.item.to == ""
+    said = desk().decide(vault, drafted.approval_id, approve=True)
+    assert "written as a letter (it goes by post)" in said and inbox.received == []
+    asks = draft_request(vault, db, "skillshare", "access").item.reasons[-1]
+    assert asks == "Skillshare, Inc. asks for: Name, E-Mail"
