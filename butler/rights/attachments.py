@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from email import errors
 from email.message import Message
 from typing import Any
 
@@ -19,12 +20,27 @@ RECORDS = Collection(COLLECTION, __name__, "files companies sent in answer to a 
 MAX_BYTES = 25 * 1024 * 1024
 
 
+def _cut_off(message: Message) -> Message | None:
+    """The part a message was cut off in (its multipart never closes: butler read only its first bytes), or None."""
+    if not any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for p in message.walk() for d in p.defects):
+        return None
+    leaves = [p for p in message.walk() if not p.is_multipart()]
+    return leaves[-1] if leaves else None
+
+
 def keep(vault: Vault, reference: str, message: Message, message_id: str) -> list[dict[str, Any]]:
-    """Store every attachment of `message` under `reference` (each once); returns what was kept or skipped."""
+    """Store every attachment of `message` under `reference` (each once); returns what was kept or skipped. An
+    attachment the message was cut off in is not stored: the whole file stays in the mailbox."""
     kept = []
+    cut = _cut_off(message)
     for part in message.walk():
         filename = part.get_filename()
         if not filename or part.is_multipart():
+            continue
+        if part is cut:
+            kept.append({"filename": filename[:200], "content_type": part.get_content_type(),
+                         "message_id": message_id, "skipped": "cut off (butler reads the first 256 KB of a "
+                                                               "message): the whole file stays in your mailbox"})
             continue
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):

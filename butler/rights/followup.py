@@ -102,14 +102,17 @@ def link_reply(vault: Vault, database: Database, reading: Reading,
     kept = attachments.keep(vault, found.reference, reading.message, reading.message_id)
     text = " ".join(_text(p.get_payload(decode=True))[:4000]
                     for p in reading.message.walk() if p.get_content_maintype() == "text" and not p.get_filename())
+    stored = [k["id"] for k in kept if "id" in k]
+    left = [k["filename"] for k in kept if "id" not in k]
     extension = bool(_EXTENSION.search(reading.subject + " " + text)) and not kept
     requests.append(vault, found.reference, found.company, "reply", place="mailbox", at=reading.date,
                     details={"message_id": reading.message_id, "from": reading.address, "subject": reading.subject,
-                             "linked_by": by, "attachments": [k.get("id", k["filename"]) for k in kept],
+                             "linked_by": by, "attachments": stored, "left_in_mailbox": left,
                              "extension": extension,
                              "summary": ("the company extends the period by two months" if extension else
-                                         f"reply with {len(kept)} attachment(s)")})
-    return Linked(found.reference, by, len(kept), extension)
+                                         f"reply with {len(stored)} attachment(s) kept"
+                                         + (f", {len(left)} left in your mailbox (too large)" if left else ""))})
+    return Linked(found.reference, by, len(stored), extension)
 
 
 def remind(vault: Vault, database: Database, now: dt.datetime | None = None) -> list[str]:

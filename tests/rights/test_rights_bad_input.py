@@ -12,9 +12,10 @@ from butler import profile
 from butler.approvals import NeedsAttention, State, move, raw_item
 from butler.errors import ButlerError, UsageError
 from butler.mail.account import save_password, save_settings, save_smtp_password
+from butler.mail.message import BODY_PREFIX
 from butler.mail.settings import MailSettings
 from butler.models import Profile
-from butler.rights import requests
+from butler.rights import attachments, requests
 from butler.rights.database import Database
 from butler.rights.discover import MailReader
 from butler.rights.draft import draft_request
@@ -123,3 +124,21 @@ def _dead_pid() -> int:
         os._exit(0)
     os.waitpid(pid, 0)
     return pid
+
+
+def test_an_export_larger_than_butler_reads_is_left_in_the_mailbox_not_kept_cut_off(
+        vault: Vault, db: Database) -> None:
+    reference = _sent_by_letter(vault, db, "autohaus24")
+    message = EmailMessage()
+    message["From"], message["Subject"] = "datenschutz@autohaus24.de", f"Auskunft {reference}"
+    message["Message-ID"] = "<big@autohaus24.de>"
+    message.set_content("Anbei Ihre Daten.")
+    message.add_attachment(b"a" * 1000, maintype="text", subtype="csv", filename="small.csv")
+    message.add_attachment(os.urandom(400_000), maintype="application", subtype="zip", filename="export.zip")
+    reader = MailReader(vault, db)
+    reader.read([bytes(message)[:BODY_PREFIX]])  # what a sweep or discovery fetches of it
+    assert reader.found.replies == 1
+    (reply,) = requests.request(vault, reference).replies  # type: ignore[union-attr]
+    assert reply["left_in_mailbox"] == ["export.zip"] and len(reply["attachments"]) == 1
+    assert [a["filename"] for a in attachments.of(vault, reference)] == ["small.csv"]
+    assert "1 left in your mailbox" in reply["summary"]
