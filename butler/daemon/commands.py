@@ -119,8 +119,10 @@ def _approvals(vault: Any) -> tuple[Counter[str], list[str]]:
     from butler.approvals import OPEN, State, raw_items
 
     raw = raw_items(vault)
-    if all(item.get("state", State.PENDING) == State.PENDING for item in raw):
-        return Counter(str(item.get("kind")) for item in raw), []
+    states = [str(item.get("state", State.PENDING)) for item in raw]
+    if not any(state in OPEN and state != State.PENDING for state in states):
+        return Counter(str(item.get("kind")) for item, state in zip(raw, states, strict=True)
+                       if state == State.PENDING), []
     from butler.wiring import desk
 
     the_desk = desk()

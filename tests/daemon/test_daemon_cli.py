@@ -94,6 +94,16 @@ def test_status_shows_a_failing_jobs_error_text_and_duration(vault_home: Path,
     assert record.failing and record.error == "RuntimeError: flaky broke on call 2"
 
 
+@pytest.mark.usefixtures("daemon_cli")
+def test_status_counts_only_what_waits(open_vault_at: Vault, vault_home: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    for item_id, state in (("a", "pending"), ("b", "done"), ("c", "rejected"), ("d", "failed")):
+        open_vault_at.put("approvals", item_id, {"kind": "renewal-reminder", "state": state})
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "approvals waiting: 1 (1 renewal-reminder)" in out
+
+
 def test_status_imports_neither_the_scheduler_nor_the_jobs_features(vault_home: Path) -> None:
     """`butler status` stays quick: no APScheduler, SQLAlchemy, job code or vendor machinery is imported while
     nothing waits mid-execution (counted, not timed)."""
