@@ -14,7 +14,26 @@ from butler.rights.database import Database, registrable
 from butler.rights.errors import CompanyNotFound, DatabaseInvalid
 from butler.rights.matching import NameIndex, match
 
-EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "datenanfragen"
+SHIPPED = importlib.resources.files("butler.rights").joinpath("data", "datenanfragen.json.gz")
+SHARED_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "datenanfragen"
+
+
+def _export(tmp_path: Path) -> Path:
+    """The upstream export folder the snapshot was built from, else one written back from the snapshot."""
+    if SHARED_EXPORT.is_dir():
+        return SHARED_EXPORT
+    document = snapshot.read(SHIPPED.read_bytes())
+    root = tmp_path / "export"
+    for folder, records in (("companies", document["companies"]),
+                            ("supervisory-authorities", document["authorities"])):
+        (root / folder).mkdir(parents=True)
+        for record in records:
+            (root / folder / f"{record['slug']}.json").write_text(json.dumps(record), encoding="utf-8")
+    for language, texts in document["templates"].items():
+        (root / "templates" / language).mkdir(parents=True)
+        for name, text in texts.items():
+            (root / "templates" / language / f"{name}.txt").write_text(text, encoding="utf-8")
+    return root
 
 
 def test_the_shipped_snapshot_holds_the_whole_database_and_names_its_source(db: Database) -> None:
@@ -52,7 +71,7 @@ def test_matching_by_web_domain_by_e_mail_domain_by_runs_and_not_at_all(db: Data
 
 def test_update_from_an_export_folder_and_from_a_snapshot_file_replaces_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    updated = database.update(EXPORT, home)
+    updated = database.update(_export(tmp_path), home)
     assert len(updated.companies) > 3000
     target = database.home_snapshot(home)
     assert target.stat().st_mode & 0o777 == 0o600
@@ -62,9 +81,6 @@ def test_update_from_an_export_folder_and_from_a_snapshot_file_replaces_it(tmp_p
     smaller.write_bytes(snapshot.write_bytes(document))
     assert len(database.update(smaller, home).companies) == 500
     assert len(database.load(home).companies) == 500  # read from the home from now on
-
-
-SHIPPED = importlib.resources.files("butler.rights").joinpath("data", "datenanfragen.json.gz")
 
 
 @pytest.mark.parametrize("content", [
