@@ -96,3 +96,10 @@ def read(data: bytes) -> dict[str, Any]:
     check(document)
     result: dict[str, Any] = document
     return result
+
+
+if __name__ == "__main__":  # how the shipped snapshot is made: python -m butler.rights.snapshot EXPORT OUT [SOURCE]
+    import sys
+
+    export, out = Path(sys.argv[1]), Path(sys.argv[2])
+    out.write_bytes(write_bytes(build(export, source=sys.argv[3] if len(sys.argv) > 3 else "")))
