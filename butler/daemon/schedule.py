@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from butler import paths
 from butler.config import Config, load_config
 from butler.daemon.lock import DaemonLock
+from butler.daemon.mail_watch import start_mail_watch
 from butler.daemon.runner import Runtime, install_runtime, run_job
 from butler.daemon.specs import JobSpec, default_specs
 from butler.daemon.state import DaemonState, now_iso
@@ -198,6 +199,7 @@ class Daemon:
         scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         install_runtime(self.runtime)
         self._unlock_once()
+        start_mail_watch(self.runtime, self.specs)  # where IMAP IDLE is offered, new mail is swept at once
         with self.state.lock:
             self.state.pid, self.state.started, self.state.stopped = os.getpid(), now_iso(), None
         self._record_next_runs()
