@@ -9,13 +9,12 @@ server offers no IDLE it ends and the scheduled sweep remains.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Iterable
-from typing import Protocol
 
 from butler.daemon.runner import Runtime, run_job
+from butler.daemon.specs import JobSpec
 from butler.errors import ButlerError
 from butler.vault.keys import open_vault
 
@@ -26,14 +25,7 @@ log = logging.getLogger("butler.daemon")
 MAIL_SWEEP = "mail-sweep"
 
 
-class _Spec(Protocol):
-    id: str
-    target: str
-    needs_vault: bool
-    every: dt.timedelta
-
-
-def start_mail_watch(runtime: Runtime, specs: Iterable[_Spec]) -> threading.Thread | None:
+def start_mail_watch(runtime: Runtime, specs: Iterable[JobSpec]) -> threading.Thread | None:
     """Start the watch when the schedule has a mail sweep; the thread ends by itself when the daemon stops."""
     spec = next((s for s in specs if s.id == MAIL_SWEEP), None)
     if spec is None:
@@ -43,7 +35,7 @@ def start_mail_watch(runtime: Runtime, specs: Iterable[_Spec]) -> threading.Thre
     return thread
 
 
-def watch_mail(runtime: Runtime, spec: _Spec) -> bool:
+def watch_mail(runtime: Runtime, spec: JobSpec) -> bool:
     """Watch the configured inbox until the daemon stops; False when there is nothing to watch or no IDLE."""
     from butler.mail.account import load_password, load_settings
     from butler.mail.idle import InboxWatcher
