@@ -65,9 +65,12 @@ def _default_paths(paths: list[Path] | None) -> list[Path]:
         return paths
     directory = policies_dir()
     if not directory.is_dir():
+        from butler.policy.packs import packs
+
+        names = ", ".join(pack.name for pack in packs())
         raise ConfigError(
             f"no policy directory at {directory}",
-            "Start from the packs butler ships: `butler init --pack NAME` (it lists them), then edit the files.",
+            f"Start from the packs butler ships: `butler init --pack NAME` ({names}; or `all`), then edit them.",
         )
     return [directory]
 
