@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from imapclient import IMAPClient  # type: ignore[import-untyped]
@@ -19,6 +19,7 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from butler.log import register_secret
 from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
+from butler.mail.fetching import body_of, fetch_chunk, prefetched
 from butler.mail.message import BODY_PREFIX, read_facts
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
@@ -32,9 +33,11 @@ from butler.mail.sources import (
     message_key,
 )
 
-__all__ = ["ImapSource", "parse_copyuid"]
+__all__ = ["BODY_ITEM", "FETCH_BATCH", "ImapSource", "parse_copyuid"]
 
-_BODY = f"BODY.PEEK[]<0.{BODY_PREFIX}>".encode()
+BODY_ITEM = f"BODY.PEEK[]<0.{BODY_PREFIX}>".encode()  # what classification reads: the first 256 KiB, unseen
+FETCH_BATCH = 200  # messages per FETCH command
+_BODY = BODY_ITEM
 _HEADER = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 _CHUNK = 500
 
@@ -70,10 +73,6 @@ def parse_copyuid(data: bytes | str) -> Moved | None:
     return Moved(parts[0], {str(a): str(b) for a, b in zip(old, new, strict=True)})
 
 
-def _body(data: dict[bytes, Any]) -> bytes:
-    return bytes(next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b"")
-
-
 class ImapSource:
     """A logged-in IMAP connection. `force_copy_fallback` exercises the path for servers without MOVE."""
 
@@ -85,6 +84,7 @@ class ImapSource:
             raise MailConfigError(f"refusing plain IMAP to {settings.host}: the password would travel in clear")
         register_secret(password)
         self.account = settings.imap_account
+        self._reader = (settings, password)  # a second, read-only connection fetches ahead in a first sweep
         self._selected: str | None = None
         self.flag_cache: dict[str, Any] = {}  # folder → {validity, modseq, flags}: see seen_flags
         try:
@@ -199,15 +199,40 @@ class ImapSource:
     def fetch(self, folder: str, uids: list[str]) -> Iterator[FetchedMessage]:
         if self._selected != folder:
             self._select(folder)
-        for chunk in _chunks([int(u) for u in uids], 200):
-            response = self.client.fetch(chunk, [_BODY, b"FLAGS", b"RFC822.SIZE"])
-            for uid in chunk:
-                data = response.get(uid)
-                if data is None:
-                    continue
-                flags = data.get(b"FLAGS", ())
-                yield FetchedMessage(str(uid), _body(data), b"\\Seen" in flags, int(data.get(b"RFC822.SIZE", 0)),
-                                     b"\\Deleted" in flags)
+        for chunk in _chunks([int(u) for u in uids], FETCH_BATCH):
+            yield from fetch_chunk(self.client, chunk, _BODY)
+
+    def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
+        """Each batch's messages, in order. With more than one batch, a second connection (EXAMINE: read-only)
+        fetches ahead in a thread while the caller works on this connection; without it, one after the other."""
+        reader = self._open_reader(folder) if len(batches) > 1 else None
+        if reader is None:
+            for batch in batches:
+                yield list(self.fetch(folder, batch))
+            return
+
+        def fetch(batch: list[str]) -> list[FetchedMessage]:
+            chunks = _chunks([int(u) for u in batch], FETCH_BATCH)
+            return [message for chunk in chunks for message in fetch_chunk(reader, chunk, _BODY)]
+
+        try:
+            yield from prefetched(fetch, batches)
+        finally:
+            with contextlib.suppress(IMAPClientError, OSError):
+                reader.logout()
+
+    def _open_reader(self, folder: str) -> Any:
+        """A second logged-in connection with `folder` examined, or None (the server may limit connections)."""
+        settings, password = self._reader
+        try:
+            context = ssl.create_default_context() if settings.tls else None
+            reader = IMAPClient(settings.host, port=settings.imap_port, ssl=settings.tls, ssl_context=context,
+                                timeout=self.client._timeout)
+            reader.login(settings.username, password)
+            reader.select_folder(folder, readonly=True)
+        except (OSError, IMAPClientError):
+            return None
+        return reader
 
     def _copyuid(self) -> Moved | None:
         """The COPYUID response code of the last COPY or MOVE (imaplib files response codes by name)."""
@@ -301,7 +326,7 @@ class ImapSource:
         no_id: list[int] = []
         for chunk in _chunks(numbers, 1000):
             for uid, data in self.client.fetch(chunk, [_HEADER, b"RFC822.SIZE"]).items():
-                header = _body(data)
+                header = body_of(data)
                 mid = read_facts(header + b"\r\n").message_id if header.strip() else ""
                 size = int(data.get(b"RFC822.SIZE", 0))
                 if mid.strip():
@@ -310,7 +335,7 @@ class ImapSource:
                     no_id.append(uid)
         for chunk in _chunks(no_id, 100):  # no Message-ID: the key is a hash of the first bytes
             for uid, data in self.client.fetch(chunk, [_BODY, b"RFC822.SIZE"]).items():
-                facts = read_facts(_body(data))
+                facts = read_facts(body_of(data))
                 out[str(uid)] = Identity(message_key("", facts.fingerprint), int(data.get(b"RFC822.SIZE", 0)))
         return out
 
@@ -366,7 +391,7 @@ class ImapSource:
         for chunk in _chunks(uids, 1000):
             for uid, data in self.client.fetch(chunk, [item, b"FLAGS"]).items():
                 flags = data.get(b"FLAGS", ())
-                out.append(Peeked(str(uid), _body(data), b"\\Seen" in flags, b"\\Flagged" in flags))
+                out.append(Peeked(str(uid), body_of(data), b"\\Seen" in flags, b"\\Flagged" in flags))
         return out
 
     def close(self) -> None:

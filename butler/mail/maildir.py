@@ -7,7 +7,7 @@ and its new/cur place are untouched: butler never marks mail read.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from butler.mail.errors import MailSourceError
@@ -94,6 +94,10 @@ class MaildirSource:
             except FileNotFoundError:  # moved by another client meanwhile
                 continue
             yield FetchedMessage(uid, raw, _seen(path), size, "T" in path.name.partition(":2,")[2])
+
+    def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
+        for batch in batches:
+            yield list(self.fetch(folder, batch))
 
     def move(self, folder: str, uids: list[str], target: str) -> Moved:
         self.create_folder(target)

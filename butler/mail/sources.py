@@ -7,7 +7,7 @@ of its first bytes) is only a hint: two messages can share one, and one can arri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -114,6 +114,10 @@ class MailSource(Protocol):
     def view(self, folder: str, after: int) -> FolderView: ...
 
     def fetch(self, folder: str, uids: list[str]) -> Iterator[FetchedMessage]: ...
+
+    def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
+        """`fetch` of each batch in turn (IMAP fetches ahead on a second connection while a batch is judged)."""
+        ...
 
     def move(self, folder: str, uids: list[str], target: str) -> Moved:
         """An atomic move (only where `can_move_atomically`)."""

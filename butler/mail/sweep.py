@@ -105,18 +105,22 @@ class MailSweep:
         if uids and self.engagement is not None and self.engagement.engagement != "ignore":
             self._engaged = self._read_engagement()
         size = self.settings.batch_size
-        for start in range(0, len(uids), size):
-            batch = uids[start:start + size]
-            kept_now = self._batch(list(self.source.fetch(inbox, batch)), view.validity, report)
-            if self.dry_run:
-                continue
-            cursor["validity"] = view.validity
-            if view.highest:
-                cursor["last_uid"] = max(int(u) for u in batch)
-            else:
-                decided |= kept_now
-                cursor["decided"] = sorted(decided & set(view.uids))
-            self.state.save()
+        batches = [uids[start:start + size] for start in range(0, len(uids), size)]
+        fetched = self.source.fetch_batches(inbox, batches)  # the next batches are fetched while one is judged
+        try:
+            for batch, messages in zip(batches, fetched, strict=False):
+                kept_now = self._batch(messages, view.validity, report)
+                if self.dry_run:
+                    continue
+                cursor["validity"] = view.validity
+                if view.highest:
+                    cursor["last_uid"] = max(int(u) for u in batch)
+                else:
+                    decided |= kept_now
+                    cursor["decided"] = sorted(decided & set(view.uids))
+                self.state.save()
+        finally:
+            fetched.close()  # stops the fetching ahead
         if not self.dry_run:
             cursor["validity"] = view.validity
             if view.highest:

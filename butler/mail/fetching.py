@@ -1,0 +1,143 @@
+"""Fetching what classification reads, fast: one FETCH per batch parsed without IMAPClient's general parser, and
+batches fetched ahead on a second, read-only connection while the sweep classifies and moves the one before.
+
+IMAPClient tokenizes every FETCH response in Python, which cost as much as classifying the messages; the answer to
+`UID FETCH (UID RFC822.SIZE FLAGS BODY.PEEK[]<0.N>)` has one shape, read here from imaplib's raw lines and
+literals with one regular expression per message. Anything of another shape returns None and the caller asks
+IMAPClient instead, so a server's oddity costs speed, never a message.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
+
+from butler.mail.errors import MailSourceError
+from butler.mail.sources import FetchedMessage
+
+__all__ = ["body_of", "fetch_chunk", "fetch_items", "parse_fetch", "prefetched", "uid_text"]
+
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
+_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_BODY = re.compile(rb"\bBODY\[\]")
+
+
+def uid_text(uids: list[int]) -> str:
+    """A UID set with runs folded (`1:200,305`), so a batch's command stays short."""
+    parts: list[str] = []
+    start = prev = uids[0]
+    for uid in [*uids[1:], -1]:
+        if uid != prev + 1:
+            parts.append(f"{start}:{prev}" if prev != start else str(start))
+            start = uid
+        prev = uid
+    return ",".join(parts)
+
+
+def fetch_chunk(client: Any, chunk: list[int], body_item: bytes) -> list[FetchedMessage]:
+    """What classification reads of these messages, in UID order: parsed fast (`parse_fetch`), or by
+    IMAPClient when the answer has another shape."""
+    if not chunk:
+        return []
+    try:
+        kind, data = client._imap.uid("FETCH", uid_text(sorted(chunk)), fetch_items(body_item))
+    except IMAPClientError as exc:
+        raise MailSourceError(f"fetching messages failed: {exc}") from None
+    found = parse_fetch(data) if kind == "OK" else None
+    if found is None:
+        response = client.fetch(chunk, [body_item, b"FLAGS", b"RFC822.SIZE"])
+        found = {}
+        for uid, item in response.items():
+            flags = item.get(b"FLAGS", ())
+            found[str(uid)] = FetchedMessage(str(uid), body_of(item), b"\\Seen" in flags,
+                                             int(item.get(b"RFC822.SIZE", 0)), b"\\Deleted" in flags)
+    return [found[str(uid)] for uid in chunk if str(uid) in found]
+
+
+def body_of(data: dict[bytes, Any]) -> bytes:
+    """The literal of a BODY[…] item in IMAPClient's parsed FETCH data."""
+    return bytes(next((v for k, v in data.items() if k.startswith(b"BODY[")), b"") or b"")
+
+
+def fetch_items(body_item: bytes) -> str:
+    """The FETCH items, in the order servers answer them, for `parse_fetch`."""
+    return f"(UID RFC822.SIZE FLAGS {body_item.decode()})"
+
+
+def _message(head: bytes, body: bytes) -> FetchedMessage | None:
+    uid, size, flags = _UID.search(head), _SIZE.search(head), _FLAGS.search(head)
+    if uid is None or size is None or flags is None:
+        return None
+    names = flags.group(1).split()
+    return FetchedMessage(uid.group(1).decode(), body, b"\\Seen" in names, int(size.group(1)), b"\\Deleted" in names)
+
+
+def parse_fetch(data: list[Any]) -> dict[str, FetchedMessage] | None:
+    """uid → message from imaplib's `uid("FETCH", …)` data; None when a response is not of the expected shape.
+
+    A response with a body is a (line, literal) pair followed by the rest of its line (items a server sends after
+    the literal); one without a literal (an empty body, or a flag update from another session) is a plain line.
+    """
+    out: dict[str, FetchedMessage] = {}
+    at = 0
+    while at < len(data):
+        item = data[at]
+        if isinstance(item, tuple) and len(item) == 2:
+            head, body = bytes(item[0]), bytes(item[1])
+            tail = data[at + 1] if at + 1 < len(data) and isinstance(data[at + 1], bytes) else b""
+            at += 2 if tail else 1
+            message = _message(head + b" " + tail, body)
+        elif isinstance(item, bytes):
+            at += 1
+            if not _BODY.search(item):
+                continue  # a flag update, not an answer
+            message = _message(item, b"")
+        else:
+            return None
+        if message is None:
+            return None
+        out[message.uid] = message
+    return out
+
+
+def prefetched(fetch: Callable[[list[str]], list[FetchedMessage]], batches: list[list[str]],
+               ahead: int = 2) -> Iterator[list[FetchedMessage]]:
+    """Each batch's messages, in order, fetched by `fetch` in a thread up to `ahead` batches before they are
+    taken. An error in the thread is raised here; leaving the loop early stops the thread."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                handoff.put(("batch", fetch(batch)))
+            handoff.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            handoff.put(("error", exc))
+
+    thread = threading.Thread(target=work, name="butler-mail-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                handoff.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        thread.join()
