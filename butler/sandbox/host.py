@@ -49,6 +49,7 @@ class _Process:
         self.proc = subprocess.Popen(jail.command(paths), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env={}, close_fds=True, preexec_fn=self.cap.enter())
         self.stopped: str | None = None  # why butler stopped it
+        self.gone = False  # its messages ended: it died, or was stopped
         self.opening: dict[str, Any] | None = None  # `ready`, `described` or `error`: the answer to `first`
         self.opened = threading.Event()
         self.printed = bytearray()
@@ -80,6 +81,7 @@ class _Process:
                 self.stop(f"connector {self.who!r} sent something butler cannot read")
                 break
             self._deliver(message)
+        self.gone = True
         self._deliver(_EOF)
         stream.close()
 
@@ -231,7 +233,7 @@ class SandboxedConnector(Connector):
         """Run `name(**args)` in the child and return its validated result; raise its error."""
         async with self._lock:
             process = self._process
-            if process is None or process.proc.poll() is not None:
+            if process is None or process.gone or process.stopped is not None:
                 process = self._start()
             relayed = 0
             try:
@@ -270,8 +272,8 @@ class SandboxedConnector(Connector):
                 process.stop(f"{name} was abandoned")
                 raise
             except FatalError as exc:
-                if process.proc.poll() is None and process.stopped is None:
-                    raise
+                if not process.gone and process.stopped is None:
+                    raise  # the connector's own error, from a child that lives on
                 process.stop("it failed")
                 if relayed:  # it may have reached the vendor before it ended: what happened is not known
                     raise RetriableError(exc.message, "Butler will ask the vendor what became of it.") from None
