@@ -223,11 +223,14 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if value is None:
         return '""'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string is a JSON string
 
 
 def _parse_value(text: str) -> Any:
-    """A value as typed on the command line: a TOML literal (`15`, `2.5`, `true`, `"x"`), else plain text."""
+    """A value as typed on the command line: a TOML literal (`15`, `2.5`, `true`, `"x"`, `["a", "b"]`), else
+    plain text."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

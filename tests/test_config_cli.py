@@ -89,3 +89,12 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert shown["mail.password"] == "********" and shown["mail.token"] == "********"
     assert shown["mail.host"] == '"imap.example"'
     assert "hunter2" not in repr(shown)
+
+
+def test_a_list_setting_is_written_as_a_toml_array(butler_env: Path) -> None:
+    """The registry's hint for a connector without the sandbox (`config set connectors.trusted '["ID"]'`)."""
+    out = run_main("config", "set", "connectors.trusted", '["acme-energy", "zeta"]')
+    assert out.returncode == 0, out.stderr
+    assert 'trusted = ["acme-energy", "zeta"]' in (butler_env / "config.toml").read_text()
+    assert config.load_config().connectors.trusted == ("acme-energy", "zeta")
+    assert run_main("config", "get", "connectors.trusted").stdout.strip() == '["acme-energy", "zeta"]'
