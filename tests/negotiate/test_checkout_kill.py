@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,16 +39,17 @@ RUNS = 50
 CHUNKS = 5  # the runs are split so that parallel workers share them; together they walk every kill point
 
 
-def _child_env(home: Path, secret: Path) -> dict[str, str]:
+def _child_env(home: Path, secret: Path, sandboxed: bool) -> dict[str, str]:
     path = os.pathsep.join(str(p) for p in (HERE, HERE.parent, ROOT, ROOT / "connectors/example-vendors/src"))
     return {**os.environ, "BUTLER_HOME": str(home), "BUTLER_PASSPHRASE_FILE": str(secret),
-            "BUTLER_KEYRING": "none", "PYTHONPATH": path}
+            "BUTLER_KEYRING": "none", "PYTHONPATH": path, "CHECKOUT_SANDBOXED": "1" if sandboxed else ""}
 
 
 def _approve_in_child(home: Path, secret: Path, item_id: str, kill_after: int, cheat: Cheat,
-                      vendor_point: str = "") -> subprocess.CompletedProcess[str]:
+                      vendor_point: str = "", sandboxed: bool = False) -> subprocess.CompletedProcess[str]:
     child = subprocess.Popen([sys.executable, str(HERE / "checkout_child.py"), item_id, str(kill_after)],
-                             env=_child_env(home, secret), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             env=_child_env(home, secret, sandboxed), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
     if vendor_point:
         cheat.kill_pid, cheat.kill_at = child.pid, vendor_point
     out, err = child.communicate(timeout=300)
@@ -62,6 +64,19 @@ def _open(home: Path) -> Vault:
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_kill_9_at_every_step_of_checkout(chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _kill_walk(tmp_path, monkeypatch, lambda schedule: schedule[chunk::CHUNKS], sandboxed=False)
+
+
+@pytest.mark.slow
+def test_kill_9_with_the_connector_in_its_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same walk with the connector in butler's sandbox (killing butler kills it too): the vendor's three
+    kill points and every fourth durable write."""
+    _kill_walk(tmp_path, monkeypatch, lambda schedule: list(dict.fromkeys(
+        p for p in schedule if p[1] or p[0] % 4 == 1)), sandboxed=True)
+
+
+def _kill_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               share: Callable[[list[tuple[int, str]]], list[tuple[int, str]]], *, sandboxed: bool) -> None:
     cheat = Cheat(period="month", shipping="2.00")
     secret = passphrase_file(tmp_path / "secret")
     monkeypatch.setenv("BUTLER_PASSPHRASE_FILE", str(secret))
@@ -88,7 +103,7 @@ def test_kill_9_at_every_step_of_checkout(chunk: int, tmp_path: Path, monkeypatc
         # a whole approval, unkilled, counts the durable writes that the kill points walk through
         cheat.reset()
         shutil.copytree(template, tmp_path / "whole")
-        whole = _approve_in_child(tmp_path / "whole", secret, item_id, 0, cheat)
+        whole = _approve_in_child(tmp_path / "whole", secret, item_id, 0, cheat, sandboxed=sandboxed)
         assert whole.returncode == 0 and "bought" in whole.stdout, whole.stderr
         writes = int(whole.stdout.split()[0].removeprefix("writes="))
         assert writes >= 10
@@ -96,13 +111,13 @@ def test_kill_9_at_every_step_of_checkout(chunk: int, tmp_path: Path, monkeypatc
         rng = random.Random(2026)
         schedule = points + [rng.choice(points) for _ in range(max(0, RUNS - len(points)))]
         assert len(schedule) >= RUNS
-        schedule = schedule[chunk::CHUNKS]  # this chunk's share: every kill point is in one of the chunks
+        schedule = share(schedule)  # this test's share: every kill point is in one of the chunks
 
         for run, (kill_after, vendor_point) in enumerate(schedule):
             home = tmp_path / f"run{run}"
             shutil.copytree(template, home)
             cheat.reset()
-            child = _approve_in_child(home, secret, item_id, kill_after, cheat, vendor_point)
+            child = _approve_in_child(home, secret, item_id, kill_after, cheat, vendor_point, sandboxed)
             assert child.returncode == -signal.SIGKILL, (kill_after, vendor_point, child.stdout, child.stderr)
             with _open(home) as vault:
                 DESK.reconcile(vault)
@@ -121,5 +136,6 @@ def test_kill_9_at_every_step_of_checkout(chunk: int, tmp_path: Path, monkeypatc
                 assert [c for _, c in cheat.charges] == [approved.amount]  # bought exactly once
                 assert DESK.get(vault, item_id).state is State.DONE
             shutil.rmtree(home)
-    print(f"\nkill -9 at {len(schedule)} of {RUNS} points ({writes} writes + 3 vendor points in all): reopened as "
-          f"{dict(outcomes)}")
+    where = " (sandboxed)" if sandboxed else ""
+    print(f"\nkill -9{where} at {len(schedule)} of {RUNS} points ({writes} writes + 3 vendor points in all): "
+          f"reopened as {dict(outcomes)}")

@@ -22,6 +22,10 @@ def connector_class(connector_id: str) -> type[ExampleVendorConnector]:
     return type(f"Connector_{connector_id.replace('-', '_')}", (ExampleVendorConnector,), {"manifest": manifest})
 
 
+Connector_cheat = connector_class("cheat")
+"""The "cheat" vendor's connector, importable by name (the sandbox imports it in its own process)."""
+
+
 def vendor_connector(url: str, api_key: str) -> ExampleVendorConnector:
     """An example-vendor connector for the vendor at `url`, not enabled in any vault; the caller closes it."""
     ctx = ConnectorContext(ExampleVendorConnector.manifest, settings={"base_url": url, "max_rounds": 20},
