@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -123,6 +124,19 @@ def command(python_paths: list[str]) -> list[str]:
     return [*args, "--", sys.executable, "-I", "-B", "-m", "butler.sandbox.child"]
 
 
+_STALE_SECONDS = 120.0
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty cgroups of children gone long ago (a butler killed with its children leaves them; one
+    still holding a process cannot be removed, and a new one is not yet old enough to be taken for gone)."""
+    now = time.time()
+    for old in parent.iterdir():
+        with contextlib.suppress(OSError):
+            if old.is_dir() and now - old.stat().st_mtime > _STALE_SECONDS:
+                old.rmdir()
+
+
 class ProcessCap:
     """A `pids` cgroup capping how many processes a child and its descendants may run, where one can be made.
 
@@ -135,8 +149,11 @@ class ProcessCap:
         for root in _PIDS_ROOTS:
             if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
                 continue
-            candidate = root / f"butler-connector-{uuid.uuid4().hex[:12]}"
+            parent = root / "butler-connectors"
+            candidate = parent / uuid.uuid4().hex[:12]
             try:
+                parent.mkdir(exist_ok=True)
+                _sweep(parent)
                 candidate.mkdir()
                 (candidate / "pids.max").write_text(f"{limit}\n")
             except OSError:
@@ -161,7 +178,14 @@ class ProcessCap:
         return join
 
     def remove(self) -> None:
-        if self.path is not None:
-            with contextlib.suppress(OSError):
-                self.path.rmdir()
-            self.path = None
+        """Delete the cgroup once its last process is gone (they die a moment after the child's parent; one
+        still there after half a second is left for a later `_sweep`)."""
+        path, self.path = self.path, None
+        if path is None:
+            return
+        for _ in range(50):
+            try:
+                path.rmdir()
+                break
+            except OSError:
+                time.sleep(0.01)
