@@ -1,9 +1,10 @@
 """The walls around a connector's process: bubblewrap's namespaces, and resource limits.
 
 `command(limits)` is the argument list that starts a child (`python -m butler.sandbox.child`) inside bubblewrap:
-its own empty network, PID, IPC and user namespaces; a fresh /proc, /dev and /tmp; no environment but a few
-plain variables; the home directory, BUTLER_HOME, butler's state folder and the agent's socket hidden under
-empty tmpfs; read-only the interpreter, its libraries and the folders Python imports from, and nothing else.
+its own empty network, PID, IPC and user namespaces; a fresh /proc and a read-only /dev; a 16 MB /tmp and a 1 MB
+/dev/shm, the only places it may write; no environment but a few plain variables; the home directory,
+BUTLER_HOME, butler's state folder and the agent's socket hidden under empty read-only tmpfs; read-only the
+interpreter, its libraries and the folders Python imports from, and nothing else.
 The child sets its own rlimits (`Limits`) before it imports the connector; where this process may make a `pids`
 cgroup (root, or a delegated cgroup), the number of processes is capped there too, since RLIMIT_NPROC does not
 bind root.
@@ -28,6 +29,8 @@ from butler import paths
 __all__ = ["Limits", "ProcessCap", "available", "command", "hidden_paths", "import_paths"]
 
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_SHM_BYTES = 1024 * 1024
+"""The size of the child's /dev/shm (its /tmp holds 16 MB): what it writes there is in memory."""
 _PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 
@@ -102,7 +105,8 @@ def command(python_paths: list[str]) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     private = "/tmp"  # noqa: S108 -- the child's own empty tmpfs, not the machine's /tmp
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev", "--size", str(16 * 1024 * 1024), "--tmpfs", private,
+            "--proc", "/proc", "--dev", "/dev", "--size", str(_SHM_BYTES), "--tmpfs", "/dev/shm",  # noqa: S108
+            "--size", str(16 * 1024 * 1024), "--tmpfs", private,
             "--clearenv", "--setenv", "LANG", "C.UTF-8", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "HOME", private, "--chdir", private]
     for system in _SYSTEM:
@@ -118,9 +122,15 @@ def command(python_paths: list[str]) -> list[str]:
         if not any(_inside(Path(entry), outer) for outer in bound):
             bound.append(Path(entry))
             args += ["--ro-bind", entry, entry]
+    hiding = [home]
     for secret in hidden_paths():
         if secret != home and any(_inside(secret, Path(entry)) for entry in python_paths):
             args += ["--tmpfs", str(secret)]
+            hiding.append(secret)
+    # Only /tmp and /dev/shm, both small, may be written: bwrap's own root, /dev and the tmpfs that hide a
+    # folder are made read-only once every mount point is in place (else they would hold as much as it wrote).
+    for mount in [*hiding, Path("/dev"), Path("/")]:
+        args += ["--remount-ro", str(mount)]
     return [*args, "--", sys.executable, "-I", "-B", "-m", "butler.sandbox.child"]
 
 
