@@ -19,7 +19,7 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from butler.log import register_secret
 from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
-from butler.mail.fetching import body_of, fetch_chunk, prefetched
+from butler.mail.fetching import body_of, fetch_chunk, prefetched, uid_text
 from butler.mail.message import BODY_PREFIX, read_facts
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
@@ -37,6 +37,7 @@ __all__ = ["BODY_ITEM", "FETCH_BATCH", "ImapSource", "parse_copyuid"]
 
 BODY_ITEM = f"BODY.PEEK[]<0.{BODY_PREFIX}>".encode()  # what classification reads: the first 256 KiB, unseen
 FETCH_BATCH = 200  # messages per FETCH command
+MOVE_BATCH = 2000  # messages per MOVE command, their UIDs folded into ranges
 _BODY = BODY_ITEM
 _HEADER = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
 _CHUNK = 500
@@ -254,9 +255,9 @@ class ImapSource:
             self._select(folder)
         validity = ""
         mapping: dict[str, str] = {}
-        for chunk in _chunks([int(u) for u in uids]):
+        for chunk in _chunks(sorted(int(u) for u in uids), MOVE_BATCH):  # each MOVE costs the server a sync
             self.client._imap.untagged_responses.pop("COPYUID", None)
-            self._run(f"moving to {target!r}", self.client.move, chunk, target)
+            self._run(f"moving to {target!r}", self.client.move, uid_text(chunk), target)
             answer = self._copyuid()
             if answer is not None:
                 validity = answer.validity

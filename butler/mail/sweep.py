@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MailSweep", "MessageReader", "SweepReport", "sweep_in_thread"]
 
+MOVES_AT_ONCE = 5000  # planned moves gathered over batches before they are made and the state is saved
+
 log = logging.getLogger(__name__)
 
 
@@ -55,8 +57,10 @@ class MailSweep:
 
     def __init__(self, source: MailSource, settings: MailSettings, *, policies: PolicySet | None = None,
                  intents: list[Intent] | None = None, home: Path | None = None, dry_run: bool = False,
-                 engagement: MailConfig | None = None, readers: Sequence[MessageReader] = ()) -> None:
+                 engagement: MailConfig | None = None, readers: Sequence[MessageReader] = (),
+                 moves_at_once: int = MOVES_AT_ONCE) -> None:
         self.source = source
+        self.moves_at_once = moves_at_once  # planned moves gathered over batches before they are made
         self.readers = tuple(readers)
         self.settings = settings
         self.policies = policies
@@ -107,17 +111,24 @@ class MailSweep:
         size = self.settings.batch_size
         batches = [uids[start:start + size] for start in range(0, len(uids), size)]
         fetched = self.source.fetch_batches(inbox, batches)  # the next batches are fetched while one is judged
+        plans: dict[str, list[dict[str, Any]]] = {}
+        judged: list[str] = []  # judged, their moves not made yet: the cursor passes them once they are
         try:
-            for batch, messages in zip(batches, fetched, strict=False):
-                kept_now = self._batch(messages, view.validity, report)
+            for n, (batch, messages) in enumerate(zip(batches, fetched, strict=False)):
+                decided |= self._judge(messages, view.validity, report, plans)
+                judged += batch
+                if sum(map(len, plans.values())) < self.moves_at_once and n + 1 < len(batches):
+                    continue  # fewer, larger moves: each MOVE and state save costs more as the folders grow
+                self._apply(plans, view.validity, report)
+                plans = {}
                 if self.dry_run:
                     continue
                 cursor["validity"] = view.validity
                 if view.highest:
-                    cursor["last_uid"] = max(int(u) for u in batch)
+                    cursor["last_uid"] = max(int(u) for u in judged)
                 else:
-                    decided |= kept_now
                     cursor["decided"] = sorted(decided & set(view.uids))
+                judged = []
                 self.state.save()
         finally:
             fetched.close()  # stops the fetching ahead
@@ -151,8 +162,9 @@ class MailSweep:
         self.finder.renamed.clear()
 
     # -- one batch --------------------------------------------------------------------------------------
-    def _batch(self, messages: list[FetchedMessage], validity: str, report: SweepReport) -> set[str]:
-        plans: dict[str, list[dict[str, Any]]] = {}
+    def _judge(self, messages: list[FetchedMessage], validity: str, report: SweepReport,
+               plans: dict[str, list[dict[str, Any]]]) -> set[str]:
+        """Judge a batch: the moves it needs are added to `plans` (folder setting → items); returns what stays."""
         kept: set[str] = set()
         read = [(msg, read_facts(msg.raw)) for msg in messages]
         for reader in () if self.dry_run else self.readers:
@@ -206,6 +218,10 @@ class MailSweep:
                 "uid": msg.uid, "key": key, "size": msg.size, "seen": msg.seen, "sender": sender,
                 "category": c.category.value, "subject": facts.subject[:120],
                 "reason": action.reasons[0] if action.reasons else ""})
+        return kept
+
+    def _apply(self, plans: dict[str, list[dict[str, Any]]], validity: str, report: SweepReport) -> None:
+        """Make the planned moves (a dry run only reports them)."""
         for wanted, items in plans.items():
             if self.dry_run:
                 target = self._find(wanted) or self.source.qualify(wanted)
@@ -214,7 +230,6 @@ class MailSweep:
                 continue
             target = self._target(wanted)
             report.moved[target] += self._move(target, validity, items, report)
-        return kept
 
     def _read_engagement(self) -> Engagement:
         """Engagement per sender from the inbox, the promotions folder and the Sent folder, read-only."""

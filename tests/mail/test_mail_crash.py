@@ -61,7 +61,7 @@ CHILD = textwrap.dedent("""
         for op in sorted({e["op"] for e in entries}):
             after("journal:" + op)
     Journal.append = append
-    MailSweep(source, settings).run()
+    MailSweep(source, settings, moves_at_once=1).run()  # moves made batch by batch: a second batch to kill in
 """)
 
 
