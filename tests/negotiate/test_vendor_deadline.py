@@ -76,7 +76,13 @@ def test_check_ends_at_the_deadline(home: Path) -> None:
     assert stored is not None and after is not None and after.data == stored.data  # still enabled, unchanged
 
 
+def _room_for_work(home: Path) -> None:
+    """A deadline that a loaded machine decoding two megabytes never reaches: these tests are about the cap."""
+    (home / "config.toml").write_text("[vendors]\ndeadline_seconds = 60\n", encoding="utf-8")
+
+
 def test_enable_refuses_a_compression_bomb_and_saves_nothing(home: Path) -> None:
+    _room_for_work(home)
     app = make_hostile_app("bomb-about")
     with serving(app) as url:
         out = run_main("connectors", "enable", "hostile", "--set", f"base_url={url}", env=SECRET_ENV)
@@ -87,6 +93,7 @@ def test_enable_refuses_a_compression_bomb_and_saves_nothing(home: Path) -> None
 
 
 def test_check_refuses_a_compression_bomb(home: Path) -> None:
+    _room_for_work(home)
     app = make_hostile_app("honest")
     with serving(app) as url:
         assert run_main("connectors", "enable", "hostile", "--set", f"base_url={url}", env=SECRET_ENV).returncode == 0
