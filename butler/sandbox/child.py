@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from butler.log import RedactingFilter
 from butler.sandbox import wire
 from butler.sdk import Connector, ConnectorContext, Person
 
@@ -175,7 +176,9 @@ async def _main() -> None:
     sys.path[:0] = [p for p in first.get("path", []) if isinstance(p, str) and p not in sys.path]
     _limit(first["limits"])
     root = logging.getLogger()
-    root.handlers[:] = [_ToParent(channel)]
+    handler = _ToParent(channel)
+    handler.addFilter(RedactingFilter())  # what the connector registered (a token it derived) too
+    root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     try:
         if "describe" in first:

@@ -216,3 +216,11 @@ def test_a_child_that_dies_after_reaching_the_vendor_leaves_the_outcome_open(
                      transport=httpx.MockTransport(vendor), resolver=_public)
     assert [r.url.path for r in seen] == ["/pay"] and seen[0].headers["sec-gpc"] == "1"
     assert isinstance(outcome.error, RetriableError), outcome.error
+
+
+def test_a_secret_the_connector_derived_and_registered_stays_out_of_every_log(
+        home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    outcome = attack("log-derived", "7c1e9a", caplog=caplog)
+    assert outcome.lines == ["LOGGED"]
+    assert "the session token is ***" in caplog.text and "derived-session-token-7c1e9a" not in caplog.text

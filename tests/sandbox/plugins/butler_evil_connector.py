@@ -150,3 +150,12 @@ class EvilConnector(Connector):
         await self.ctx.http.post(target, json={"pay": "now"})
         os.kill(os.getpid(), 9)  # as a crash, or the OOM killer, would
         return ["UNREACHED"]
+
+    async def _log_derived(self, target: str) -> list[str]:
+        import logging
+
+        from butler.sdk import register_secret
+        token = f"derived-session-token-{target}"
+        register_secret(token)
+        logging.getLogger("some.library").warning("the session token is %s", token)
+        return ["LOGGED"]
