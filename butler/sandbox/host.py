@@ -3,9 +3,11 @@
 The child is started when the connector is built, with only what its manifest grants: its settings, its
 declared secrets and the parts of the person it asked for. Every HTTP request it makes comes back here and goes
 out through this connector's own context (`ConnectorContext.http`: the manifest's hosts, checked addresses,
-capped answers). A call that outlives `Limits.call_seconds`, a child that prints more than
-`Limits.output_bytes`, or one that sends what butler cannot read is stopped (its process group killed) and the
-call fails with a connector error; the next call starts a fresh child.
+capped answers). A call that outlives `Limits.call_seconds`, a child that prints and logs more than
+`Limits.output_bytes`, one that sends what butler cannot read or keeps sending what nobody asked for is stopped
+(its process killed) and the call fails with a connector error; the next call starts a fresh child. Butler
+writes to a child from a thread of its own, so a child that never reads cannot block the caller past its
+deadline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import inspect
 import json
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -37,10 +40,13 @@ log = logging.getLogger("butler.sandbox")
 _EOF: dict[str, Any] = {"eof": True}
 _MAX_RELAYS = 1000
 """The most HTTP requests one call may make."""
+_MAX_UNASKED = 100
+"""The most messages (log lines aside) a child may send while no call of butler's waits on it."""
 
 
 class _Process:
-    """One child: its pipes, a thread reading its messages, a thread draining (and counting) what it prints."""
+    """One child: its pipes, a thread reading its messages, a thread writing butler's (a child that does not read
+    blocks that thread, never the caller), and a thread draining (and counting) what it prints."""
 
     def __init__(self, first: dict[str, Any], limits: jail.Limits, paths: list[str], who: str) -> None:
         self.who = who
@@ -53,11 +59,15 @@ class _Process:
         self.opening: dict[str, Any] | None = None  # `ready`, `described` or `error`: the answer to `first`
         self.opened = threading.Event()
         self.printed = bytearray()
+        self.output = 0  # bytes printed and logged, against `limits.output_bytes`
+        self._unasked = 0
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]] | None = None
         self._early: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._read, name=f"sandbox-{who}", daemon=True).start()
         threading.Thread(target=self._drain, name=f"sandbox-{who}-output", daemon=True).start()
+        threading.Thread(target=self._write, name=f"sandbox-{who}-input", daemon=True).start()
         self.send({**first, "path": paths, "limits": limits.as_message()})
 
     # -- the child's output ---------------------------------------------------------------------------
@@ -77,10 +87,10 @@ class _Process:
                 message = json.loads(body)
                 if not isinstance(message, dict):
                     raise ValueError
-            except ValueError:
+                self._deliver(message)
+            except Exception:  # not JSON, nested past the recursion limit, …: never this thread's end
                 self.stop(f"connector {self.who!r} sent something butler cannot read")
                 break
-            self._deliver(message)
         self.gone = True
         self._deliver(_EOF)
         stream.close()
@@ -90,8 +100,9 @@ class _Process:
             entry = message["log"] if isinstance(message["log"], dict) else {}
             given = entry.get("level")
             level = min(max(given, logging.DEBUG), logging.ERROR) if isinstance(given, int) else logging.INFO
-            logging.getLogger(f"butler.connectors.{self.who}").log(
-                level, "%s", redact(str(entry.get("message", ""))[:4000]))
+            text = str(entry.get("message", ""))[:4000]
+            if self._spend(len(text), "logged"):
+                logging.getLogger(f"butler.connectors.{self.who}").log(level, "%s", redact(text))
             return
         if self.opening is None and message is not _EOF:
             self.opening = message
@@ -101,42 +112,64 @@ class _Process:
             self.opened.set()
         with self._lock:
             waiter = self._waiter
-            if waiter is None:
+            if waiter is None and message is _EOF:
                 self._early.append(message)
                 return
-        loop, queue = waiter
+            if waiter is None:  # nobody asked: dropped, and a child that keeps at it is stopped
+                self._unasked += 1
+                unasked = self._unasked
+        if waiter is None:
+            if unasked > _MAX_UNASKED:
+                self.stop(f"connector {self.who!r} sent more than {_MAX_UNASKED} messages butler did not ask for")
+            return
+        loop, messages = waiter
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-            loop.call_soon_threadsafe(queue.put_nowait, message)
+            loop.call_soon_threadsafe(messages.put_nowait, message)
+
+    def _spend(self, size: int, how: str) -> bool:
+        """Count `size` bytes of output; past the limit the child is stopped and False returned."""
+        with self._lock:
+            self.output += size
+            over = self.output > self.limits.output_bytes
+        if over:
+            self.stop(f"connector {self.who!r} {how} more than {self.limits.output_bytes} bytes")
+        return not over
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
-        total = 0
         while chunk := os.read(self.proc.stderr.fileno(), 65536):
-            total += len(chunk)
             if len(self.printed) < 16384:
                 self.printed += chunk[: 16384 - len(self.printed)]
-            if total > self.limits.output_bytes:
-                self.stop(f"connector {self.who!r} printed more than {self.limits.output_bytes} bytes")
+            if not self._spend(len(chunk), "printed"):
                 break
         self.proc.stderr.close()
 
+    def _write(self) -> None:
+        assert self.proc.stdin is not None
+        stdin = self.proc.stdin
+        try:
+            while (data := self._outbox.get()) is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(stdin.fileno(), view):]
+        except (OSError, ValueError):
+            pass  # it is gone; its reader says so
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
     # -- talking to it --------------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(wire.pack(message))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass  # it is gone; its reader says so
+        self._outbox.put(wire.pack(message))
 
     def listen(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         with self._lock:
             for message in self._early:
-                queue.put_nowait(message)
+                messages.put_nowait(message)
             self._early.clear()
-            self._waiter = (asyncio.get_running_loop(), queue)
-        return queue
+            self._waiter = (asyncio.get_running_loop(), messages)
+        return messages
 
     def unlisten(self) -> None:
         with self._lock:
@@ -149,9 +182,7 @@ class _Process:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
-        if self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+        self._outbox.put(None)  # its writer closes the pipe
         self.cap.remove()
 
     def close(self) -> None:

@@ -12,8 +12,10 @@ import logging
 import os
 import socket
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,8 +60,10 @@ async def _public(host: str, port: int) -> Sequence[str]:
 
 
 class Outcome:
-    def __init__(self, lines: list[str] | None, error: ConnectorError | None, printed: str, logged: str) -> None:
+    def __init__(self, lines: list[str] | None, error: ConnectorError | None, printed: str, logged: str,
+                 process: Any = None) -> None:
         self.lines = lines or []
+        self.process = process
         self.error = error
         self.printed = printed
         self.logged = logged
@@ -82,13 +86,29 @@ def attack(name: str, target: str = "", *, limits: Limits = LIMITS, caplog: pyte
         return [str(line) for line in await connector.validate() or ()]
     process = connector._process
     assert process is not None
-    try:
-        lines = asyncio.run(run())
-    except ConnectorError as exc:
-        error = exc
-    finally:
-        asyncio.run(connector.aclose())
-    outcome = Outcome(lines, error, bytes(process.printed).decode(errors="replace"), caplog.text)
+    caught: list[BaseException] = []
+
+    def runs() -> None:
+        try:
+            got.extend(asyncio.run(run()))
+        except BaseException as exc:  # handed to the test's thread
+            caught.append(exc)
+    got: list[str] = []
+    worker = threading.Thread(target=runs, daemon=True)
+    worker.start()
+    worker.join(limits.call_seconds + 15)  # butler must never block past its own deadline
+    hung = worker.is_alive()
+    if hung:
+        process.stop("the test gave up")
+    asyncio.run(connector.aclose())
+    assert not hung, f"{name}: butler was still blocked {limits.call_seconds + 15:g} s into a call"
+    if caught:
+        if not isinstance(caught[0], ConnectorError):
+            raise caught[0]
+        error = caught[0]
+    else:
+        lines = got
+    outcome = Outcome(lines, error, bytes(process.printed).decode(errors="replace"), caplog.text, process)
     for secret in FORBIDDEN:
         assert secret not in outcome.text, f"{name}: a secret reached the connector"
     return outcome
@@ -216,6 +236,53 @@ def test_a_child_that_dies_after_reaching_the_vendor_leaves_the_outcome_open(
                      transport=httpx.MockTransport(vendor), resolver=_public)
     assert [r.url.path for r in seen] == ["/pay"] and seen[0].headers["sec-gpc"] == "1"
     assert isinstance(outcome.error, RetriableError), outcome.error
+
+
+def test_it_cannot_fill_memory_through_a_writable_mount(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    """Every tmpfs it may write is small (/tmp, /dev/shm); the others (/, /dev, the hidden home) are read-only."""
+    folders = ["/dev/shm", "/dev", str(Path.home()), "/", "/tmp"]
+    outcome = attack("fill", ";".join(folders), caplog=caplog)
+    written = {folder: int(line.split(" after ")[1].split()[0]) if line.startswith("DENIED")
+               else int(line.split()[1]) for folder, line in zip(folders, outcome.lines, strict=True)}
+    assert written["/tmp"] <= 16 and written["/dev/shm"] <= 1, outcome.lines
+    assert written["/dev"] == written[str(Path.home())] == written["/"] == 0, outcome.lines
+
+
+def test_a_message_butler_cannot_parse_stops_the_child_at_once(home: Vault,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    limits = Limits(call_seconds=5, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
+    outcome = attack("nested", "100000", limits=limits, caplog=caplog)  # JSON nested past Python's recursion
+    assert outcome.error is not None and "sent something butler cannot read" in outcome.error.message, outcome.error
+
+
+def test_butler_never_blocks_writing_to_a_child_that_does_not_read(home: Vault,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A megabyte answer to a child that never reads its pipe: the call still ends at its deadline."""
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * (1024 * 1024))
+    limits = Limits(call_seconds=3, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
+    outcome = attack("unread", "https://vendor.test/big", limits=limits, caplog=caplog,
+                     transport=httpx.MockTransport(vendor), resolver=_public)
+    assert isinstance(outcome.error, RetriableError) and "did not answer validate in time" in outcome.error.message
+
+
+def test_messages_nobody_asked_for_are_not_hoarded(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("chatter", "1000", caplog=caplog)
+    assert outcome.lines == ["TALKING"]
+    process = outcome.process
+    for _ in range(200):  # its reader ends once the child is gone
+        if process.gone:
+            break
+        threading.Event().wait(0.05)
+    assert process.gone and len(process._early) <= 1, len(process._early)
+    assert "chatter done" not in caplog.text
+
+
+def test_a_log_flood_is_stopped(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("log-flood", "2000", caplog=caplog)  # 7.8 MB of log lines
+    assert outcome.error is not None and "more than 65536 bytes" in outcome.error.message, outcome.error
+    logged = sum(len(r.getMessage()) for r in caplog.records if r.name.startswith("butler.connectors."))
+    assert logged <= LIMITS.output_bytes + 4000, logged
 
 
 def test_a_secret_the_connector_derived_and_registered_stays_out_of_every_log(

@@ -7,11 +7,16 @@ Never imported by the tests' own process: butler loads it by name in its sandbox
 from __future__ import annotations
 
 import gc
+import json
+import logging
 import os
 import socket
+import struct
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -29,6 +34,18 @@ def _read(path: str) -> str:
             return f"READ {path}: {handle.read(4096)!r}"
     except OSError as exc:
         return f"DENIED {path}: {type(exc).__name__}"
+
+
+def _pipe() -> int:
+    """The descriptor of the pipe to butler's process (the child's channel), set blocking for raw writes."""
+    channel: Any = next(o for o in gc.get_objects() if type(o).__name__ == "_Channel")  # in __main__
+    fd: int = channel.writer.transport.get_extra_info("pipe").fileno()
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _frame(body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + body
 
 
 class EvilConnector(Connector):
@@ -150,6 +167,50 @@ class EvilConnector(Connector):
         await self.ctx.http.post(target, json={"pay": "now"})
         os.kill(os.getpid(), 9)  # as a crash, or the OOM killer, would
         return ["UNREACHED"]
+
+    async def _fill(self, target: str) -> list[str]:
+        found = []
+        for folder in target.split(";"):
+            written = 0
+            try:
+                for number in range(40):
+                    with open(os.path.join(folder, f"fill{number}"), "wb") as handle:
+                        handle.write(b"x" * (1024 * 1024))
+                    written += 1
+                found.append(f"WROTE {written} MB in {folder}")
+            except OSError as exc:
+                found.append(f"DENIED {folder} after {written} MB: {type(exc).__name__}")
+        return found
+
+    async def _nested(self, target: str) -> list[str]:
+        depth = int(target)
+        os.write(_pipe(), _frame(b"[" * depth + b"]" * depth))
+        return ["SENT"]
+
+    async def _unread(self, target: str) -> list[str]:
+        """Asks for a large answer, then never reads it: butler must not block writing it."""
+        request = {"method": "GET", "url": target, "headers": [], "content": ""}
+        os.write(_pipe(), _frame(json.dumps({"id": 1, "http": request}).encode()))
+        time.sleep(30)  # the event loop, which reads butler's messages, is stuck here
+        return ["WOKE"]
+
+    async def _chatter(self, target: str) -> list[str]:
+        """After its answer, keeps sending butler messages it never asked for."""
+        fd = os.dup(_pipe())
+
+        def talk() -> None:
+            time.sleep(0.2)  # after its answer
+            junk = _frame(json.dumps({"junk": "x" * 1000}).encode())
+            for _ in range(int(target)):
+                os.write(fd, junk)
+            os.write(fd, _frame(json.dumps({"log": {"level": 30, "message": "chatter done"}}).encode()))
+        threading.Thread(target=talk).start()
+        return ["TALKING"]
+
+    async def _log_flood(self, target: str) -> list[str]:
+        for _ in range(int(target)):
+            logging.getLogger("evil").warning("%s", "x" * 3900)
+        return ["LOGGED"]
 
     async def _log_derived(self, target: str) -> list[str]:
         import logging
