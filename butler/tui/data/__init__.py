@@ -14,6 +14,7 @@ from butler.tui.data.values import format_money, parse_money
 from butler.tui.data.views import (
     AccountView,
     ApprovalView,
+    AuditSummary,
     AuditView,
     ContractView,
     Dashboard,
@@ -33,6 +34,7 @@ from butler.tui.data.views import (
 __all__ = [
     "AccountView",
     "ApprovalView",
+    "AuditSummary",
     "AuditView",
     "ContractView",
     "DaemonJob",

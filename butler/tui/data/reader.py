@@ -12,29 +12,26 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from butler import paths
-from butler.approvals import State
 from butler.errors import ButlerError
 from butler.log import redact
-from butler.negotiate import contracts, intents
-from butler.negotiate.session import negotiation_records
 from butler.records import HIDDEN
 from butler.tui.data import values
 from butler.tui.data.activity import describe_entry, summarize_activity
 from butler.tui.data.daemon import daemon_state
 from butler.tui.data.mailbox import read_account, recorded_preview, text_preview
 from butler.tui.data.policies import policy_views
-from butler.tui.data.values import as_date, format_money, parse_money, record_preview, short_time
+from butler.tui.data.values import record_preview, short_time
 from butler.tui.data.views import (
     AccountView,
     ApprovalView,
+    AuditSummary,
     AuditView,
     ContractView,
     Dashboard,
-    ExchangeView,
     IntentView,
     MessageView,
     NegotiationView,
@@ -46,10 +43,11 @@ from butler.tui.data.views import (
 )
 from butler.tui.data.week import summarize_week
 from butler.vault import Vault
-from butler.wiring import catalog, desk
 
 if TYPE_CHECKING:
+    from butler.approvals import Desk
     from butler.mail.sources import MailSource
+    from butler.records import Catalog
 
 
 log = logging.getLogger(__name__)
@@ -77,8 +75,18 @@ class VaultReader:
         self.notes = list(notes or [])
         self._lock = threading.RLock()
         self._mail_sources = mail_sources
-        self._desk = desk()
-        self._catalog = catalog()
+
+    @cached_property
+    def _desk(self) -> Desk:  # built on first use, in a worker: it imports every feature's approval kinds
+        from butler.wiring import desk
+
+        return desk()
+
+    @cached_property
+    def _catalog(self) -> Catalog:
+        from butler.wiring import catalog
+
+        return catalog()
 
     @contextmanager
     def locked(self) -> Iterator[Vault]:
@@ -90,28 +98,41 @@ class VaultReader:
             self.vault.close()
 
     # -- dashboard -------------------------------------------------------------------------------------
-    def dashboard(self, seen: int) -> Dashboard:
+    def dashboard(self) -> Dashboard:
+        """Home's first paint: counts, what waits (by kind), the daemon, the vault's last change (its head, read
+        on opening). Nothing here imports the features: the approval kinds come with `home_details`."""
+        from butler.approvals import OPEN, State, raw_items
+
         with self.locked() as vault:
             collections = _people_s(vault.collections())
+            items = [d for d in raw_items(vault) if d.get("state", State.PENDING.value) in OPEN]
+            last = vault.audit.last_entry
+        return Dashboard(
+            pending=len(items), pending_kinds=dict(Counter(str(d.get("kind", "?")) for d in items)),
+            daemon=daemon_state(self.home), vault_source=self.source or "given", records=sum(collections.values()),
+            collections=len(collections), keyring=self._keyring_note(),
+            last_change=short_time(last.at) if last is not None else "—")
+
+    def home_details(self, seen: int) -> AuditSummary:
+        """What Home shows once on screen: what waits in words, and from the whole audit log, every entry checked,
+        what happened since `seen`, this week and the latest events."""
+        from butler.approvals import State
+
+        with self.locked() as vault:
             items = self._desk.items(vault)
             try:
                 entries = vault.audit.entries()
                 ok, note = True, f"audit log verified: {len(entries)} entries"
             except ButlerError as exc:
                 entries, ok, note = [], False, f"audit log does NOT verify: {exc.message}"
-        new = [e for e in entries if e.seq > seen]
-        head = entries[-1].seq if entries else -1
         pending = [i for i in items if i.state is State.PENDING] or items
-        return Dashboard(
-            activity=summarize_activity(new), new_entries=len(new), head_seq=head, pending=len(items),
-            pending_kinds=dict(Counter(i.kind for i in items)), daemon=daemon_state(self.home),
-            vault_source=self.source or "given", records=sum(collections.values()),
-            collections=len(collections), audit_ok=ok, audit_note=note, keyring=self._keyring_note(),
-            week=summarize_week(entries, self.negotiations(), values.today()),
-            waiting=[redact(i.summary()) for i in pending[:8]],
-            last_change=short_time(entries[-1].at) if entries else "—",
+        new = [e for e in entries if e.seq > seen]
+        return AuditSummary(
+            activity=summarize_activity(new), new_entries=len(new), head_seq=entries[-1].seq if entries else -1,
+            audit_ok=ok, audit_note=note, week=summarize_week(entries, self.negotiations(), values.today()),
             recent=[(short_time(e.at)[5:], redact(describe_entry(e))) for e in reversed(entries[-200:])
-                    if e.action not in QUIET_ACTIONS][:RECENT])
+                    if e.action not in QUIET_ACTIONS][:RECENT],
+            waiting=[redact(i.summary()) for i in pending[:8]])
 
     def _keyring_note(self) -> str:
         if self.source.startswith("keyring"):
@@ -122,6 +143,8 @@ class VaultReader:
 
     # -- approvals -------------------------------------------------------------------------------------
     def approvals(self) -> list[ApprovalView]:
+        from butler.approvals import State
+
         with self.locked() as vault:
             for line in self._desk.reconcile(vault):
                 log.info("%s", line)
@@ -258,75 +281,23 @@ class VaultReader:
 
     # -- negotiations, intents, contracts ---------------------------------------------------------------
     def negotiations(self) -> list[NegotiationView]:
+        from butler.tui.data.deals import negotiation_views
+
         with self.locked() as vault:
-            records = negotiation_records(vault)
-        out = []
-        for r in records:
-            d = r.data
-            exchanges = []
-            for x in d.get("exchanges") or []:
-                terms = x.get("terms") or {}
-                exchanges.append(ExchangeView(
-                    int(x.get("round", 0)), str(x.get("proposer", "")), str(terms.get("price", "—")),
-                    str(terms.get("term_months", "—")), str(terms.get("data_use", "—")),
-                    ", ".join(terms.get("extras") or []) or "—", float(x.get("utility", 0.0))))
-            agreed = d.get("agreed") or None
-            agreed_price = parse_money(agreed.get("price")) if isinstance(agreed, dict) else None
-            opening = next((parse_money(x.get("terms", {}).get("price")) for x in d.get("exchanges") or []
-                            if x.get("proposer") == "vendor"), None)
-            saving = None
-            if agreed_price and opening and agreed_price[1] == opening[1]:
-                saving = (opening[0] - agreed_price[0], opening[1])
-            out.append(NegotiationView(
-                r.id, str(d.get("vendor", "")), str(d.get("offer", "")),
-                "agreed" if agreed else str(d.get("reason") or "no agreement"),
-                format_money(agreed_price), saving, float(d.get("utility", 0.0) or 0.0),
-                short_time(d.get("at") or r.updated), exchanges,
-                float(d["reserve"]) if isinstance(d.get("reserve"), int | float) else None))
-        return sorted(out, key=lambda n: n.at, reverse=True)
+            return negotiation_views(vault)
 
     def intents(self) -> list[IntentView]:
+        from butler.tui.data.deals import intent_views
+
         with self.locked() as vault:
-            records = intents.records(vault)
-        out = []
-        for r in records:
-            d = r.data
-            out.append(IntentView(r.id, str(d.get("description", "")), str(d.get("category", "")),
-                                  format_money(parse_money(d.get("budget"))), short_time(d.get("deadline")),
-                                  str(d.get("status", "open"))))
-        return out
+            return intent_views(vault)
 
     def contracts(self, today: dt.date | None = None) -> list[ContractView]:
-        today = today or values.today()
+        from butler.tui.data.deals import contract_views
+
         deals = self.negotiations()
         with self.locked() as vault:
-            records = contracts.all_records(vault)
-        out = []
-        for r in records:
-            d = r.data
-            price = parse_money(d.get("price"))
-            renewal = as_date(d.get("renewal_date")) or as_date(d.get("end"))
-            best_offer, saving = "—", "—"
-            vendor, category = str(d.get("vendor_id", "")), str(d.get("category", ""))
-            for deal in deals:  # an agreed negotiation for the same vendor beats the current price
-                agreed = parse_money(deal.agreed_price)
-                if deal.vendor != vendor or agreed is None or price is None or agreed[1] != price[1]:
-                    continue
-                if agreed[0] < price[0] and (best_offer == "—" or agreed[0] < Decimal(best_offer.split()[0])):
-                    best_offer = format_money(agreed)
-                    saving = format_money((price[0] - agreed[0], price[1]))
-            if best_offer == "—" and isinstance(d.get("best_offer"), dict):
-                offer = parse_money(d["best_offer"].get("price"))
-                if offer and price and offer[1] == price[1]:
-                    best_offer = f"{format_money(offer)} {d['best_offer'].get('vendor', '')}".strip()
-                    saving = format_money((price[0] - offer[0], price[1]))
-            period = d.get("period", "month")
-            out.append(ContractView(
-                r.id, vendor, str(d.get("product", "")), category,
-                f"{format_money(price)}/{period}" if period != "once" else format_money(price),
-                renewal, (renewal - today).days if renewal else None, bool(d.get("auto_renew")),
-                best_offer, saving))
-        return sorted(out, key=lambda c: (c.renewal is None, c.renewal or dt.date.max, c.id))
+            return contract_views(vault, deals, today or values.today())
 
     # -- terms and policies ------------------------------------------------------------------------------
     def terms(self) -> TermsView:

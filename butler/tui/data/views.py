@@ -18,22 +18,30 @@ if TYPE_CHECKING:
 # -- views ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Dashboard:
-    activity: list[str]
-    new_entries: int
-    head_seq: int
+    """What Home shows at once: read without going through the whole audit log."""
+
     pending: int
     pending_kinds: dict[str, int]
     daemon: DaemonView
     vault_source: str
     records: int
     collections: int
+    keyring: str
+    last_change: str = "—"
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    """What Home shows once on screen: what waits in words, and what the whole audit log, verified, says."""
+
+    activity: list[str]
+    new_entries: int
+    head_seq: int
     audit_ok: bool
     audit_note: str
-    keyring: str
     week: WeekView | None = None
-    waiting: list[str] = field(default_factory=list)  # what waits, in words, the oldest first
-    last_change: str = "—"
     recent: list[tuple[str, str]] = field(default_factory=list)  # (when, what) of the latest audit entries
+    waiting: list[str] = field(default_factory=list)  # what waits, in words, the oldest first
 
 
 @dataclass(frozen=True)

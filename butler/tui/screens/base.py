@@ -89,6 +89,11 @@ class ButlerScreen(Screen[None]):
         """Run `read` in a thread, then `show` its result on the UI thread; errors go to the status line."""
         self._run(read, show)
 
+    @work(thread=True, exclusive=True, group="read-more")
+    def fetch_more(self, read: Callable[[VaultReader], T], show: Callable[[T], None]) -> None:
+        """Like `fetch`, for a slower second read a screen starts once its first is shown."""
+        self._run(read, show)
+
     @work(thread=True, exclusive=False, group="act")
     def act(self, do: Callable[[VaultReader], T], show: Callable[[T], None]) -> None:
         """Like `fetch`, for changes the person asked for: never cancelled by a later read."""

@@ -11,8 +11,9 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from butler.tui.data import DaemonView, Dashboard, VaultReader
+from butler.tui.data import AuditSummary, DaemonView, Dashboard
 from butler.tui.data.week import WeekView
+from butler.tui.screens.approvals import kind_words
 from butler.tui.screens.base import ButlerScreen
 from butler.tui.widgets import Panel
 
@@ -31,6 +32,11 @@ BAR_CELLS = 2  # each day is this many cells wide in a sparkline
 class HomeScreen(ButlerScreen):
     PLACE: ClassVar[str] = "home"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.vault_line = Content("")
+        self.pending = 0
+
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="home-top"):
             with Vertical(classes="home-column"):
@@ -47,42 +53,51 @@ class HomeScreen(ButlerScreen):
         yield Panel("Vault", id="vault-status")
 
     def load(self) -> None:
-        seen = self.butler.seen_seq
-
-        def read(reader: VaultReader) -> Dashboard:
-            return reader.dashboard(seen)
-
-        self.fetch(read, self.show)
+        self.fetch(lambda reader: reader.dashboard(), self.show)
 
     def show(self, d: Dashboard) -> None:
+        """What Home shows at once; the audit log is read next, in its own worker."""
         self.butler.set_pending(d.pending)
-        self.butler.head_seq = max(self.butler.head_seq, d.head_seq)
-        if d.week is not None:
-            self.show_week(d.week)
-        if d.activity:
-            lines = [Content.from_markup("• $line", line=line) for line in d.activity]
+        self.pending = d.pending
+        if d.pending:
+            kinds = ", ".join(f"{n} {kind_words(kind).lower()}" for kind, n in sorted(d.pending_kinds.items()))
+            self.query_one("#waiting", Panel).update(Content("\n").join([
+                self._waiting_headline(), Content(kinds),
+                Content.from_markup("[dim]press [b]2[/b] to decide[/dim]")]))
+        else:
+            self.query_one("#waiting", Panel).update(Content.from_markup("[$success]Nothing waits for you.[/]"))
+        self.query_one("#sweeps", Panel).update(daemon_lines(d.daemon))
+        self.vault_line = Content.from_markup(
+            "$records records in $collections collections · $keyring\nlast change $last · ",
+            records=str(d.records), collections=str(d.collections), keyring=d.keyring, last=d.last_change)
+        self.query_one("#vault-status", Panel).update(self.vault_line + Content("checking the audit log…"))
+        seen = self.butler.seen_seq
+        # the frame with what is read so far is drawn first; the slower read follows
+        self.call_after_refresh(self.fetch_more, lambda reader: reader.home_details(seen), self.show_audit)
+
+    def _waiting_headline(self) -> Content:
+        return Content.from_markup("[$warning b]$n item$s[/] wait for your decision", n=str(self.pending),
+                                   s="s" if self.pending != 1 else "")
+
+    def show_audit(self, a: AuditSummary) -> None:
+        self.butler.head_seq = max(self.butler.head_seq, a.head_seq)
+        if self.pending and a.waiting:
+            self.query_one("#waiting", Panel).update(Content("\n").join([
+                self._waiting_headline(), *(Content.from_markup("• $what", what=what) for what in a.waiting),
+                Content.from_markup("[dim]press [b]2[/b] to decide[/dim]")]))
+        if a.week is not None:
+            self.show_week(a.week)
+        if a.activity:
+            lines = [Content.from_markup("• $line", line=line) for line in a.activity]
         else:
             lines = [Content("Nothing new: the butler has been quiet.")]
-        if d.recent:
+        if a.recent:
             lines.append(Content.from_markup("\n[b]Latest[/b]"))
-            lines += [Content.from_markup("[dim]$when[/dim]  $what", when=when, what=what) for when, what in d.recent]
+            lines += [Content.from_markup("[dim]$when[/dim]  $what", when=when, what=what) for when, what in a.recent]
         self.query_one("#activity", Panel).update(Content("\n").join(lines))
-        if d.pending:
-            rows = [Content.from_markup("[$warning b]$n item$s[/] wait for your decision", n=str(d.pending),
-                                        s="s" if d.pending != 1 else "")]
-            rows += [Content.from_markup("• $what", what=what) for what in d.waiting]
-            rows.append(Content.from_markup("[dim]press [b]2[/b] to decide[/dim]"))
-            waiting = Content("\n").join(rows)
-        else:
-            waiting = Content.from_markup("[$success]Nothing waits for you.[/]")
-        self.query_one("#waiting", Panel).update(waiting)
-        self.query_one("#sweeps", Panel).update(daemon_lines(d.daemon))
-        audit = "[$success]$audit[/]" if d.audit_ok else "[$error b]$audit[/]"
-        self.query_one("#vault-status", Panel).update(Content.from_markup(
-            f"$records records in $collections collections · $keyring\n{audit} · last change $last · the files "
-            "agree with their freshness anchor (checked on opening)",
-            records=str(d.records), collections=str(d.collections), keyring=d.keyring, audit=d.audit_note,
-            last=d.last_change))
+        audit = "[$success]$audit[/]" if a.audit_ok else "[$error b]$audit[/]"
+        self.query_one("#vault-status", Panel).update(self.vault_line + Content.from_markup(
+            f"{audit} · the newest copy (its freshness anchor agrees)", audit=a.audit_note))
 
     def show_week(self, week: WeekView) -> None:
         totals = {"moved": f"{week.total('moved')}", "bought": f"{week.total('bought')}",
