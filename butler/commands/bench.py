@@ -28,8 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--large-share", type=float, default=0.1, help="with --sweep: share of 36 KB messages")
     p.add_argument("--profile", action="store_true", help="with --sweep: where the sweep's time goes (cProfile)")
     p.set_defaults(func=mail)
-    p = sub.add_parser("tui", help="first paint of the terminal UI on a vault of 10k records")
+    p = sub.add_parser("tui", help="first paint of the terminal UI on a vault of 10k records vs a minimal Textual "
+                                   "app, quiet and loaded")
     p.add_argument("--records", type=int, default=10_000, help="records in the vault (default 10,000)")
+    p.add_argument("--repeats", type=int, default=5, help="paints of each, quiet and loaded (default 5)")
+    p.add_argument("--load", type=int, help="busy processes for the loaded run (default: one per core)")
+    p.add_argument("--profile", type=Path, help="also write a cProfile of one first paint to this file")
     p.set_defaults(func=tui)
     p = sub.add_parser("negotiate", help="customer strategy vs Boulware, Conceder, tit-for-tat, hardliner vendors")
     p.add_argument("--rounds", type=int, default=100, help="rounds per negotiation (default 100)")
@@ -79,4 +83,4 @@ def negotiate(args: argparse.Namespace) -> int:
 def tui(args: argparse.Namespace) -> int:
     from butler.bench.tui import run
 
-    return run(records=args.records)
+    return run(records=args.records, repeats=args.repeats, load=args.load, profile=args.profile)
