@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.widgets import TabbedContent
 
 from butler.tui import make_app
@@ -66,3 +67,18 @@ async def test_the_palette_reaches_the_actions_of_the_screen_in_front(seeded: Se
         await settle(app)
         await pilot.pause()
         assert "audit log OK" in text(app, "#status")
+
+
+@pytest.mark.slow
+async def test_every_place_opens_at_200x60_and_home_uses_the_room(seeded: Seeded) -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(app)
+        await pilot.pause()
+        assert app.screen.query_one("#activity").size.width > 90  # two columns of half the width each
+        assert app.screen.query_one("#activity").size.height > 20
+        for key in "2345671":
+            await pilot.press(key)
+            await settle(app)
+        await pilot.pause()
+        assert "Nothing new" in text(app, "#activity") or "Mail:" in text(app, "#activity")
