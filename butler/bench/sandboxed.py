@@ -4,12 +4,15 @@ connector run in butler's process and in the sandbox, in one run.
 Each negotiation lists the offers, opens a negotiation on the first, counter-offers up to six times at falling
 prices and accepts the vendor's last terms (about nine HTTP requests). The two ways alternate in blocks, so
 that a machine busy with something else slows both alike. Printed: milliseconds per negotiation each way, the
-ratio (goal ≤ 1.10), and the start-up cost of one sandboxed connector (its process ready to serve).
+ratio (goal ≤ 1.10), the CPU time per negotiation each way (butler's process, which also serves the vendor,
+plus the sandboxed child's: steadier than wall time on a busy machine), and the start-up cost of one sandboxed
+connector (its process ready to serve).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -57,16 +60,43 @@ async def _negotiate(connector: Connector) -> int:
     return rounds
 
 
-async def _block(build: Callable[[], Connector], negotiations: int) -> list[float]:
+def _tree_cpu(root: int) -> float:
+    """CPU seconds used so far by `root` and its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+async def _block(build: Callable[[], Connector], negotiations: int) -> tuple[list[float], float]:
+    """Wall seconds of each negotiation, and the CPU seconds of all of them (both processes)."""
     connector = build()
     try:
         await _negotiate(connector)  # warm: the sandboxed process starts here, and caches fill
+        child = connector._process.proc.pid if isinstance(connector, sandbox.SandboxedConnector) and \
+            connector._process is not None else None
+        cpu = time.process_time() + (_tree_cpu(child) if child else 0.0)
         times = []
         for _ in range(negotiations):
             start = time.perf_counter()
             await _negotiate(connector)
             times.append(time.perf_counter() - start)
-        return times
+        cpu = time.process_time() + (_tree_cpu(child) if child else 0.0) - cpu
+        return times, cpu
     finally:
         await connector.aclose()
 
@@ -85,9 +115,12 @@ def run(negotiations: int = 20, blocks: int = 4, say: Callable[[str], None] = pr
         def build(kind: type[Connector]) -> Callable[[], Connector]:
             return lambda: kind(ConnectorContext(cls.manifest, settings=settings, secrets=secrets))
         results: dict[str, list[float]] = {"in process": [], "sandboxed": []}
+        cpu = {"in process": 0.0, "sandboxed": 0.0}
         for _ in range(blocks):
-            results["in process"] += asyncio.run(_block(build(cls), negotiations))
-            results["sandboxed"] += asyncio.run(_block(build(boxed), negotiations))
+            for name, kind in (("in process", cls), ("sandboxed", boxed)):
+                times, used = asyncio.run(_block(build(kind), negotiations))
+                results[name] += times
+                cpu[name] += used
         starts = []
         for _ in range(5):
             start = time.perf_counter()
@@ -101,5 +134,8 @@ def run(negotiations: int = 20, blocks: int = 4, say: Callable[[str], None] = pr
     say(f"negotiations with the example mobile carrier, {negotiations * blocks} each way, median:")
     say(f"  in process   {inproc:8.2f} ms per negotiation")
     say(f"  sandboxed    {boxed_ms:8.2f} ms per negotiation   ratio {boxed_ms / inproc:.3f} (goal ≤ 1.10)")
+    cpu_in, cpu_boxed = (cpu[name] / (negotiations * blocks) * 1000 for name in ("in process", "sandboxed"))
+    say(f"  CPU per negotiation: in process {cpu_in:.2f} ms, sandboxed {cpu_boxed:.2f} ms (both processes), "
+        f"ratio {cpu_boxed / cpu_in:.3f}")
     say(f"  start-up of one sandboxed connector: {statistics.median(starts) * 1000:.0f} ms (median of 5)")
     return 0

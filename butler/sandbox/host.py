@@ -269,7 +269,8 @@ class SandboxedConnector(Connector):
             relayed = 0
             try:
                 async with asyncio.timeout(self.limits.call_seconds):
-                    await asyncio.to_thread(process.opened.wait, self.limits.call_seconds)
+                    if not process.opened.is_set():  # a thread only for the first call
+                        await asyncio.to_thread(process.opened.wait, self.limits.call_seconds)
                     self._ready(process)
                     queue = process.listen()
                     process.send({"call": name, "args": wire.encode_args(name, args)})
