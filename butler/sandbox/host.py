@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import itertools
 import json
 import logging
 import os
@@ -40,6 +41,8 @@ log = logging.getLogger("butler.sandbox")
 _EOF: dict[str, Any] = {"eof": True}
 _MAX_RELAYS = 1000
 """The most HTTP requests one call may make."""
+_IN_FLIGHT = 8
+"""The most requests of a child butler holds at once (until each answer is written); then its reader waits."""
 _MAX_UNASKED = 100
 """The most messages (log lines aside) a child may send while no call of butler's waits on it."""
 
@@ -61,7 +64,10 @@ class _Process:
         self.printed = bytearray()
         self.output = 0  # bytes printed and logged, against `limits.output_bytes`
         self._unasked = 0
-        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[bytes, int | None] | None] = queue.SimpleQueue()
+        self._slots = threading.Condition()
+        self._relaying: set[int] = set()
+        self._tokens = itertools.count()
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]] | None = None
         self._early: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -122,9 +128,28 @@ class _Process:
             if unasked > _MAX_UNASKED:
                 self.stop(f"connector {self.who!r} sent more than {_MAX_UNASKED} messages butler did not ask for")
             return
+        if "http" in message:
+            message["slot"] = self._slot()
         loop, messages = waiter
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
             loop.call_soon_threadsafe(messages.put_nowait, message)
+
+    def _slot(self) -> int:
+        """A place among the requests being relayed, once there is one (the reader waits here)."""
+        with self._slots:
+            while len(self._relaying) >= _IN_FLIGHT and self.stopped is None and self._waiter is not None:
+                self._slots.wait(1.0)
+            token = next(self._tokens)
+            self._relaying.add(token)
+            return token
+
+    def release(self, slot: int | None = None, *, every: bool = False) -> None:
+        """A relayed request ended (its answer written, or given up), or `every` one did."""
+        with self._slots:
+            if every:
+                self._relaying.clear()
+            self._relaying.discard(slot if slot is not None else -1)
+            self._slots.notify_all()
 
     def _spend(self, size: int, how: str) -> bool:
         """Count `size` bytes of output; past the limit the child is stopped and False returned."""
@@ -148,19 +173,23 @@ class _Process:
         assert self.proc.stdin is not None
         stdin = self.proc.stdin
         try:
-            while (data := self._outbox.get()) is not None:
-                view = memoryview(data)
+            while (item := self._outbox.get()) is not None:
+                view, slot = memoryview(item[0]), item[1]
                 while view:
                     view = view[os.write(stdin.fileno(), view):]
+                if slot is not None:
+                    self.release(slot)
         except (OSError, ValueError):
             pass  # it is gone; its reader says so
         finally:
             with contextlib.suppress(OSError):
                 stdin.close()
+            self.release(every=True)
 
     # -- talking to it --------------------------------------------------------------------------------
-    def send(self, message: dict[str, Any]) -> None:
-        self._outbox.put(wire.pack(message))
+    def send(self, message: dict[str, Any], slot: int | None = None) -> None:
+        """Queue `message` for the child (`slot`: the relayed request it answers, released once written)."""
+        self._outbox.put((wire.pack(message), slot))
 
     def listen(self) -> asyncio.Queue[dict[str, Any]]:
         messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -174,6 +203,7 @@ class _Process:
     def unlisten(self) -> None:
         with self._lock:
             self._waiter = None
+        self.release(every=True)  # the call's relays are cancelled; what it did not take is dropped
 
     def stop(self, why: str) -> None:
         if self.stopped is None:
@@ -183,6 +213,7 @@ class _Process:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         self._outbox.put(None)  # its writer closes the pipe
+        self.release(every=True)
         self.cap.remove()
 
     def close(self) -> None:
@@ -312,18 +343,27 @@ class SandboxedConnector(Connector):
                 raise
 
     async def _relay(self, process: _Process, message: dict[str, Any]) -> None:
-        number = message.get("id")
+        slot = message.get("slot") if isinstance(message.get("slot"), int) else None
+        sent = False
+        try:
+            answer = await self._answer(message)
+            process.send({"id": message.get("id"), **answer}, slot)  # its slot is released once written
+            sent = True
+        finally:
+            if not sent:
+                process.release(slot)
+
+    async def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
         try:
             method, url, headers, content = wire.decode_request(message["http"])
             response = await self.ctx.http.request(method, url, headers=headers, content=content)
-            answer: dict[str, Any] = {"response": wire.encode_response(response)}
+            return {"response": wire.encode_response(response)}
         except ConnectorError as exc:
-            answer = {"failure": wire.encode_error(exc)}
+            return {"failure": wire.encode_error(exc)}
         except (httpx.RequestError, httpx.InvalidURL) as exc:
-            answer = {"failure": {"transport": type(exc).__name__, "message": str(exc)[:500]}}
+            return {"failure": {"transport": type(exc).__name__, "message": str(exc)[:500]}}
         except (ValueError, TypeError, KeyError) as exc:
-            answer = {"failure": {"type": "FatalError", "message": f"a malformed request: {exc}"[:500]}}
-        process.send({"id": number, **answer})
+            return {"failure": {"type": "FatalError", "message": f"a malformed request: {exc}"[:500]}}
 
     async def aclose(self) -> None:
         process, self._process = self._process, None

@@ -291,3 +291,21 @@ def test_a_secret_the_connector_derived_and_registered_stays_out_of_every_log(
     outcome = attack("log-derived", "7c1e9a", caplog=caplog)
     assert outcome.lines == ["LOGGED"]
     assert "the session token is ***" in caplog.text and "derived-session-token-7c1e9a" not in caplog.text
+
+
+def test_requests_at_once_are_few(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    """Each request butler relays is held in its process (up to 16 MB) until the vendor answers: a child that
+    sends many at once waits for the first to be answered instead."""
+    active, peak = 0, 0
+
+    async def vendor(request: httpx.Request) -> httpx.Response:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.02)
+        active -= 1
+        return httpx.Response(200)
+    outcome = attack("burst", "https://vendor.test/slow;60", caplog=caplog, transport=httpx.MockTransport(vendor),
+                     resolver=_public)
+    assert outcome.lines == ["ANSWERED 60"], outcome.error
+    assert peak <= 8, peak

@@ -6,6 +6,7 @@ Never imported by the tests' own process: butler loads it by name in its sandbox
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -220,3 +221,9 @@ class EvilConnector(Connector):
         register_secret(token)
         logging.getLogger("some.library").warning("the session token is %s", token)
         return ["LOGGED"]
+
+    async def _burst(self, target: str) -> list[str]:
+        """Many requests at once, each for butler's process to hold while the vendor is slow."""
+        url, _, count = target.rpartition(";")
+        answers = await asyncio.gather(*(self.ctx.http.post(url, content=b"x" * 4096) for _ in range(int(count))))
+        return [f"ANSWERED {sum(1 for answer in answers if answer.status_code == 200)}"]
