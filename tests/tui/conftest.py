@@ -35,7 +35,8 @@ def seed(vault: Vault) -> None:
         "renewal_date": (today + dt.timedelta(days=30)).isoformat(), "created": "2026-01-03T09:00:00",
         "reasons": ["the contract renews by itself in 30 days"]})
     vault.put("negotiations", "s1", {
-        "vendor": "parla", "offer": "parla-5", "reason": "accepted", "utility": 0.58,
+        "vendor": "parla", "offer": "parla-5", "offer_data": {"product": "Parla 5 GB"}, "reason": "accepted",
+        "utility": 0.58,
         "agreed": {"price": "7.86 EUR", "term_months": 12, "data_use": "service", "extras": []},
         "at": "2026-01-02T10:00:00+00:00",
         "exchanges": [

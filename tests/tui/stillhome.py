@@ -76,7 +76,8 @@ def _negotiation(vault: Vault, key: str, vendor: str, days_ago: int, prices: lis
                   "terms": {"price": f"{p} EUR", "term_months": 12, "data_use": "service", "extras": []}}
                  for i, p in enumerate(prices)]
     vault.put("negotiations", key, {
-        "vendor": vendor, "offer": f"{vendor}-plan", "reason": "accepted", "utility": 0.6, "reserve": reserve,
+        "vendor": vendor, "offer": f"{vendor}-plan", "offer_data": {"product": f"{vendor.title()} Plus"},
+        "reason": "accepted", "utility": 0.6, "reserve": reserve,
         "agreed": {"price": f"{prices[-1]} EUR", "term_months": 12}, "at": _iso(days_ago, 10),
         "exchanges": exchanges})
 

@@ -192,7 +192,7 @@ async def test_deals_show_every_offer_per_round_and_intents(seeded: Seeded) -> N
         await settle(app)
         await pilot.pause()
         deals = cells(app.screen.query_one("#negotiations", DataTable))
-        assert deals[0][:5] == ["parla", "parla-5", "agreed", "7.86 EUR", "2.13 EUR"]
+        assert deals[0][:5] == ["parla", "Parla 5 GB", "agreed", "7.86 EUR", "2.13 EUR"]  # the product, not its id
         rounds = cells(app.screen.query_one("#exchanges", DataTable))
         assert [(r[0], r[1], r[2]) for r in rounds] == [("1", "vendor", "9.99 EUR"), ("2", "buyer", "7.49 EUR"),
                                                         ("3", "vendor", "7.86 EUR")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from butler.negotiate import contracts, intents
 from butler.negotiate.session import negotiation_records
@@ -12,6 +13,13 @@ from butler.tui.data.views import ContractView, ExchangeView, IntentView, Negoti
 from butler.vault import Vault
 
 __all__ = ["contract_views", "intent_views", "negotiation_views"]
+
+
+def _offer_words(data: dict[str, Any]) -> str:
+    """What was negotiated, as the vendor names the product; its offer id only when nothing else is known."""
+    offer = data.get("offer_data")
+    product = offer.get("product") if isinstance(offer, dict) else None
+    return str(product or data.get("offer", ""))
 
 
 def negotiation_views(vault: Vault) -> list[NegotiationView]:
@@ -35,7 +43,7 @@ def negotiation_views(vault: Vault) -> list[NegotiationView]:
         if agreed_price and opening and agreed_price[1] == opening[1]:
             saving = (opening[0] - agreed_price[0], opening[1])
         out.append(NegotiationView(
-            r.id, str(d.get("vendor", "")), str(d.get("offer", "")),
+            r.id, str(d.get("vendor", "")), _offer_words(d),
             "agreed" if agreed else str(d.get("reason") or "no agreement"),
             format_money(agreed_price), saving, float(d.get("utility", 0.0) or 0.0),
             short_time(d.get("at") or r.updated), exchanges,

@@ -32,7 +32,7 @@ class DealsScreen(ButlerScreen):
                 from butler.tui.widgets.charts import RoundsChart  # plotting is imported when first shown
 
                 table: DataTable[str] = DataTable(id="negotiations", cursor_type="row", zebra_stripes=True)
-                table.add_columns("Vendor", "Offer", "Outcome", "Agreed", "Saving", "When")
+                table.add_columns("Vendor", "What", "Outcome", "Agreed", "Saving", "When")
                 yield table
                 with Horizontal(id="deal-detail"):
                     rounds: DataTable[str] = DataTable(id="exchanges", cursor_type="row")
