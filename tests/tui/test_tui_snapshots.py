@@ -29,3 +29,12 @@ def test_screen(snap_compare: object, still_home: Path, view: str, size: str) ->
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=go)  # type: ignore[operator]
+
+
+def test_home_in_a_light_theme(snap_compare: object, still_home: Path) -> None:
+    async def go(pilot: Pilot[object]) -> None:
+        pilot.app.theme = "textual-light"
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=go)  # type: ignore[operator]
