@@ -3,8 +3,9 @@
 `command(limits)` is the argument list that starts a child (`python -m butler.sandbox.child`) inside bubblewrap:
 its own empty network, PID, IPC and user namespaces; a fresh /proc and a read-only /dev; a 16 MB /tmp and a 1 MB
 /dev/shm, the only places it may write; no environment but a few plain variables; the home directory,
-BUTLER_HOME, butler's state folder and the agent's socket hidden under empty read-only tmpfs; read-only the
-interpreter, its libraries and the folders Python imports from, and nothing else.
+BUTLER_HOME, butler's state folder and the agent's socket hidden under empty read-only tmpfs, and the passphrase
+files (BUTLER_PASSPHRASE_FILE) empty wherever they are; read-only the interpreter, its libraries and the folders
+Python imports from, and nothing else.
 The child sets its own rlimits (`Limits`) before it imports the connector; where this process may make a `pids`
 cgroup (root, or a delegated cgroup), the number of processes is capped there too, since RLIMIT_NPROC does not
 bind root.
@@ -26,9 +27,10 @@ from pathlib import Path
 
 from butler import paths
 
-__all__ = ["Limits", "ProcessCap", "available", "command", "hidden_paths", "import_paths"]
+__all__ = ["Limits", "ProcessCap", "available", "command", "hidden_files", "hidden_paths", "import_paths"]
 
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_PASSPHRASE_FILES = ("BUTLER_PASSPHRASE_FILE", "BUTLER_NEW_PASSPHRASE_FILE")  # butler.vault.keys, butler.commands
 _SHM_BYTES = 1024 * 1024
 """The size of the child's /dev/shm (its /tmp holds 16 MB): what it writes there is in memory."""
 _PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
@@ -75,6 +77,13 @@ def hidden_paths() -> list[Path]:
     if runtime:
         found.append(Path(runtime))
     return [p.resolve() for p in found]
+
+
+def hidden_files() -> list[Path]:
+    """Files a connector must never read wherever they are kept, even beside the code it imports: the passphrase
+    files named in the environment."""
+    named = [os.environ.get(name) for name in _PASSPHRASE_FILES]
+    return [Path(name).resolve() for name in named if name]
 
 
 def _inside(path: Path, other: Path) -> bool:
@@ -127,6 +136,9 @@ def command(python_paths: list[str]) -> list[str]:
         if secret != home and any(_inside(secret, Path(entry)) for entry in python_paths):
             args += ["--tmpfs", str(secret)]
             hiding.append(secret)
+    for secret in hidden_files():
+        if secret.is_file() and any(_inside(secret, Path(entry)) for entry in [*python_paths, *_SYSTEM]):
+            args += ["--ro-bind", "/dev/null", str(secret)]
     # Only /tmp and /dev/shm, both small, may be written: bwrap's own root, /dev and the tmpfs that hide a
     # folder are made read-only once every mount point is in place (else they would hold as much as it wrote).
     for mount in [*hiding, Path("/dev"), Path("/")]:

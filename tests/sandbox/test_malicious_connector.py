@@ -309,3 +309,20 @@ def test_requests_at_once_are_few(home: Vault, caplog: pytest.LogCaptureFixture)
                      resolver=_public)
     assert outcome.lines == ["ANSWERED 60"], outcome.error
     assert peak <= 8, peak
+
+
+def test_the_passphrase_file_is_hidden_in_a_bound_folder(home: Vault, caplog: pytest.LogCaptureFixture,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passphrase file kept beside the code the child imports (say in the virtualenv's folder) is not there."""
+    prefix = tmp_path / "opt-butler"
+    prefix.mkdir()
+    files = [prefix / "passphrase", prefix / "new-passphrase"]
+    for file in files:
+        file.write_text(PASSPHRASE)
+    monkeypatch.syspath_prepend(str(prefix))
+    monkeypatch.setenv("BUTLER_PASSPHRASE_FILE", str(files[0]))
+    monkeypatch.setenv("BUTLER_NEW_PASSPHRASE_FILE", str(files[1]))
+    limits = Limits(memory_mb=LIMITS.memory_mb - 1, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
+    outcome = attack("files", ";".join(map(str, files)), limits=limits, caplog=caplog)  # a fresh import path
+    assert f"LISTED {files[0]}: ['new-passphrase', 'passphrase']" in outcome.lines or \
+        f"LISTED {files[0]}: ['passphrase', 'new-passphrase']" in outcome.lines  # the folder is bound
