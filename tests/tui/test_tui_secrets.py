@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, OptionList, Static
 
 from butler.records import HIDDEN, SECRET, Catalog, Collection
 from butler.tui import ButlerApp, make_app
@@ -80,10 +80,12 @@ async def _every_record_opened(app: ButlerApp, pilot: Any, secrets: set[str]) ->
             table.move_cursor(row=row)
             await pilot.press("enter")
             await settle(app)
-            await pilot.pause()
-            shown = app.export_screenshot()
+            shown = str(screen.query_one("#record-detail", Static).render())
             assert not [s for s in secrets if s in shown], (options.get_option_at_index(index).id, row)
             opened += 1
+        await pilot.pause()
+        shown = app.export_screenshot()  # the table and the last record opened, as drawn
+        assert not [s for s in secrets if s in shown], options.get_option_at_index(index).id
     return opened
 
 
