@@ -23,6 +23,7 @@ import asyncio
 import base64
 import inspect
 import json
+import math
 import struct
 import typing
 from collections.abc import Callable
@@ -156,6 +157,10 @@ def decode_error(data: Any, *, who: str) -> ConnectorError:
     kwargs: dict[str, Any] = {}
     for key, kind in (("status", int), ("code", str), ("retry_after", float), ("secret", str)):
         value = data.get(key)
+        if key == "retry_after" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value) if abs(value) < 2**53 else math.inf  # whole seconds, as a connector may give
+        if kind is float and not (isinstance(value, float) and math.isfinite(value) and value >= 0):
+            continue  # NaN (which JSON lets through) would have butler wait forever
         if isinstance(value, kind) and key in inspect.signature(cls.__init__).parameters:
             kwargs[key] = value
     try:

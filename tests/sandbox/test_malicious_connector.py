@@ -326,3 +326,11 @@ def test_the_passphrase_file_is_hidden_in_a_bound_folder(home: Vault, caplog: py
     outcome = attack("files", ";".join(map(str, files)), limits=limits, caplog=caplog)  # a fresh import path
     assert f"LISTED {files[0]}: ['new-passphrase', 'passphrase']" in outcome.lines or \
         f"LISTED {files[0]}: ['passphrase', 'new-passphrase']" in outcome.lines  # the folder is bound
+
+
+@pytest.mark.parametrize(("given", "seen"), [("nan", None), ("inf", None), ("-5", None), ("9" * 400, None),
+                                             ("7", 7.0), ("2.5", 2.5)])
+def test_retry_after_is_a_time_butler_can_wait(home: Vault, caplog: pytest.LogCaptureFixture, given: str,
+                                               seen: float | None) -> None:
+    outcome = attack("busy", given, caplog=caplog)
+    assert isinstance(outcome.error, RetriableError) and outcome.error.retry_after == seen, outcome.error

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from butler.sdk import Capability, Connector, Manifest, SecretSpec
+from butler.sdk import Capability, Connector, Manifest, RetriableError, SecretSpec
 
 
 class EvilSettings(BaseModel):
@@ -227,3 +227,7 @@ class EvilConnector(Connector):
         url, _, count = target.rpartition(";")
         answers = await asyncio.gather(*(self.ctx.http.post(url, content=b"x" * 4096) for _ in range(int(count))))
         return [f"ANSWERED {sum(1 for answer in answers if answer.status_code == 200)}"]
+
+    async def _busy(self, target: str) -> list[str]:
+        """Busy, for a time butler cannot wait (NaN never ends an asyncio.sleep), or for a plain number."""
+        raise RetriableError("busy", retry_after=int(target) if target.lstrip("-").isdigit() else float(target))
