@@ -6,13 +6,9 @@ import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from butler.atomic import atomic_write
 from butler.vault import AuditEntry
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["describe_entry", "read_seen", "summarize_activity", "write_seen"]
 

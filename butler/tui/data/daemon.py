@@ -10,6 +10,8 @@ from butler.jobrecords import job_records
 from butler.pids import pid_alive
 from butler.tui.data.values import short_time
 
+__all__ = ["DAEMON_STATE_FILE", "DaemonJob", "DaemonView", "daemon_state"]
+
 DAEMON_STATE_FILE = "daemon-state.json"
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from butler.errors import ConfigError
 from butler.tui.data.views import PolicyFileView
 
-if TYPE_CHECKING:
-    pass
+__all__ = ["policy_views", "rule_text"]
+
 
 
 def policy_views(directory: Path) -> list[PolicyFileView]:

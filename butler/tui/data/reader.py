@@ -44,6 +44,8 @@ from butler.tui.data.views import (
 from butler.tui.data.week import summarize_week
 from butler.vault import Vault
 
+__all__ = ["VaultReader"]
+
 if TYPE_CHECKING:
     from butler.approvals import Desk
     from butler.mail.sources import MailSource

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from butler.log import redact
 
-if TYPE_CHECKING:
-    pass
+__all__ = ["as_date", "as_local_date", "format_money", "parse_money", "record_preview", "short_time", "today"]
+
 
 
 def parse_money(value: object) -> tuple[Decimal, str] | None:

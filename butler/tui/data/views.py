@@ -11,6 +11,26 @@ from typing import TYPE_CHECKING
 from butler.tui.data.daemon import DaemonView
 from butler.vault import AuditEntry
 
+__all__ = [
+    "AccountView",
+    "ApprovalView",
+    "AuditSummary",
+    "AuditView",
+    "ContractView",
+    "Dashboard",
+    "ExchangeView",
+    "IntentView",
+    "MessageView",
+    "NegotiationView",
+    "PolicyFileView",
+    "RecordView",
+    "SenderView",
+    "SweepView",
+    "TermsView",
+    "UndoOutcome",
+    "VendorRecordsView",
+]
+
 if TYPE_CHECKING:
     from butler.tui.data.week import WeekView
 
