@@ -1,5 +1,4 @@
-"""Fetching what classification reads, fast: one FETCH per batch parsed without IMAPClient's general parser, and
-batches fetched ahead on a second, read-only connection while the sweep classifies and moves the one before.
+"""Fetching what classification reads, fast: one FETCH per batch, parsed without IMAPClient's general parser.
 
 IMAPClient tokenizes every FETCH response in Python, which cost as much as classifying the messages; the answer to
 `UID FETCH (UID RFC822.SIZE FLAGS BODY.PEEK[]<0.N>)` has one shape, read here from imaplib's raw lines and
@@ -9,10 +8,7 @@ IMAPClient instead, so a server's oddity costs speed, never a message.
 
 from __future__ import annotations
 
-import queue
 import re
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
@@ -20,7 +16,7 @@ from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped
 from butler.mail.errors import MailSourceError
 from butler.mail.sources import FetchedMessage
 
-__all__ = ["body_of", "fetch_chunk", "fetch_items", "parse_fetch", "prefetched", "uid_text"]
+__all__ = ["body_of", "fetch_chunk", "fetch_items", "parse_fetch", "uid_text"]
 
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
@@ -104,40 +100,3 @@ def parse_fetch(data: list[Any]) -> dict[str, FetchedMessage] | None:
             return None
         out[message.uid] = message
     return out
-
-
-def prefetched(fetch: Callable[[list[str]], list[FetchedMessage]], batches: list[list[str]],
-               ahead: int = 2) -> Iterator[list[FetchedMessage]]:
-    """Each batch's messages, in order, fetched by `fetch` in a thread up to `ahead` batches before they are
-    taken. An error in the thread is raised here; leaving the loop early stops the thread."""
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                handoff.put(("batch", fetch(batch)))
-            handoff.put(("done", None))
-        except BaseException as exc:  # handed to the consumer, which raises it
-            handoff.put(("error", exc))
-
-    thread = threading.Thread(target=work, name="butler-mail-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = handoff.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                handoff.get(timeout=0.05)
-            except queue.Empty:
-                continue
-        thread.join()

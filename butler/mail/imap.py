@@ -19,7 +19,7 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from butler.log import register_secret
 from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
-from butler.mail.fetching import body_of, fetch_chunk, prefetched, uid_text
+from butler.mail.fetching import body_of, fetch_chunk, uid_text
 from butler.mail.message import BODY_PREFIX, read_facts
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
@@ -85,7 +85,6 @@ class ImapSource:
             raise MailConfigError(f"refusing plain IMAP to {settings.host}: the password would travel in clear")
         register_secret(password)
         self.account = settings.imap_account
-        self._reader = (settings, password)  # a second, read-only connection fetches ahead in a first sweep
         self._selected: str | None = None
         self.flag_cache: dict[str, Any] = {}  # folder → {validity, modseq, flags}: see seen_flags
         try:
@@ -204,36 +203,10 @@ class ImapSource:
             yield from fetch_chunk(self.client, chunk, _BODY)
 
     def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
-        """Each batch's messages, in order. With more than one batch, a second connection (EXAMINE: read-only)
-        fetches ahead in a thread while the caller works on this connection; without it, one after the other."""
-        reader = self._open_reader(folder) if len(batches) > 1 else None
-        if reader is None:
-            for batch in batches:
-                yield list(self.fetch(folder, batch))
-            return
-
-        def fetch(batch: list[str]) -> list[FetchedMessage]:
-            chunks = _chunks([int(u) for u in batch], FETCH_BATCH)
-            return [message for chunk in chunks for message in fetch_chunk(reader, chunk, _BODY)]
-
-        try:
-            yield from prefetched(fetch, batches)
-        finally:
-            with contextlib.suppress(IMAPClientError, OSError):
-                reader.logout()
-
-    def _open_reader(self, folder: str) -> Any:
-        """A second logged-in connection with `folder` examined, or None (the server may limit connections)."""
-        settings, password = self._reader
-        try:
-            context = ssl.create_default_context() if settings.tls else None
-            reader = IMAPClient(settings.host, port=settings.imap_port, ssl=settings.tls, ssl_context=context,
-                                timeout=self.client._timeout)
-            reader.login(settings.username, password)
-            reader.select_folder(folder, readonly=True)
-        except (OSError, IMAPClientError):
-            return None
-        return reader
+        """Each batch's messages, in order, on this connection. (Fetching ahead in a thread was tried: its
+        socket reads took the interpreter lock from classification often enough to make the sweep slower.)"""
+        for batch in batches:
+            yield list(self.fetch(folder, batch))
 
     def _copyuid(self) -> Moved | None:
         """The COPYUID response code of the last COPY or MOVE (imaplib files response codes by name)."""

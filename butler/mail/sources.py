@@ -116,7 +116,7 @@ class MailSource(Protocol):
     def fetch(self, folder: str, uids: list[str]) -> Iterator[FetchedMessage]: ...
 
     def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
-        """`fetch` of each batch in turn (IMAP fetches ahead on a second connection while a batch is judged)."""
+        """`fetch` of each batch in turn."""
         ...
 
     def move(self, folder: str, uids: list[str], target: str) -> Moved:

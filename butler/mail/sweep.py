@@ -110,7 +110,7 @@ class MailSweep:
             self._engaged = self._read_engagement()
         size = self.settings.batch_size
         batches = [uids[start:start + size] for start in range(0, len(uids), size)]
-        fetched = self.source.fetch_batches(inbox, batches)  # the next batches are fetched while one is judged
+        fetched = self.source.fetch_batches(inbox, batches)
         plans: dict[str, list[dict[str, Any]]] = {}
         judged: list[str] = []  # judged, their moves not made yet: the cursor passes them once they are
         try:
@@ -131,7 +131,7 @@ class MailSweep:
                 judged = []
                 self.state.save()
         finally:
-            fetched.close()  # stops the fetching ahead
+            fetched.close()
         if not self.dry_run:
             cursor["validity"] = view.validity
             if view.highest:

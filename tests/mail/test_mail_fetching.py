@@ -1,13 +1,11 @@
 """Fetching what classification reads: the fast FETCH parser on the shapes servers answer in, its fallback, and
-batches fetched ahead on a second read-only connection (real Dovecot): the same messages, no flag changed."""
+batches on real Dovecot: the same messages as one by one, no flag changed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from butler.mail.fetching import parse_fetch, prefetched, uid_text
+from butler.mail.fetching import parse_fetch, uid_text
 from butler.mail.imap import ImapSource
 from tests.mail.conftest import IMAP_PASS, Dovecot
 from tests.mail.mailfactory import personal, promotion
@@ -41,37 +39,19 @@ def test_uid_sets_fold_runs() -> None:
     assert uid_text([4]) == "4"
 
 
-def test_prefetched_keeps_order_and_raises_the_threads_error() -> None:
-    assert list(prefetched(lambda batch: [len(batch)], [["a"], ["b", "c"], []])) == [[1], [2], [0]]  # type: ignore
-
-    def failing(batch: list[str]) -> list[object]:
-        raise OSError("connection lost")
-
-    with pytest.raises(OSError, match="connection lost"):
-        list(prefetched(failing, [["a"]]))  # type: ignore[arg-type]
-    taken = prefetched(lambda batch: [batch], [[str(n)] for n in range(50)])  # type: ignore
-    assert next(taken) == [["0"]]
-    taken.close()  # leaving early stops the thread
-
-
-def test_batches_fetched_ahead_are_the_messages_one_by_one_and_change_no_flag(
-        dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batches_are_the_messages_one_by_one_and_change_no_flag(dovecot: Dovecot) -> None:
     dovecot.append(*(promotion("a.example") for _ in range(7)))
     dovecot.append(personal(), personal(), flags=[b"\\Seen"])
     source = ImapSource(dovecot.settings(), IMAP_PASS)
     try:
         view = source.view("INBOX", 0)
-        one_by_one = list(source.fetch("INBOX", view.uids))
-        readers: list[object] = []
-        opened = source._open_reader
-        monkeypatch.setattr(source, "_open_reader", lambda folder: readers.append(opened(folder)) or readers[-1])
+        one_by_one = [m for uid in view.uids for m in source.fetch("INBOX", [uid])]
         batches = [view.uids[n:n + 2] for n in range(0, len(view.uids), 2)]
-        ahead = [m for batch in source.fetch_batches("INBOX", batches) for m in batch]
+        batched = [m for batch in source.fetch_batches("INBOX", batches) for m in batch]
         flags = source.seen_flags("INBOX")
     finally:
         source.close()
-    assert ahead == one_by_one and len(ahead) == 9
-    assert len(readers) == 1 and readers[0] is not None  # fetched ahead on a second connection
-    assert [m.seen for m in ahead] == [False] * 7 + [True] * 2
+    assert batched == one_by_one and len(batched) == 9
+    assert [m.seen for m in batched] == [False] * 7 + [True] * 2
     assert flags == {m.uid: m.seen for m in one_by_one}
-    assert all(m.raw.startswith(b"From: ") and m.size == len(m.raw) for m in ahead)
+    assert all(m.raw.startswith(b"From: ") and m.size == len(m.raw) for m in batched)
