@@ -77,7 +77,7 @@ def _settings_model(connector_id: str, schema: Any) -> type[BaseModel]:
     required = set(schema.get("required", [])) if isinstance(schema, dict) else set()
     fields: dict[str, Any] = {}
     for name, prop in properties.items():
-        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
+        if not (isinstance(name, str) and name.isidentifier() and not name.startswith(("_", "model_"))):
             raise FatalError(f"connector {connector_id!r} has a setting butler cannot name: {name!r}")
         prop = prop if isinstance(prop, dict) else {}
         default = ... if name in required else prop.get("default")
@@ -106,10 +106,15 @@ def described(target: str, *, limits: Limits | None = None) -> type[SandboxedCon
     described = answer.get("described")
     if not isinstance(described, dict) or not isinstance(described.get("manifest"), dict):
         raise FatalError(f"{target} did not describe itself as butler asked")
-    data = dict(described["manifest"])
-    manifest = Manifest.build(**data, settings=_settings_model(str(data.get("id")), described.get("settings_schema")))
-    given = described.get("signatures")
-    signatures: dict[str, Any] = given if isinstance(given, dict) else {}
-    implemented = {name: _signature(name, signatures.get(name)) for name in described.get("implemented", [])
-                   if name in wire.CALLS}
+    try:  # what the child says of itself is read as carefully as anything else it sends
+        data = dict(described["manifest"])
+        manifest = Manifest.build(**data, settings=_settings_model(str(data.get("id")),
+                                                                   described.get("settings_schema")))
+        given = described.get("signatures")
+        signatures: dict[str, Any] = given if isinstance(given, dict) else {}
+        implemented = {name: _signature(name, signatures.get(name)) for name in described.get("implemented", [])
+                       if name in wire.CALLS}
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise FatalError(f"{target} described itself in a way butler cannot read: {type(exc).__name__}: "
+                         f"{str(exc)[:200]}") from None
     return proxy_class(manifest, target, implemented, limits, paths)

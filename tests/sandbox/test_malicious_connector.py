@@ -334,3 +334,11 @@ def test_retry_after_is_a_time_butler_can_wait(home: Vault, caplog: pytest.LogCa
                                                seen: float | None) -> None:
     outcome = attack("busy", given, caplog=caplog)
     assert isinstance(outcome.error, RetriableError) and outcome.error.retry_after == seen, outcome.error
+
+
+@pytest.mark.parametrize("answer", ["schema_list", "required_number", "property_model_config", "implemented_number",
+                                    "signature_nested"])
+def test_a_description_butler_cannot_read_is_a_connector_error(home: Vault, answer: str) -> None:
+    """What an installed connector says of itself is read carefully: one that lies is a problem, never a crash."""
+    with pytest.raises(ConnectorError):
+        sandbox.described(f"butler_evil_describe:{answer}", limits=LIMITS)
