@@ -39,12 +39,13 @@ __all__ = ["SandboxedConnector", "run_child", "stop"]
 
 log = logging.getLogger("butler.sandbox")
 _EOF: dict[str, Any] = {"eof": True}
-_MAX_RELAYS = 1000
-"""The most HTTP requests one call may make."""
+_MAX_RELAYS = 1000  # the most HTTP requests one call may make
 _IN_FLIGHT = 8
 """The most requests of a child butler holds at once (until each answer is written); then its reader waits."""
 _MAX_UNASKED = 100
-"""The most messages (log lines aside) a child may send while no call of butler's waits on it."""
+"""The most messages (log lines aside) a child may send while no call waits on it, or of no kind butler reads."""
+_KINDS = frozenset({"http", "result", "error", "eof"})
+_LINE_COST = 100  # what a log line costs of the output limit besides its text: empty ones are not free
 
 
 class _Process:
@@ -107,7 +108,7 @@ class _Process:
             given = entry.get("level")
             level = min(max(given, logging.DEBUG), logging.ERROR) if isinstance(given, int) else logging.INFO
             text = str(entry.get("message", ""))[:4000]
-            if self._spend(len(text), "logged"):
+            if self._spend(len(text) + _LINE_COST, "logged"):
                 logging.getLogger(f"butler.connectors.{self.who}").log(level, "%s", redact(text))
             return
         if self.opening is None and message is not _EOF:
@@ -121,10 +122,10 @@ class _Process:
             if waiter is None and message is _EOF:
                 self._early.append(message)
                 return
-            if waiter is None:  # nobody asked: dropped, and a child that keeps at it is stopped
+            if waiter is None or not _KINDS.intersection(message):  # nobody asked: dropped; past a few, stopped
                 self._unasked += 1
                 unasked = self._unasked
-        if waiter is None:
+        if waiter is None or not _KINDS.intersection(message):
             if unasked > _MAX_UNASKED:
                 self.stop(f"connector {self.who!r} sent more than {_MAX_UNASKED} messages butler did not ask for")
             return
@@ -151,8 +152,7 @@ class _Process:
             self._relaying.discard(slot if slot is not None else -1)
             self._slots.notify_all()
 
-    def _spend(self, size: int, how: str) -> bool:
-        """Count `size` bytes of output; past the limit the child is stopped and False returned."""
+    def _spend(self, size: int, how: str) -> bool:  # False, and the child stopped, past the output limit
         with self._lock:
             self.output += size
             over = self.output > self.limits.output_bytes

@@ -342,3 +342,10 @@ def test_a_description_butler_cannot_read_is_a_connector_error(home: Vault, answ
     """What an installed connector says of itself is read carefully: one that lies is a problem, never a crash."""
     with pytest.raises(ConnectorError):
         sandbox.described(f"butler_evil_describe:{answer}", limits=LIMITS)
+
+
+@pytest.mark.parametrize("kind", ["junk", "log"])
+def test_a_stream_of_empty_messages_is_stopped(home: Vault, caplog: pytest.LogCaptureFixture, kind: str) -> None:
+    outcome = attack("junk", f"20000;{kind}", caplog=caplog)
+    assert outcome.error is not None and "stopped" in outcome.error.message, outcome.error
+    assert len([r for r in caplog.records if r.name.startswith("butler.connectors.")]) <= 1000

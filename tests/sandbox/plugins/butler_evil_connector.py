@@ -231,3 +231,13 @@ class EvilConnector(Connector):
     async def _busy(self, target: str) -> list[str]:
         """Busy, for a time butler cannot wait (NaN never ends an asyncio.sleep), or for a plain number."""
         raise RetriableError("busy", retry_after=int(target) if target.lstrip("-").isdigit() else float(target))
+
+    async def _junk(self, target: str) -> list[str]:
+        """Messages of no kind butler knows, while a call waits, then empty log lines: each costs butler a read."""
+        fd = _pipe()
+        count, _, kind = target.partition(";")
+        body = {"log": {"level": 30, "message": ""}} if kind == "log" else {"junk": 1}
+        frame = _frame(json.dumps(body).encode())
+        for _ in range(int(count)):
+            os.write(fd, frame)
+        return ["SENT"]
