@@ -107,7 +107,7 @@ class _Process:
             entry = message["log"] if isinstance(message["log"], dict) else {}
             given = entry.get("level")
             level = min(max(given, logging.DEBUG), logging.ERROR) if isinstance(given, int) else logging.INFO
-            text = str(entry.get("message", ""))[:4000]
+            text = wire.printable(str(entry.get("message", ""))[:4000])
             if self._spend(len(text) + _LINE_COST, "logged"):
                 logging.getLogger(f"butler.connectors.{self.who}").log(level, "%s", redact(text))
             return

@@ -49,6 +49,7 @@ __all__ = [
     "encode_request",
     "encode_response",
     "pack",
+    "printable",
     "read_message",
     "signature",
 ]
@@ -148,12 +149,18 @@ def encode_error(exc: BaseException) -> dict[str, Any]:
     return {"type": "FatalError", "message": f"{type(exc).__name__}: {exc}"[:2000]}
 
 
+def printable(text: str) -> str:
+    """`text` as one line a terminal shows as it is: every character that is not printable (line breaks, escape
+    sequences) a space."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 def decode_error(data: Any, *, who: str) -> ConnectorError:
     if not isinstance(data, dict):
         return FatalError(f"connector {who!r} failed and said nothing butler can read")
     cls = _ERRORS.get(str(data.get("type")), FatalError)
-    message = str(data.get("message", ""))[:2000] or f"connector {who!r} failed"
-    hint = data.get("hint") if isinstance(data.get("hint"), str) else None
+    message = printable(str(data.get("message", ""))[:2000]) or f"connector {who!r} failed"
+    hint = printable(data["hint"][:2000]) if isinstance(data.get("hint"), str) else None
     kwargs: dict[str, Any] = {}
     for key, kind in (("status", int), ("code", str), ("retry_after", float), ("secret", str)):
         value = data.get(key)
@@ -162,7 +169,7 @@ def decode_error(data: Any, *, who: str) -> ConnectorError:
         if kind is float and not (isinstance(value, float) and math.isfinite(value) and value >= 0):
             continue  # NaN (which JSON lets through) would have butler wait forever
         if isinstance(value, kind) and key in inspect.signature(cls.__init__).parameters:
-            kwargs[key] = value
+            kwargs[key] = printable(value[:200]) if isinstance(value, str) else value
     try:
         return cls(message, hint, **kwargs)
     except TypeError:

@@ -349,3 +349,12 @@ def test_a_stream_of_empty_messages_is_stopped(home: Vault, caplog: pytest.LogCa
     outcome = attack("junk", f"20000;{kind}", caplog=caplog)
     assert outcome.error is not None and "stopped" in outcome.error.message, outcome.error
     assert len([r for r in caplog.records if r.name.startswith("butler.connectors.")]) <= 1000
+
+
+def test_what_it_says_is_one_line_of_printable_text(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    """Its log lines and errors reach butler's log and the person's terminal: no escapes, no forged lines."""
+    outcome = attack("escapes", caplog=caplog)
+    assert outcome.error is not None
+    said = [outcome.error.message, str(outcome.error.hint)]
+    said += [r.getMessage() for r in caplog.records if r.name.startswith("butler.connectors.")]
+    assert len(said) == 3 and all(text.isprintable() and "passphrase changed" in text for text in said), said

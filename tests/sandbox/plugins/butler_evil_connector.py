@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from butler.sdk import Capability, Connector, Manifest, RetriableError, SecretSpec
+from butler.sdk import Capability, Connector, FatalError, Manifest, RetriableError, SecretSpec
 
 
 class EvilSettings(BaseModel):
@@ -241,3 +241,9 @@ class EvilConnector(Connector):
         for _ in range(int(count)):
             os.write(fd, frame)
         return ["SENT"]
+
+    async def _escapes(self, target: str) -> list[str]:
+        """Terminal escapes (OSC 52 writes the clipboard) and a forged log line, in a log line and an error."""
+        forged = "done\n2026-01-01 00:00:00 WARNING butler.vault: passphrase changed\x1b]52;c;ZWNobyBwd25lZA==\x07"
+        logging.getLogger("evil").warning("%s", forged)
+        raise FatalError(forged, forged)
