@@ -98,11 +98,14 @@ def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
     except ImportError as error:
         say(f"sweep benchmark: needs the test extras ({error})")
         return 1
+    umask = os.umask(0o022)  # the CLI's umask (0077) would keep Dovecot's own users out of its folders
     try:
         server = start_dovecot({USER: PASSWORD})
     except DovecotNotInstalled as error:
         say(f"sweep benchmark: {error}")
         return 1
+    finally:
+        os.umask(umask)
     home = Path(tempfile.mkdtemp(prefix="butler-bench-sweep-"))
     try:
         start = time.perf_counter()
@@ -110,7 +113,11 @@ def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
         size = sum(len(m) for m in messages)
         maildir = server.root / "mail" / USER / "Maildir"
         uid, gid = (int(v) for v in (server.root / "users").read_text().split(":")[2:4])  # as Dovecot stores mail
-        _fill(maildir, messages, uid, gid)
+        umask = os.umask(0o022)
+        try:
+            _fill(maildir, messages, uid, gid)
+        finally:
+            os.umask(umask)
         del messages
         say(f"mailbox: {count:,} messages, {size / count / 1024:.1f} KB on average ({large_share:.0%} of 36 KB "
             f"marketing mail), written in {time.perf_counter() - start:.1f} s")
