@@ -41,7 +41,7 @@ _ASK_PATH = re.compile(r"/(" + "|".join(sorted(ASK_PATHS, key=len, reverse=True)
 def link_asks(urls: list[str]) -> tuple[str | None, str | None]:
     """(an ask platform linked to, a link path naming an ask), each the first found in `urls`. One scan of the
     joined addresses, not one per link: marketing mail carries a hundred links."""
-    joined = "\n".join(url.split("://", 1)[-1].lower() for url in urls[:200])
+    joined = "\n".join(urls[:200]).lower()  # a host that is itself an ask word (give.example) counts as one
     host = next((h for h in ASK_HOSTS if h in joined), None)
     path = _ASK_PATH.search(joined)
     return host, path.group(1) if path else None
