@@ -3,6 +3,8 @@ legitimate bulk from a known organisation is not spam; a news alert stays. Messa
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from butler.mail import Category, classify
@@ -23,7 +25,7 @@ def _bulk(sender: str, subject: str, text: str, html: str, *, esp: str = "", uns
         f"smtp.mailfrom=bounce.{domain}; dmarc={auth} header.from={domain}",
         f"DKIM-Signature: v=1; a=rsa-sha256; d={domain}; s=s1; h=from:to:subject; bh=abc=; b=def=",
         f"From: {sender}", f"To: {to}", f"Subject: {subject}", "Date: Tue, 10 Mar 2020 14:02:11 -0400",
-        f"Message-ID: <20200310.{abs(hash(subject)) % 10**8}@mail.{domain}>", "MIME-Version: 1.0",
+        f"Message-ID: <20200310.{zlib.crc32(subject.encode())}@mail.{domain}>", "MIME-Version: 1.0",
         f"List-Unsubscribe: <{unsub or f'https://{domain}/unsubscribe?e=pat'}>",
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
     ]
