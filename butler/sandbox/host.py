@@ -56,8 +56,7 @@ class _Process:
         self.who = who
         self.limits = limits
         self.cap = jail.ProcessCap(limits.processes)
-        self.proc = subprocess.Popen(jail.command(paths), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env={}, close_fds=True, preexec_fn=self.cap.enter())
+        self.proc = jail.start(paths, self.cap)
         self.stopped: str | None = None  # why butler stopped it
         self.gone = False  # its messages ended: it died, or was stopped
         self.opening: dict[str, Any] | None = None  # `ready`, `described` or `error`: the answer to `first`

@@ -5,7 +5,7 @@ its own empty network, PID, IPC and user namespaces; a fresh /proc and a read-on
 /dev/shm, the only places it may write; no environment but a few plain variables; the home directory,
 BUTLER_HOME, butler's state folder and the agent's socket hidden under empty read-only tmpfs, and the passphrase
 files (BUTLER_PASSPHRASE_FILE) empty wherever they are; read-only the interpreter, its libraries and the folders
-Python imports from, and nothing else.
+Python imports from, and nothing else; no System V shared memory (a seccomp filter, `filter_fd`). `start` runs it.
 The child sets its own rlimits (`Limits`) before it imports the connector; where this process may make a `pids`
 cgroup (root, or a delegated cgroup), the number of processes is capped there too, since RLIMIT_NPROC does not
 bind root.
@@ -14,9 +14,12 @@ bind root.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
+import platform
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -27,12 +30,15 @@ from pathlib import Path
 
 from butler import paths
 
-__all__ = ["Limits", "ProcessCap", "available", "command", "hidden_files", "hidden_paths", "import_paths"]
+__all__ = ["Limits", "ProcessCap", "available", "command", "filter_fd", "hidden_files", "hidden_paths",
+           "import_paths", "start"]
 
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 _PASSPHRASE_FILES = ("BUTLER_PASSPHRASE_FILE", "BUTLER_NEW_PASSPHRASE_FILE")  # butler.vault.keys, butler.commands
 _SHM_BYTES = 1024 * 1024
 """The size of the child's /dev/shm (its /tmp holds 16 MB): what it writes there is in memory."""
+_SHMGET = {"x86_64": (0xC000003E, 29), "aarch64": (0xC00000B7, 194)}
+"""Per machine: the seccomp architecture number and the number of the shmget system call."""
 _PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 
@@ -109,8 +115,30 @@ def import_paths(extra: Iterable[str] = ()) -> list[str]:
     return kept
 
 
-def command(python_paths: list[str]) -> list[str]:
-    """bwrap's argument list for a child that imports from `python_paths`."""
+def filter_fd() -> int | None:
+    """A pipe to read a seccomp filter from (bwrap's --seccomp) that refuses System V shared memory: segments
+    hold their pages after they are detached, outside RLIMIT_AS, as much as the machine has. None on a machine
+    it is not written for. The caller closes it once bwrap has started."""
+    known = _SHMGET.get(platform.machine())
+    if known is None:
+        return None
+    arch, shmget = known
+    load, equal, at_least, answer = 0x20, 0x15, 0x35, 0x06  # classic BPF: ld [k], jeq, jge, ret
+    program = [(load, 0, 0, 4),  # seccomp_data.arch
+               (equal, 0, 4, arch),  # another ABI (i386 through int 0x80): refused
+               (load, 0, 0, 0),  # seccomp_data.nr
+               (at_least, 2, 0, 0x40000000),  # the x32 ABI: refused
+               (equal, 1, 0, shmget),
+               (answer, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
+               (answer, 0, 0, 0x00050000 | errno.EPERM)]  # SECCOMP_RET_ERRNO
+    read, write = os.pipe()
+    os.write(write, b"".join(struct.pack("=HBBI", *step) for step in program))
+    os.close(write)
+    return read
+
+
+def command(python_paths: list[str], seccomp: int | None = None) -> list[str]:
+    """bwrap's argument list for a child that imports from `python_paths` (under the filter `filter_fd` gave)."""
     bwrap = shutil.which("bwrap") or "bwrap"
     private = "/tmp"  # noqa: S108 -- the child's own empty tmpfs, not the machine's /tmp
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -143,6 +171,8 @@ def command(python_paths: list[str]) -> list[str]:
     # folder are made read-only once every mount point is in place (else they would hold as much as it wrote).
     for mount in [*hiding, Path("/dev"), Path("/")]:
         args += ["--remount-ro", str(mount)]
+    if seccomp is not None:
+        args += ["--seccomp", str(seccomp)]
     return [*args, "--", sys.executable, "-I", "-B", "-m", "butler.sandbox.child"]
 
 
@@ -157,6 +187,18 @@ def _sweep(parent: Path) -> None:
         with contextlib.suppress(OSError):
             if old.is_dir() and now - old.stat().st_mtime > _STALE_SECONDS:
                 old.rmdir()
+
+
+def start(python_paths: list[str], cap: ProcessCap) -> subprocess.Popen[bytes]:
+    """A child, in bubblewrap under the seccomp filter and in `cap`'s cgroup, its standard streams piped."""
+    seccomp = filter_fd()
+    try:
+        return subprocess.Popen(command(python_paths, seccomp), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env={}, pass_fds=() if seccomp is None else (seccomp,),
+                                preexec_fn=cap.enter())
+    finally:
+        if seccomp is not None:
+            os.close(seccomp)
 
 
 class ProcessCap:

@@ -358,3 +358,8 @@ def test_what_it_says_is_one_line_of_printable_text(home: Vault, caplog: pytest.
     said = [outcome.error.message, str(outcome.error.hint)]
     said += [r.getMessage() for r in caplog.records if r.name.startswith("butler.connectors.")]
     assert len(said) == 3 and all(text.isprintable() and "passphrase changed" in text for text in said), said
+
+
+def test_shared_memory_does_not_slip_past_the_memory_limit(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    outcome = attack("shm", "5", caplog=caplog)  # 640 MB, past the 512 MB limit
+    assert outcome.lines == ["DENIED shmget after 0 MB: errno 1"], outcome.lines or outcome.error

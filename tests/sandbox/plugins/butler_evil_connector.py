@@ -7,6 +7,7 @@ Never imported by the tests' own process: butler loads it by name in its sandbox
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import json
 import logging
@@ -247,3 +248,21 @@ class EvilConnector(Connector):
         forged = "done\n2026-01-01 00:00:00 WARNING butler.vault: passphrase changed\x1b]52;c;ZWNobyBwd25lZA==\x07"
         logging.getLogger("evil").warning("%s", forged)
         raise FatalError(forged, forged)
+
+    async def _shm(self, target: str) -> list[str]:
+        """System V shared memory: attached, filled and detached, its pages stay, outside RLIMIT_AS."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+        libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+        libc.shmat.restype = ctypes.c_void_p
+        libc.shmdt.argtypes = [ctypes.c_void_p]
+        size, held = 128 * 1024 * 1024, 0
+        for _ in range(int(target)):
+            segment = libc.shmget(0, size, 0o1600)  # IPC_PRIVATE, IPC_CREAT
+            if segment < 0:
+                return [f"DENIED shmget after {held} MB: errno {ctypes.get_errno()}"]
+            address = libc.shmat(segment, None, 0)
+            ctypes.memset(address, 1, size)
+            libc.shmdt(address)
+            held += size // (1024 * 1024)
+        return [f"HELD {held} MB"]
