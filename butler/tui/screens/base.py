@@ -33,7 +33,7 @@ class ButlerScreen(Screen[None]):
     """A place in the TUI. Subclasses compose `body()` and fill it in `load()`, which must not block."""
 
     PLACE: ClassVar[str] = ""
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "reload", "Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "reload", "Refresh", show=False)]
 
     @property
     def butler(self) -> ButlerApp:

@@ -27,8 +27,10 @@ NOTHING_DELETED = "Nothing is ever deleted: messages only move."
 class MailScreen(ButlerScreen):
     PLACE: ClassVar[str] = "mail"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *TAB_BINDINGS,
-        Binding("p", "preview", "Preview"),
+        # the footer keeps to the changes; `?` lists these too
+        *(Binding(b.key, b.action, b.description, show=False, key_display=b.key_display)
+          for b in TAB_BINDINGS if isinstance(b, Binding)),
+        Binding("p", "preview", "Preview", show=False),
         Binding("b", "move_back", "Move back"),
         Binding("e", "explain", "Explain"),
         Binding("k", "unsubscribe", "Unsubscribe"),
@@ -132,7 +134,8 @@ class MailScreen(ButlerScreen):
 
     def show_recorded(self) -> None:
         message = self.message()
-        text = recorded_preview(message) + "\n[p: the message's text · e: why it moved]" if message else ""
+        hint = "\n[p: the message's text · e: why it moved · ?: every key]"
+        text = recorded_preview(message) + hint if message else ""
         self.query_one("#mail-preview", Static).update(Content(text))
 
     # -- reading ---------------------------------------------------------------------------------------------
