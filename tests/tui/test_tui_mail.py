@@ -158,3 +158,21 @@ async def test_unsubscribe_waits_on_the_approval_desk(seeded: Seeded) -> None:
         from butler.mail.unsubscribe import requests
 
         assert [(r["sender"], r["state"]) for r in requests(vault)] == [(sender, "pending")]
+
+
+async def test_what_a_sender_wrote_is_shown_as_written_never_as_markup(seeded: Seeded) -> None:
+    directory = next((seeded.home / "mail").iterdir())
+    journal = directory / "journal.jsonl"
+    hostile = "[/] Sale [link=https://evil.example]click[/link] [b]now"
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    for line in lines:
+        if line.get("op") == "move":
+            line["subject"], line["sender"] = hostile, "[@click=app.quit]x[/]@a.example"
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    app = mail_app(seeded)
+    async with app.run_test(size=SIZE):
+        screen = await open_mail(app)
+        rows = cells(screen.query_one("#messages", DataTable))
+        assert rows and {r[2] for r in rows} == {hostile}
+        assert {r[1] for r in rows} == {"[@click=app.quit]x[/]@a.example"}
+        assert "link=https://evil.example" in app.export_screenshot()

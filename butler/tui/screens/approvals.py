@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from butler.tui.data import ApprovalView, VaultReader
 from butler.tui.screens.base import ButlerScreen
 from butler.tui.widgets import ConfirmScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["ApprovalsScreen", "kind_words"]
 
@@ -40,7 +41,7 @@ class ApprovalsScreen(ButlerScreen):
         self.items: list[ApprovalView] = []
 
     def body(self) -> Iterable[Widget]:
-        table: DataTable[str] = DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
+        table: PlainTable = PlainTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Kind", "Waiting since", "What")
         yield table
         yield Static("", id="approval-detail")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from butler.tui.data import ContractView, NegotiationView, VaultReader, values
 from butler.tui.data.charts import renewal_months, savings_by_year
 from butler.tui.screens.base import ButlerScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["ContractsScreen"]
 
@@ -32,7 +33,7 @@ class ContractsScreen(ButlerScreen):
 
     def body(self) -> Iterable[Widget]:
         yield Static("", id="contracts-summary")
-        table: DataTable[str] = DataTable(id="contracts", cursor_type="row", zebra_stripes=True)
+        table: PlainTable = PlainTable(id="contracts", cursor_type="row", zebra_stripes=True)
         table.add_columns("Renews", "In", "Contract", "Price", "Best offer", "Saving")
         yield table
         yield Static("[dim]↻ renews by itself · best offer: the cheapest deal the butler agreed for it[/dim]",

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from butler.tui.data import IntentView, NegotiationView, VaultReader, format_money
 from butler.tui.screens.base import TAB_BINDINGS, ButlerScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["DealsScreen"]
 
@@ -31,17 +32,17 @@ class DealsScreen(ButlerScreen):
             with TabPane("Negotiations", id="tab-negotiations"):
                 from butler.tui.widgets.charts import RoundsChart  # plotting is imported when first shown
 
-                table: DataTable[str] = DataTable(id="negotiations", cursor_type="row", zebra_stripes=True)
+                table: PlainTable = PlainTable(id="negotiations", cursor_type="row", zebra_stripes=True)
                 table.add_columns("Vendor", "What", "Outcome", "Agreed", "Saving", "When")
                 yield table
                 with Horizontal(id="deal-detail"):
-                    rounds: DataTable[str] = DataTable(id="exchanges", cursor_type="row")
+                    rounds: PlainTable = PlainTable(id="exchanges", cursor_type="row")
                     rounds.add_columns("Round", "By", "Price", "Months", "Data use", "Extras", "Value")
                     rounds.border_title = "Offers exchanged"
                     yield rounds
                     yield RoundsChart(id="rounds-chart")
             with TabPane("Intents", id="tab-intents"):
-                intents: DataTable[str] = DataTable(id="intents", cursor_type="row", zebra_stripes=True)
+                intents: PlainTable = PlainTable(id="intents", cursor_type="row", zebra_stripes=True)
                 intents.add_columns("What", "Category", "Budget", "By", "Status")
                 yield intents
 

@@ -17,6 +17,7 @@ from butler.tui.data import AccountView, MessageView, SenderView, SweepView, Und
 from butler.tui.data.mailbox import recorded_preview
 from butler.tui.screens.base import TAB_BINDINGS, ButlerScreen
 from butler.tui.widgets import ConfirmScreen, NoticeScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["MailScreen"]
 
@@ -49,17 +50,17 @@ class MailScreen(ButlerScreen):
         yield Static("", id="mail-summary")
         with TabbedContent(id="mail-tabs"):
             with TabPane("Messages moved", id="tab-messages"):
-                messages: DataTable[str] = DataTable(id="messages", cursor_type="row", zebra_stripes=True)
+                messages: PlainTable = PlainTable(id="messages", cursor_type="row", zebra_stripes=True)
                 messages.add_columns("When", "From", "Subject", "Kind", "Why")
                 yield messages
                 with VerticalScroll(id="preview-scroll"):
                     yield Static("", id="mail-preview")
             with TabPane("Senders", id="tab-senders"):
-                senders: DataTable[str] = DataTable(id="senders", cursor_type="row", zebra_stripes=True)
+                senders: PlainTable = PlainTable(id="senders", cursor_type="row", zebra_stripes=True)
                 senders.add_columns("Sender", "Moved", "Read", "Away now", "Unsubscribe")
                 yield senders
             with TabPane("Sweeps", id="tab-sweeps"):
-                sweeps: DataTable[str] = DataTable(id="mail-sweeps", cursor_type="row", zebra_stripes=True)
+                sweeps: PlainTable = PlainTable(id="mail-sweeps", cursor_type="row", zebra_stripes=True)
                 sweeps.add_columns("When", "Moved", "Put back")
                 yield sweeps
 

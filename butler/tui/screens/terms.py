@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from butler.tui.data import PolicyFileView, TermsView, VaultReader, rule_text
 from butler.tui.screens.base import TAB_BINDINGS, ButlerScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["TermsScreen"]
 
@@ -32,13 +33,13 @@ class TermsScreen(ButlerScreen):
             with TabPane("MyTerms", id="tab-myterms"):
                 with VerticalScroll(id="choices-scroll"):
                     yield Static("", id="choices")
-                vendors: DataTable[str] = DataTable(id="vendor-records", cursor_type="row")
+                vendors: PlainTable = PlainTable(id="vendor-records", cursor_type="row")
                 vendors.add_columns("Vendor", "Records", "Latest", "Chain")
                 vendors.border_title = "Signed records per vendor"
                 yield vendors
             with TabPane("Policies", id="tab-policies"):
                 yield Static("", id="policy-files")
-                rules: DataTable[str] = DataTable(id="rules", cursor_type="row", zebra_stripes=True)
+                rules: PlainTable = PlainTable(id="rules", cursor_type="row", zebra_stripes=True)
                 rules.add_columns("Rule", "Kind", "Action", "Where")
                 yield rules
                 with VerticalScroll(id="rule-scroll"):

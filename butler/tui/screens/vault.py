@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from butler.tui.data import AuditView, RecordView, VaultReader
 from butler.tui.screens.base import TAB_BINDINGS, ButlerScreen
+from butler.tui.widgets.table import PlainTable
 
 __all__ = ["VaultScreen"]
 
@@ -35,12 +36,12 @@ class VaultScreen(ButlerScreen):
         with TabbedContent(id="vault-tabs"):
             with TabPane("Records", id="tab-records"), Horizontal():
                 yield OptionList(id="collections")
-                records: DataTable[str] = DataTable(id="records", cursor_type="row", zebra_stripes=True)
+                records: PlainTable = PlainTable(id="records", cursor_type="row", zebra_stripes=True)
                 records.add_columns("Id", "v", "Updated", "Data")
                 yield records
             with TabPane("Audit log", id="tab-audit"):
                 yield Static("", id="audit-status")
-                audit: DataTable[str] = DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+                audit: PlainTable = PlainTable(id="audit", cursor_type="row", zebra_stripes=True)
                 audit.add_columns("#", "When", "Who", "What", "Subject")
                 yield audit
         with VerticalScroll(id="record-scroll"):
