@@ -58,7 +58,7 @@ class VaultScreen(ButlerScreen):
         options = self.query_one("#collections", OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        options.add_options([Option(f"{name} ({n})", id=name) for name, n in collections.items()])
+        options.add_options([Option(Content(f"{name} ({n})"), id=name) for name, n in collections.items()])
         if collections:
             options.highlighted = min(highlighted or 0, len(collections) - 1)
         status = self.query_one("#audit-status", Static)

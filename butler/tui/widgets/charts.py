@@ -13,6 +13,10 @@ from butler.tui.data import NegotiationView
 __all__ = ["BarChart", "RoundsChart"]
 
 
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())[:40]
+
+
 class RoundsChart(PlotextPlot):
     """Each offer's value to you, round by round: the vendor's offers, your counter-offers, and the reserve below
     which butler walks away."""
@@ -24,8 +28,9 @@ class RoundsChart(PlotextPlot):
             plt.title("No offers exchanged yet")
             self.refresh()
             return
-        plt.title(f"Offers with {deal.vendor}: value to you by round")
-        for proposer, label, marker in (("vendor", deal.vendor, "dot"), ("buyer", "you", "x")):
+        vendor = _printable(deal.vendor)  # the plot is drawn as ANSI text: no control characters from a vendor
+        plt.title(f"Offers with {vendor}: value to you by round")
+        for proposer, label, marker in (("vendor", vendor, "dot"), ("buyer", "you", "x")):
             rounds = [x.round for x in deal.exchanges if x.proposer == proposer]
             if rounds:
                 plt.plot(rounds, [x.utility for x in deal.exchanges if x.proposer == proposer],
