@@ -20,7 +20,9 @@ marked trusted (`[connectors] trusted` in config.toml).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -93,12 +95,28 @@ def _signature(name: str, params: Any) -> inspect.Signature:
     return base.replace(parameters=[p for p in base.parameters.values() if p.name == "self" or p.name in wanted])
 
 
+def _found_root(module: str) -> str | None:
+    """The folder `module`'s top package would be imported from here, found without importing anything."""
+    try:
+        spec = importlib.util.find_spec(module.partition(".")[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and spec.has_location:
+        origin = Path(spec.origin).resolve()
+        return str(origin.parent.parent if spec.submodule_search_locations is not None else origin.parent)
+    locations = list(spec.submodule_search_locations or [])  # a namespace package
+    return str(Path(locations[0]).resolve().parent) if locations else None
+
+
 @functools.cache
 def described(target: str, *, limits: Limits | None = None) -> type[SandboxedConnector]:
     """The sandboxed class of an installed connector ("module:Class"), its code never imported here."""
     limits = limits or Limits()
     module = target.partition(":")[0]
-    paths = import_paths()
+    root = _found_root(module)
+    paths = import_paths([root] if root else [])
     answer = run_child({"describe": {"target": target}}, limits=limits, paths=paths, who=module,
                        wait=limits.call_seconds)
     if "error" in answer:

@@ -96,12 +96,24 @@ def _inside(path: Path, other: Path) -> bool:
     return path == other or other in path.parents
 
 
+def _started_in() -> set[Path]:
+    """The folders Python put on sys.path for where butler was started: the working folder (`python -m`) and the
+    script's (`~/.local/bin`); they may hold anything."""
+    folders = {Path.cwd()}
+    if sys.argv and sys.argv[0] and sys.argv[0] != "-c":
+        folders.add(Path(sys.argv[0]).resolve().parent)
+    return {folder.resolve() for folder in folders}
+
+
 def import_paths(extra: Iterable[str] = ()) -> list[str]:
     """The folders the child imports from: this interpreter's and its environment's, `sys.path` and `extra`;
-    never one that holds something hidden (a path entry of `~` or `/`)."""
+    never one that holds something hidden (a path entry of `~` or `/`), nor the folder butler was started in
+    unless it is one of the others (a connector's own folder goes in `extra`)."""
     hidden = hidden_paths()
     butler_root = str(Path(__file__).resolve().parents[2])  # butler itself (an editable install's checkout)
-    wanted = [sys.base_prefix, sys.prefix, butler_root, *sys.path, *extra]
+    started = _started_in()
+    found = [entry for entry in sys.path if entry and Path(entry).resolve() not in started]
+    wanted = [sys.base_prefix, sys.prefix, butler_root, *extra, *found]
     kept: list[str] = []
     for entry in wanted:
         if not entry:

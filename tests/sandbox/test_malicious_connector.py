@@ -363,3 +363,29 @@ def test_what_it_says_is_one_line_of_printable_text(home: Vault, caplog: pytest.
 def test_shared_memory_does_not_slip_past_the_memory_limit(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
     outcome = attack("shm", "5", caplog=caplog)  # 640 MB, past the 512 MB limit
     assert outcome.lines == ["DENIED shmget after 0 MB: errno 1"], outcome.lines or outcome.error
+
+
+def test_a_forged_host_header_never_leaves(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[httpx.Request] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+    outcome = attack("forged-host", "https://vendor.test/x", caplog=caplog, transport=httpx.MockTransport(vendor),
+                     resolver=_public)
+    assert outcome.lines == ["ANSWERED 200"], outcome.error
+    assert [r.headers.get_list("host") for r in seen] == [["vendor.test"]]
+
+
+def test_the_folder_butler_was_started_in_is_not_shown(home: Vault, caplog: pytest.LogCaptureFixture,
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m butler` puts the working folder on sys.path (a script its own folder, ~/.local/bin say): a
+    project's .env there is not the connector's to read."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env").write_text(f"API_TOKEN={PASSPHRASE}\n")
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(project))  # as `python -m` puts it
+    limits = Limits(memory_mb=LIMITS.memory_mb - 2, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
+    outcome = attack("files", str(project / ".env"), limits=limits, caplog=caplog)  # a fresh import path
+    assert outcome.lines[0] == f"DENIED {project / '.env'}: FileNotFoundError", outcome.lines

@@ -266,3 +266,8 @@ class EvilConnector(Connector):
             libc.shmdt(address)
             held += size // (1024 * 1024)
         return [f"HELD {held} MB"]
+
+    async def _forged_host(self, target: str) -> list[str]:
+        """A declared URL with another Host header (or one a proxy would read), which the vendor's server may route."""
+        response = await self.ctx.http.get(target, headers={"Host": "evil.example", "HOST": "evil.example"})
+        return [f"ANSWERED {response.status_code}"]
