@@ -55,7 +55,7 @@ class _Process:
     def __init__(self, first: dict[str, Any], limits: jail.Limits, paths: list[str], who: str) -> None:
         self.who = who
         self.limits = limits
-        self.cap = jail.ProcessCap(limits.processes)
+        self.cap = jail.ProcessCap(limits.processes, limits.memory_mb)
         self.proc = jail.start(paths, self.cap)
         self.stopped: str | None = None  # why butler stopped it
         self.gone = False  # its messages ended: it died, or was stopped

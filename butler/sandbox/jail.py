@@ -8,7 +8,7 @@ files (BUTLER_PASSPHRASE_FILE) empty wherever they are; read-only the interprete
 Python imports from, and nothing else; no System V shared memory (a seccomp filter, `filter_fd`). `start` runs it.
 The child sets its own rlimits (`Limits`) before it imports the connector; where this process may make a `pids`
 cgroup (root, or a delegated cgroup), the number of processes is capped there too, since RLIMIT_NPROC does not
-bind root.
+bind root, and a memory cgroup caps the memory all its processes hold together.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ _SHM_BYTES = 1024 * 1024
 _SHMGET = {"x86_64": (0xC000003E, 29), "aarch64": (0xC00000B7, 194)}
 """Per machine: the seccomp architecture number and the number of the shmget system call."""
 _PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+_MEMORY_ROOT = Path("/sys/fs/cgroup/memory")  # cgroup v1; v2 keeps memory.max beside pids.max
+_MEMORY_SLACK_MB = 64
+"""What the memory cgroup allows besides `Limits.memory_mb`: the 17 MB of tmpfs and the page cache it reads."""
 
 
 @dataclass(frozen=True)
@@ -213,55 +216,83 @@ def start(python_paths: list[str], cap: ProcessCap) -> subprocess.Popen[bytes]:
             os.close(seccomp)
 
 
-class ProcessCap:
-    """A `pids` cgroup capping how many processes a child and its descendants may run, where one can be made.
+def _memory_cgroup(path: Path, megabytes: int) -> bool:
+    """Cap the memory of the processes in `path` (pages of tmpfs, memfd and shared memory included), swap too."""
+    limit = str((megabytes + _MEMORY_SLACK_MB) * 1024 * 1024)
+    for name, value in (("memory.limit_in_bytes", limit), ("memory.memsw.limit_in_bytes", limit),
+                        ("memory.max", limit), ("memory.swap.max", "0")):
+        with contextlib.suppress(OSError):  # a file this kernel lacks
+            (path / name).write_text(f"{value}\n")
+    return any((path / name).exists() for name in ("memory.limit_in_bytes", "memory.max"))
 
-    `enter` (run in the forked child before it starts bubblewrap) moves the process into it; `remove` deletes
-    it once the child is gone.
+
+def _made(root: Path, setup: Callable[[Path], bool]) -> Path | None:
+    """A new cgroup under `root`/butler-connectors, once `setup` made it what it should be; None where none can
+    be made."""
+    parent = root / "butler-connectors"
+    candidate = parent / uuid.uuid4().hex[:12]
+    try:
+        parent.mkdir(exist_ok=True)
+        _sweep(parent)
+        candidate.mkdir()
+        if setup(candidate):
+            return candidate
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        candidate.rmdir()
+    return None
+
+
+class ProcessCap:
+    """A `pids` cgroup capping how many processes a child and its descendants may run, where one can be made,
+    and a memory one capping the memory they hold together (RLIMIT_AS binds each process alone, and not what it
+    keeps in memfds or tmpfs), given `memory_mb`.
+
+    `enter` (run in the forked child before it starts bubblewrap) moves the process into them; `remove` deletes
+    them once the child is gone.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, memory_mb: int | None = None) -> None:
         self.path: Path | None = None
+        self.memory: Path | None = None
+        if memory_mb is not None and (_MEMORY_ROOT / "memory.limit_in_bytes").exists():
+            self.memory = _made(_MEMORY_ROOT, lambda group: _memory_cgroup(group, memory_mb))
+
+        def pids(group: Path) -> bool:
+            (group / "pids.max").write_text(f"{limit}\n")
+            if memory_mb is not None and self.memory is None:  # cgroup v2: one cgroup for both
+                _memory_cgroup(group, memory_mb)
+            return True
         for root in _PIDS_ROOTS:
-            if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
-                continue
-            parent = root / "butler-connectors"
-            candidate = parent / uuid.uuid4().hex[:12]
-            try:
-                parent.mkdir(exist_ok=True)
-                _sweep(parent)
-                candidate.mkdir()
-                (candidate / "pids.max").write_text(f"{limit}\n")
-            except OSError:
-                with contextlib.suppress(OSError):
-                    candidate.rmdir()
-                continue
-            self.path = candidate
-            break
+            if (root / "pids.max").exists() or (root / "cgroup.procs").exists():
+                self.path = _made(root, pids)
+                if self.path is not None:
+                    break
 
     def enter(self) -> Callable[[], None] | None:
         """A function for `preexec_fn`, or None when no cgroup could be made."""
-        if self.path is None:
+        groups = [str(path / "cgroup.procs") for path in (self.path, self.memory) if path is not None]
+        if not groups:
             return None
-        procs = str(self.path / "cgroup.procs")
 
         def join() -> None:  # runs between fork and exec: plain system calls only
-            fd = os.open(procs, os.O_WRONLY)
-            try:
-                os.write(fd, b"0\n")
-            finally:
-                os.close(fd)
+            for procs in groups:
+                fd = os.open(procs, os.O_WRONLY)
+                try:
+                    os.write(fd, b"0\n")
+                finally:
+                    os.close(fd)
         return join
 
     def remove(self) -> None:
         """Delete the cgroup once its last process is gone (they die a moment after the child's parent; one
         still there after half a second is left for a later `_sweep`)."""
-        path, self.path = self.path, None
-        if path is None:
-            return
-        for _ in range(50):
-            try:
-                path.rmdir()
-                break
-            except OSError:
-                time.sleep(0.01)
+        taken, self.path, self.memory = [self.path, self.memory], None, None
+        for path in (path for path in taken if path is not None):
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)

@@ -389,3 +389,19 @@ def test_the_folder_butler_was_started_in_is_not_shown(home: Vault, caplog: pyte
     limits = Limits(memory_mb=LIMITS.memory_mb - 2, output_bytes=LIMITS.output_bytes, processes=LIMITS.processes)
     outcome = attack("files", str(project / ".env"), limits=limits, caplog=caplog)  # a fresh import path
     assert outcome.lines[0] == f"DENIED {project / '.env'}: FileNotFoundError", outcome.lines
+
+
+@pytest.mark.skipif(not Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists()
+                    and not Path("/sys/fs/cgroup/cgroup.subtree_control").exists(), reason="no memory cgroup here")
+def test_memory_spread_over_processes_is_capped_as_a_whole(home: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    """RLIMIT_AS binds each process alone: where butler may make a memory cgroup, the child's processes share
+    one limit (tmpfs and memfd pages included)."""
+    if os.geteuid() != 0:
+        pytest.skip("a memory cgroup needs root or a delegated hierarchy")
+    limits = Limits(memory_mb=LIMITS.memory_mb, call_seconds=5, output_bytes=LIMITS.output_bytes,
+                    processes=LIMITS.processes)
+    outcome = attack("spread", "4;240", limits=limits, caplog=caplog)  # 960 MB in 4 processes, each under 512 MB
+    if outcome.error is not None:  # the kernel killed one of its processes: itself, or one it waits for
+        assert "exit status 137" in outcome.error.message or "in time" in outcome.error.message, outcome.error
+    else:
+        assert int(outcome.lines[0].split()[1]) <= LIMITS.memory_mb, outcome.lines

@@ -271,3 +271,27 @@ class EvilConnector(Connector):
         """A declared URL with another Host header (or one a proxy would read), which the vendor's server may route."""
         response = await self.ctx.http.get(target, headers={"Host": "evil.example", "HOST": "evil.example"})
         return [f"ANSWERED {response.status_code}"]
+
+    async def _spread(self, target: str) -> list[str]:
+        """Memory spread over processes (RLIMIT_AS is each one's own) and held in memfds (outside it too)."""
+        count, _, megabytes = target.partition(";")
+        done_read, done_write = os.pipe()
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(int(count)):
+            if os.fork() == 0:
+                try:
+                    for _ in range(int(megabytes) // 16):
+                        fd = os.memfd_create("hoard")
+                        for _ in range(16):
+                            os.write(fd, chunk)
+                    os.write(done_write, b"1")
+                    time.sleep(30)
+                finally:
+                    os._exit(0)
+        os.close(done_write)
+        held = 0
+        while os.read(done_read, 1):  # each child says when it holds its share; ends when none is left to say
+            held += 1
+            if held == int(count):
+                break
+        return [f"HELD {held * int(megabytes)} MB"]
