@@ -29,6 +29,7 @@ from butler.tui.screens import (
     HomeScreen,
     MailScreen,
     PassphraseScreen,
+    RightsScreen,
     TermsScreen,
     VaultScreen,
 )
@@ -56,6 +57,7 @@ class ButlerApp(App[int]):
         "contracts": ContractsScreen,
         "terms": TermsScreen,
         "vault": VaultScreen,
+        "rights": RightsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),

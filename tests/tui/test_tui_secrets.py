@@ -101,6 +101,8 @@ async def test_no_screen_ever_shows_a_secret(seeded: Seeded) -> None:
             await pilot.pause()
             shown = app.export_screenshot()
             assert not [s for s in secrets if s in shown], key
+        await pilot.press(next(key for mode, _label, key in PLACES if mode == "vault"))
+        await settle(app)
         opened = await _every_record_opened(app, pilot, secrets)
     assert opened >= len(where)
 

@@ -6,6 +6,7 @@ from butler.tui.screens.contracts import ContractsScreen
 from butler.tui.screens.deals import DealsScreen
 from butler.tui.screens.home import HomeScreen
 from butler.tui.screens.mail import MailScreen
+from butler.tui.screens.rights import RightsScreen
 from butler.tui.screens.terms import TermsScreen
 from butler.tui.screens.unlock import PassphraseScreen
 from butler.tui.screens.vault import VaultScreen
@@ -18,6 +19,7 @@ __all__ = [
     "HomeScreen",
     "MailScreen",
     "PassphraseScreen",
+    "RightsScreen",
     "TermsScreen",
     "VaultScreen",
 ]

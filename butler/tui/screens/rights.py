@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from butler.tui.data import VaultReader
 from butler.tui.screens.base import ButlerScreen
+from butler.tui.widgets.table import PlainTable
 
 if TYPE_CHECKING:
     from butler.rights.overview import Overview
@@ -29,13 +30,13 @@ class RightsScreen(ButlerScreen):
 
     def body(self) -> Iterable[Widget]:
         yield Static("", id="rights-summary")
-        requests: DataTable[str] = DataTable(id="rights-requests", cursor_type="row", zebra_stripes=True)
+        requests: PlainTable = PlainTable(id="rights-requests", cursor_type="row", zebra_stripes=True)
         requests.add_columns("Request", "Kind", "Company", "State", "Left")
         yield requests
-        answers: DataTable[str] = DataTable(id="rights-answers", cursor_type="row", zebra_stripes=True)
+        answers: PlainTable = PlainTable(id="rights-answers", cursor_type="row", zebra_stripes=True)
         answers.add_columns("Request", "Company", "Received", "Files", "What")
         yield answers
-        found: DataTable[str] = DataTable(id="rights-counterparties", cursor_type="row", zebra_stripes=True)
+        found: PlainTable = PlainTable(id="rights-counterparties", cursor_type="row", zebra_stripes=True)
         found.add_columns("Counterparty", "Mail", "Last", "Record", "Match")
         yield found
         yield Static("[dim]company data: datenanfragen.de (CC0) · `butler rights request COMPANY` drafts a request"
@@ -52,15 +53,15 @@ class RightsScreen(ButlerScreen):
         self.fetch(read, self.show)
 
     def show(self, seen: Overview) -> None:
-        table: DataTable[str] = self.query_one("#rights-requests", DataTable)
+        table: PlainTable = self.query_one("#rights-requests", PlainTable)
         table.clear()
         for r in seen.requests:
             table.add_row(r.reference, r.kind, r.company, r.state, _days(r.days_left), key=r.reference)
-        answers: DataTable[str] = self.query_one("#rights-answers", DataTable)
+        answers: PlainTable = self.query_one("#rights-answers", PlainTable)
         answers.clear()
         for a in seen.answers:
             answers.add_row(a.reference, a.company, a.received, str(a.attachments), a.note)
-        found: DataTable[str] = self.query_one("#rights-counterparties", DataTable)
+        found: PlainTable = self.query_one("#rights-counterparties", PlainTable)
         found.clear()
         for c in seen.counterparties:
             found.add_row(c.name, c.kinds, c.last_contact, c.record, c.quality, key=c.key)

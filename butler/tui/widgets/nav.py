@@ -21,6 +21,7 @@ PLACES: tuple[tuple[str, str, str], ...] = (
     ("contracts", "Contracts", "5"),
     ("terms", "Terms", "6"),
     ("vault", "Vault", "7"),
+    ("rights", "Rights", "8"),
 )
 
 
