@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +138,19 @@ class _Opened:
             self.vault.close()
 
 
+sweep_readers: Callable[[Any], list[Any]] | None = None
+"""Set by the shell (`butler.commands.mail`): the other readers of the mail a sweep fetches, for a vault."""
+
+
 def run_sweep(args: argparse.Namespace) -> int:
     from butler.config import load_config
     from butler.mail.sweep import MailSweep
 
     opened = _Opened(args)
     try:
+        readers = sweep_readers(opened.vault) if sweep_readers is not None and opened.vault is not None else []
         sweep = MailSweep(opened.source, opened.settings, policies=opened.policies, intents=opened.intents,
-                          dry_run=args.dry_run, engagement=load_config().mail)
+                          dry_run=args.dry_run, engagement=load_config().mail, readers=readers)
         report = sweep.run()
         for item in report.planned:
             print(f"would move {item['uid']} ({item['category']}, {item['sender']}) to {item['to']}: "
