@@ -2,7 +2,8 @@
 connector run in butler's process and in the sandbox, in one run.
 
 Each negotiation lists the offers, opens a negotiation on the first, counter-offers up to six times at falling
-prices and accepts the vendor's last terms (about nine HTTP requests). The two ways alternate in blocks, so
+prices and accepts the vendor's last terms (about nine HTTP requests). `--latency MS` puts the vendor that far
+away (each answer starts MS later), as a vendor on the internet is. The two ways alternate in blocks, so
 that a machine busy with something else slows both alike. Printed: milliseconds per negotiation each way, the
 ratio (goal ≤ 1.10), the CPU time per negotiation each way (butler's process, which also serves the vendor,
 plus the sandboxed child's: steadier than wall time on a busy machine), and the start-up cost of one sandboxed
@@ -101,7 +102,20 @@ async def _block(build: Callable[[], Connector], negotiations: int) -> tuple[lis
         await connector.aclose()
 
 
-def run(negotiations: int = 20, blocks: int = 4, say: Callable[[str], None] = print) -> int:
+def _far(app: Any, latency_ms: float) -> Any:
+    """`app` as a vendor `latency_ms` away: each answer starts that much later (an ASGI wrapper)."""
+    if latency_ms <= 0:
+        return app
+
+    async def delayed(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            await asyncio.sleep(latency_ms / 1000)
+        await app(scope, receive, send)
+    return delayed
+
+
+def run(negotiations: int = 20, blocks: int = 4, latency_ms: float = 0.0,
+        say: Callable[[str], None] = print) -> int:
     why = sandbox.available()
     if why is not None:
         say(f"the sandbox is not available here: {why}")
@@ -109,7 +123,7 @@ def run(negotiations: int = 20, blocks: int = 4, say: Callable[[str], None] = pr
     make_app, vendor, cls = _example_vendors()
     spec = vendor("mobile")
     boxed = sandbox.sandboxed(cls)
-    with live_server(make_app(spec)) as url:
+    with live_server(_far(make_app(spec), latency_ms)) as url:
         settings, secrets = {"base_url": url}, {"api_key": spec.api_key}
 
         def build(kind: type[Connector]) -> Callable[[], Connector]:
@@ -131,7 +145,8 @@ def run(negotiations: int = 20, blocks: int = 4, say: Callable[[str], None] = pr
             asyncio.run(connector.aclose())
     inproc = statistics.median(results["in process"]) * 1000
     boxed_ms = statistics.median(results["sandboxed"]) * 1000
-    say(f"negotiations with the example mobile carrier, {negotiations * blocks} each way, median:")
+    where = f", {latency_ms:g} ms away" if latency_ms > 0 else " on loopback"
+    say(f"negotiations with the example mobile carrier{where}, {negotiations * blocks} each way, median:")
     say(f"  in process   {inproc:8.2f} ms per negotiation")
     say(f"  sandboxed    {boxed_ms:8.2f} ms per negotiation   ratio {boxed_ms / inproc:.3f} (goal ≤ 1.10)")
     cpu_in, cpu_boxed = (cpu[name] / (negotiations * blocks) * 1000 for name in ("in process", "sandboxed"))

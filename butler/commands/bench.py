@@ -39,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--rounds", type=int, default=100, help="rounds per negotiation (default 100)")
     p.add_argument("--sandbox", action="store_true",
                    help="instead: the example carrier's connector in process against in the sandbox")
+    p.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                   help="with --sandbox: the vendor this many milliseconds away (default: loopback, 0)")
     p.set_defaults(func=negotiate)
 
 
@@ -74,7 +76,7 @@ def negotiate(args: argparse.Namespace) -> int:
     if args.sandbox:
         from butler.bench.sandboxed import run as sandboxed
 
-        return sandboxed()
+        return sandboxed(latency_ms=args.latency)
     from butler.bench.negotiate import run
 
     return run(rounds=args.rounds)

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -71,6 +72,11 @@ class _Process:
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]] | None = None
         self._early: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._wlock = threading.Lock()  # the pipe to the child: who writes, and whether it is still open
+        self._queued = 0  # messages the writer thread holds (a new one may not overtake them)
+        self._closed = False
+        assert self.proc.stdin is not None
+        os.set_blocking(self.proc.stdin.fileno(), False)
         threading.Thread(target=self._read, name=f"sandbox-{who}", daemon=True).start()
         threading.Thread(target=self._drain, name=f"sandbox-{who}-output", daemon=True).start()
         threading.Thread(target=self._write, name=f"sandbox-{who}-input", daemon=True).start()
@@ -169,26 +175,57 @@ class _Process:
         self.proc.stderr.close()
 
     def _write(self) -> None:
+        """Write what `send` could not write at once, waiting for the child to read (never on the caller)."""
         assert self.proc.stdin is not None
         stdin = self.proc.stdin
         try:
             while (item := self._outbox.get()) is not None:
                 view, slot = memoryview(item[0]), item[1]
                 while view:
-                    view = view[os.write(stdin.fileno(), view):]
+                    try:
+                        view = view[os.write(stdin.fileno(), view):]
+                    except BlockingIOError:
+                        select.select([], [stdin.fileno()], [], 1.0)
+                with self._wlock:
+                    self._queued -= 1
                 if slot is not None:
                     self.release(slot)
         except (OSError, ValueError):
             pass  # it is gone; its reader says so
         finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
+            with self._wlock:
+                self._closed = True
+                with contextlib.suppress(OSError):
+                    stdin.close()
             self.release(every=True)
 
     # -- talking to it --------------------------------------------------------------------------------
     def send(self, message: dict[str, Any], slot: int | None = None) -> None:
-        """Queue `message` for the child (`slot`: the relayed request it answers, released once written)."""
-        self._outbox.put((wire.pack(message), slot))
+        """Send `message` to the child (`slot`: the relayed request it answers, released once written).
+
+        What the pipe takes at once is written here; the rest goes to the writer thread, so a child that does
+        not read never blocks the caller (and a hand-off to another thread is paid only then)."""
+        data = wire.pack(message)
+        with self._wlock:
+            if self._closed:
+                if slot is not None:
+                    self.release(slot)
+                return
+            if self._queued == 0:
+                assert self.proc.stdin is not None
+                try:
+                    written = os.write(self.proc.stdin.fileno(), data)
+                except BlockingIOError:
+                    written = 0
+                except (OSError, ValueError):
+                    written = len(data)  # it is gone; its reader says so
+                if written == len(data):
+                    if slot is not None:
+                        self.release(slot)
+                    return
+                data = data[written:]
+            self._queued += 1
+            self._outbox.put((data, slot))
 
     def listen(self) -> asyncio.Queue[dict[str, Any]]:
         messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
