@@ -29,8 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from butler.config import ConnectorsConfig
 from butler.sandbox import wire
-from butler.sandbox.host import SandboxedConnector, module_root, proxy_class, run_child, stop
+from butler.sandbox.host import SandboxedConnector, module_root, proxy_class, stop
 from butler.sandbox.jail import Limits, available, import_paths
+from butler.sandbox.process import run_child
 from butler.sdk import Connector, FatalError, Manifest
 
 __all__ = ["Limits", "SandboxedConnector", "available", "described", "importable", "limits_from", "sandboxed",
