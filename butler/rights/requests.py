@@ -10,18 +10,15 @@ company or a supervisory authority can check the chain with the public key alone
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from butler.models import AgreementRecord
 from butler.records import Collection
 from butler.rights.errors import RightsError
-from butler.terms.records import GENESIS, ChainReport, record_hash, signing_key, signing_payload, verify_chain
+from butler.terms.records import ChainReport, append_to_chain, read_chain, record_hash, signing_key, verify_chain
 from butler.vault import Vault
 
 __all__ = ["COLLECTION", "EVENTS", "RECORDS", "Request", "append", "events", "new_reference", "now", "references",
@@ -44,26 +41,17 @@ def new_reference() -> str:
     return "DR-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
 
 
-def _id(reference: str, seq: int) -> str:
-    return f"{reference}#{seq:06d}"
-
-
 def references(vault: Vault) -> list[str]:
     return sorted({record_id.split("#", 1)[0] for record_id in vault.ids(COLLECTION)})
 
 
+def _unreadable(why: str) -> RightsError:
+    return RightsError(f"request {why}")
+
+
 def events(vault: Vault, reference: str) -> list[AgreementRecord]:
     """A request's events in order, as stored (see `verify`)."""
-    out = []
-    for record_id in sorted(i for i in vault.ids(COLLECTION) if i.startswith(reference + "#")):
-        stored = vault.get(COLLECTION, record_id)
-        if stored is None:
-            continue
-        try:
-            out.append(AgreementRecord.model_validate(stored.data))
-        except ValidationError:
-            raise RightsError(f"request record {record_id} is unreadable") from None
-    return out
+    return read_chain(vault, COLLECTION, reference, unreadable=_unreadable)
 
 
 def append(vault: Vault, reference: str, company: str, event: str, *, place: str, details: dict[str, Any],
@@ -71,15 +59,8 @@ def append(vault: Vault, reference: str, company: str, event: str, *, place: str
     """Sign and store the next event of a request, and note it in the audit log (without personal data)."""
     if event not in EVENTS:
         raise ValueError(f"unknown request event {event!r}")
-    key = signing_key(vault)
-    with vault.lock.exclusive():
-        chain = events(vault, reference)
-        unsigned = AgreementRecord(seq=len(chain), term_id=reference, counterparty=company, status=event,
-                                   at=at or now(), place=place,
-                                   prev_hash=record_hash(chain[-1]) if chain else GENESIS, details=details)
-        signature = base64.b64encode(key.sign(signing_payload(unsigned))).decode()
-        record = unsigned.model_copy(update={"signature": signature})
-        vault.put(COLLECTION, _id(reference, record.seq), record.model_dump(mode="json"), expected_version=0)
+    record = append_to_chain(vault, COLLECTION, reference, width=6, unreadable=_unreadable, term_id=reference,
+                             counterparty=company, status=event, at=at or now(), place=place, details=details)
     vault.audit.append(f"rights.{event}", reference, {"company": company, "seq": record.seq,
                                                       "hash": record_hash(record)})
     return record

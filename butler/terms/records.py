@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,47 +104,58 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(key.public_bytes_raw()).decode()
 
 
-def _record_id(vendor: str, seq: int) -> str:
-    return f"{vendor}#{seq:08d}"
-
-
 def record_vendors(vault: Vault) -> list[str]:
     """The vendors (as keyed) butler holds agreement records for, sorted."""
     return sorted({record_id.split("#", 1)[0] for record_id in vault.ids(RECORDS_COLLECTION)})
 
 
+def read_chain(vault: Vault, collection: str, key: str, *,
+               unreadable: Callable[[str], Exception]) -> list[AgreementRecord]:
+    """The records `<key>#<seq>` of one signed chain in `collection`, in order, as stored (unverified: see
+    `verify_chain`). A record that does not read raises `unreadable(message)`."""
+    out = []
+    for record_id in sorted(i for i in vault.ids(collection) if i.startswith(key + "#")):
+        stored = vault.get(collection, record_id)
+        if stored is None:
+            continue
+        try:
+            out.append(AgreementRecord.model_validate(stored.data))
+        except ValidationError:
+            raise unreadable(f"record {record_id} is unreadable") from None
+    return out
+
+
+def append_to_chain(vault: Vault, collection: str, key: str, *, width: int,
+                    unreadable: Callable[[str], Exception], **fields: Any) -> AgreementRecord:
+    """Sign and store the next record of chain `key` in `collection` (its id `<key>#<seq>`, `seq` zero-padded to
+    `width`): `fields` are the record's own (term_id, counterparty, status, at, place, details); its place in the
+    chain and the link to the one before are filled in here. The caller notes it in the audit log."""
+    signer = signing_key(vault)
+    with vault.lock.exclusive():
+        chain = read_chain(vault, collection, key, unreadable=unreadable)
+        unsigned = AgreementRecord(seq=len(chain), prev_hash=record_hash(chain[-1]) if chain else GENESIS, **fields)
+        signature = base64.b64encode(signer.sign(signing_payload(unsigned))).decode()
+        record = unsigned.model_copy(update={"signature": signature})
+        vault.put(collection, f"{key}#{record.seq:0{width}d}", record.model_dump(mode="json"), expected_version=0)
+    return record
+
+
+def _unreadable(why: str) -> RecordChainBroken:
+    return RecordChainBroken(f"agreement {why}")
+
+
 def vendor_records(vault: Vault, vendor: str) -> list[AgreementRecord]:
     """A vendor's records in order, as stored (unverified: use `verify_records` to check them)."""
-    prefix = vendor_key(vendor) + "#"
-    out = []
-    for record_id in vault.ids(RECORDS_COLLECTION):
-        if record_id.startswith(prefix):
-            stored = vault.get(RECORDS_COLLECTION, record_id)
-            if stored is None:
-                continue
-            try:
-                out.append(AgreementRecord.model_validate(stored.data))
-            except ValidationError:
-                raise RecordChainBroken(f"agreement record {record_id} is unreadable") from None
-    return out
+    return read_chain(vault, RECORDS_COLLECTION, vendor_key(vendor), unreadable=_unreadable)
 
 
 def append_record(vault: Vault, vendor: str, *, term_id: str, status: Status, place: str,
                   details: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AgreementRecord:
     """Sign and store the next record in `vendor`'s chain, and note it in the audit log."""
-    key = signing_key(vault)
     vendor = vendor_key(vendor)
-    with vault.lock.exclusive():
-        chain = vendor_records(vault, vendor)
-        unsigned = AgreementRecord(
-            seq=len(chain), term_id=term_id, counterparty=vendor, status=status.value,
-            at=at or dt.datetime.now(dt.UTC), place=place,
-            prev_hash=record_hash(chain[-1]) if chain else GENESIS, details=details or {},
-        )
-        signature = base64.b64encode(key.sign(signing_payload(unsigned))).decode()
-        record = unsigned.model_copy(update={"signature": signature})
-        vault.put(RECORDS_COLLECTION, _record_id(vendor, record.seq), record.model_dump(mode="json"),
-                  expected_version=0)
+    record = append_to_chain(vault, RECORDS_COLLECTION, vendor, width=8, unreadable=_unreadable,
+                             term_id=term_id, counterparty=vendor, status=status.value,
+                             at=at or dt.datetime.now(dt.UTC), place=place, details=details or {})
     vault.audit.append(f"terms.{_action(status)}", vendor,
                        {"seq": record.seq, "term_id": term_id, "status": status.value, "hash": record_hash(record)})
     return record
