@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from butler.policy.packs import pack_dir
+from tests.helpers.terminal import Terminal, open_terminal
 from tests.helpers.vaultkit import PASSPHRASE, passphrase_file, run_butler, run_main
 
 
@@ -75,44 +72,9 @@ def test_packs_are_added_to_an_existing_home_and_edits_are_kept(butler_env: Path
 
 
 # -- on a real terminal ----------------------------------------------------------------------------------------
-class Terminal:
-    def __init__(self, socket: Path) -> None:
-        self.socket = str(socket)
-        self.session = "init"
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-S", self.socket, *args], check=True, capture_output=True, text=True,
-                              timeout=10).stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", self.session)
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:  # a hang guard: it waits for the text
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            if time.monotonic() > deadline:
-                pytest.fail(f"{text!r} never appeared; the terminal shows:\n{shown}")
-            time.sleep(0.05)
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.session, "-l", text)
-        self.tmux("send-keys", "-t", self.session, "Enter")
-
-
 @pytest.fixture
 def terminal() -> Iterator[Terminal]:
-    if shutil.which("tmux") is None:
-        pytest.fail("tmux is not installed: apt-get install tmux")
-    directory = Path(tempfile.mkdtemp(prefix="binit-"))  # socket paths must stay short
-    term = Terminal(directory / "s")
-    try:
-        yield term
-    finally:
-        subprocess.run(["tmux", "-S", term.socket, "kill-server"], capture_output=True, check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+    yield from open_terminal("init", history=True)
 
 
 @pytest.mark.slow

@@ -8,15 +8,12 @@ the vault). The vault is a fresh one with the default KDF in a temporary home; n
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-from butler.bench.unlock import PASSPHRASE, _butler, _timed
+from butler.bench.unlock import _butler, _timed, private_home
 
 __all__ = ["run"]
 
@@ -24,17 +21,7 @@ GOALS = {"butler --help": ("within 0.3 s of python -c pass", 0.3), "butler statu
 
 
 def run(rounds: int = 10, say: Callable[[str], None] = print) -> int:
-    root = Path(tempfile.mkdtemp(prefix="butler-bench-startup-"))
-    runtime = root / "run"
-    runtime.mkdir(mode=0o700)
-    secret = root / "passphrase"
-    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
-    secret.chmod(0o600)
-    base = {**os.environ, "HOME": str(root), "BUTLER_HOME": str(root / "home"), "XDG_RUNTIME_DIR": str(runtime),
-            "BUTLER_KEYRING": "none"}
-    for name in ("BUTLER_PASSPHRASE_FILE", "BUTLER_INSECURE_FAST_KDF", "DBUS_SESSION_BUS_ADDRESS"):
-        base.pop(name, None)
-    with_file = {**base, "BUTLER_PASSPHRASE_FILE": str(secret)}
+    root, base, with_file = private_home("butler-bench-startup-")
     butler = _butler()
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],

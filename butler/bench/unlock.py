@@ -22,7 +22,7 @@ from pathlib import Path
 
 from butler.vault.crypto import KdfParams, derive_kek
 
-__all__ = ["run"]
+__all__ = ["private_home", "run"]
 
 PASSPHRASE = "bench passphrase, not a secret"
 
@@ -41,8 +41,10 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
     return took
 
 
-def run(rounds: int = 5, say: Callable[[str], None] = print) -> int:
-    root = Path(tempfile.mkdtemp(prefix="butler-bench-unlock-"))
+def private_home(prefix: str) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """A throwaway HOME and BUTLER_HOME with a passphrase file, no keyring and no D-Bus: (its root, the
+    environment without the passphrase, the environment with it). The caller removes the root."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     runtime = root / "run"
     runtime.mkdir(mode=0o700)
     secret = root / "passphrase"
@@ -52,7 +54,11 @@ def run(rounds: int = 5, say: Callable[[str], None] = print) -> int:
             "BUTLER_KEYRING": "none"}
     for name in ("BUTLER_PASSPHRASE_FILE", "BUTLER_INSECURE_FAST_KDF", "DBUS_SESSION_BUS_ADDRESS"):
         base.pop(name, None)
-    with_file = {**base, "BUTLER_PASSPHRASE_FILE": str(secret)}
+    return root, base, {**base, "BUTLER_PASSPHRASE_FILE": str(secret)}
+
+
+def run(rounds: int = 5, say: Callable[[str], None] = print) -> int:
+    root, base, with_file = private_home("butler-bench-unlock-")
     butler = _butler()
     try:
         _timed([*butler, "init", "--no-keyring"], with_file)

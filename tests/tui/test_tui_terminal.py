@@ -4,59 +4,20 @@ confirmation, from an example vendor served on loopback), quit."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from butler.vault import open_vault
+from tests.helpers.terminal import Terminal, open_terminal
 from tests.tui.conftest import Seeded
-
-
-class Terminal:
-    def __init__(self, socket: Path) -> None:
-        self.socket = str(socket)
-        self.session = "butler"
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-S", self.socket, *args], check=True, capture_output=True, text=True,
-                              timeout=10).stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.session)
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:  # a hang guard: it waits for the text
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            if time.monotonic() > deadline:
-                pytest.fail(f"{text!r} never appeared; the terminal shows:\n{shown}")
-            time.sleep(0.05)
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:  # one at a time: a burst like "Escape q" would arrive as alt+q
-            self.tmux("send-keys", "-t", self.session, key)
-            time.sleep(0.1)
 
 
 @pytest.fixture
 def terminal() -> Iterator[Terminal]:
-    if shutil.which("tmux") is None:
-        pytest.fail("tmux is not installed: apt-get install tmux")
-    directory = Path(tempfile.mkdtemp(prefix="btui-"))  # socket paths must stay short
-    term = Terminal(directory / "s")
-    try:
-        yield term
-    finally:
-        subprocess.run(["tmux", "-S", term.socket, "kill-server"], capture_output=True, check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+    yield from open_terminal("butler")
 
 
 @pytest.mark.slow
