@@ -19,10 +19,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from butler import paths
-from butler.commands.doctor_checks import CHECKS, EXIT_CODES, Checkup, Finding, exit_code
+from butler.commands.doctor_checks import EXIT_CODES, FILE_CHECKS, HOME_CHECKS, Checkup, Finding, exit_code
+from butler.commands.doctor_remote import check_connectors, check_mail
 from butler.errors import ButlerError
 
 __all__ = ["EXIT_CODES", "Finding", "add_parser", "diagnose", "exit_code"]
+
+CHECKS = [*HOME_CHECKS, check_mail, check_connectors, *FILE_CHECKS]
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,9 +48,9 @@ def diagnose(home: Path | None = None, *, offline: bool = False) -> list[Finding
             try:
                 check(ctx)
             except ButlerError as exc:
-                ctx.add(check.__name__.removeprefix("_check_"), "error", exc.message, exc.hint)
+                ctx.add(check.__name__.lstrip("_").removeprefix("check_"), "error", exc.message, exc.hint)
             except Exception as exc:  # doctor reports, it does not crash
-                ctx.add(check.__name__.removeprefix("_check_"), "error",
+                ctx.add(check.__name__.lstrip("_").removeprefix("check_"), "error",
                         f"the check itself failed: {type(exc).__name__}: {exc}",
                         "Please report this with `butler doctor --json`.")
     finally:
