@@ -8,15 +8,22 @@ IMAPClient instead, so a server's oddity costs speed, never a message.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections import deque
+from collections.abc import Callable, Generator
 from typing import Any
 
 from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
 from butler.mail.errors import MailSourceError
+from butler.mail.pipeline import Pipeline, Sent
 from butler.mail.sources import FetchedMessage
 
-__all__ = ["body_of", "fetch_chunk", "fetch_items", "parse_fetch", "uid_text"]
+__all__ = ["body_of", "fetch_ahead", "fetch_chunk", "fetch_items", "parse_fetch", "uid_text"]
+
+AHEAD = 4  # batches asked for before the one being judged: enough to judge while the server makes a MOVE
+AHEAD_BYTES = 48 << 20  # … unless batches are large: about this much mail read ahead at most
 
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
@@ -54,6 +61,55 @@ def fetch_chunk(client: Any, chunk: list[int], body_item: bytes) -> list[Fetched
             found[str(uid)] = FetchedMessage(str(uid), body_of(item), b"\\Seen" in flags,
                                              int(item.get(b"RFC822.SIZE", 0)), b"\\Deleted" in flags)
     return [found[str(uid)] for uid in chunk if str(uid) in found]
+
+
+def fetch_ahead(pipeline: Pipeline, send: Callable[[list[int]], Sent],
+                fallback: Callable[[list[int]], list[FetchedMessage]], batches: list[list[str]],
+                chunk_size: int) -> Generator[list[FetchedMessage], None, None]:
+    """Each batch's messages in batch order, the FETCH commands of the next batches sent (`send`, which sees that
+    the folder is selected) before one is handed over (`butler.mail.pipeline`): up to AHEAD batches, fewer when
+    they are large. What the fast parse cannot read, or the
+    server did not send, is asked for again through `fallback` (IMAPClient's parser); a message expunged
+    meanwhile is simply not there."""
+    queued: deque[tuple[list[str], list[Sent]]] = deque()
+    got: dict[str, FetchedMessage] = {}
+    todo = iter(batches)
+    sent_all = False
+
+    def send_next() -> bool:
+        batch = next(todo, None)
+        if batch is None:
+            return False
+        uids = sorted(int(u) for u in batch)
+        queued.append((batch, [send(uids[at:at + chunk_size]) for at in range(0, len(uids), chunk_size)]))
+        return True
+
+    def absorb(command: Sent) -> None:
+        parsed = parse_fetch(command.data) if pipeline.wait(command).kind == "OK" else None
+        got.update(parsed or {})  # None: those messages are missing below, and asked for again
+        command.data = []
+
+    ahead = 1
+    try:
+        while True:
+            while len(queued) <= ahead and not sent_all:  # the server reads the next batches while one is judged
+                sent_all = not send_next()
+            if not queued:
+                break
+            batch, commands = queued.popleft()
+            for command in commands:
+                absorb(command)
+            later = (command for _, sent in queued for command in sent)
+            while (missing := [int(u) for u in batch if u not in got]) and (extra := next(later, None)):
+                absorb(extra)  # a server may tag a command before the one sent earlier, and answer it after
+            if missing:
+                got.update((m.uid, m) for m in fallback(missing))
+            out = [got.pop(u) for u in batch if u in got]
+            ahead = max(1, min(AHEAD, AHEAD_BYTES // max(1, sum(len(m.raw) for m in out))))
+            yield out
+    finally:
+        with contextlib.suppress(MailSourceError):  # closed early: what was sent ahead is read and dropped
+            pipeline.settle()
 
 
 def body_of(data: dict[bytes, Any]) -> bytes:

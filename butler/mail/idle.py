@@ -32,7 +32,8 @@ _LOST = (IMAPClientError, OSError, socket.error, MailSourceError)
 class WatchedSource(Protocol):
     """What the watcher needs of a connection: the IMAPClient (`ImapSource` is one) and a way to close it."""
 
-    client: Any
+    @property
+    def client(self) -> Any: ...
 
     def close(self) -> None: ...
 

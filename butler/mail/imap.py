@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from imapclient import IMAPClient  # type: ignore[import-untyped]
@@ -19,8 +19,9 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from butler.log import register_secret
 from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
-from butler.mail.fetching import body_of, fetch_chunk, uid_text
+from butler.mail.fetching import body_of, fetch_ahead, fetch_chunk, fetch_items, uid_text
 from butler.mail.message import BODY_PREFIX, read_facts
+from butler.mail.pipeline import Pipeline, Sent, parse_copyuid
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
     FetchedMessage,
@@ -33,7 +34,7 @@ from butler.mail.sources import (
     message_key,
 )
 
-__all__ = ["BODY_ITEM", "FETCH_BATCH", "ImapSource", "parse_copyuid"]
+__all__ = ["BODY_ITEM", "FETCH_BATCH", "ImapSource"]
 
 BODY_ITEM = f"BODY.PEEK[]<0.{BODY_PREFIX}>".encode()  # what classification reads: the first 256 KiB, unseen
 FETCH_BATCH = 200  # messages per FETCH command
@@ -46,32 +47,6 @@ _CHUNK = 500
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def _uid_set(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        low, _, high = part.partition(":")
-        a, b = int(low), int(high or low)
-        out.extend(range(a, b + 1) if a <= b else range(a, b - 1, -1))
-    return out
-
-
-def parse_copyuid(data: bytes | str) -> Moved | None:
-    """`COPYUID <validity> <source set> <target set>` (RFC 4315) → Moved; None if it does not parse."""
-    text = data.decode(errors="replace") if isinstance(data, bytes) else data
-    parts = text.strip().strip("[]").split()
-    if parts and parts[0].upper() == "COPYUID":
-        parts = parts[1:]
-    if len(parts) < 3:
-        return None
-    try:
-        old, new = _uid_set(parts[1]), _uid_set(parts[2])
-    except ValueError:
-        return None
-    if len(old) != len(new):
-        return None
-    return Moved(parts[0], {str(a): str(b) for a, b in zip(old, new, strict=True)})
 
 
 class ImapSource:
@@ -89,10 +64,11 @@ class ImapSource:
         self.flag_cache: dict[str, Any] = {}  # folder → {validity, modseq, flags}: see seen_flags
         try:
             context = ssl.create_default_context() if settings.tls else None
-            self.client = IMAPClient(settings.host, port=settings.imap_port, ssl=settings.tls,
-                                     ssl_context=context, timeout=timeout)
+            self._client = IMAPClient(settings.host, port=settings.imap_port, ssl=settings.tls,
+                                      ssl_context=context, timeout=timeout)
         except (OSError, IMAPClientError) as exc:
             raise MailSourceError(f"cannot reach {settings.host}:{settings.imap_port}: {exc}") from None
+        self._pipeline = Pipeline(self._client._imap)  # FETCH and MOVE sent ahead (`fetch_batches`, `start_move`)
         try:
             self.client.login(settings.username, password)
         except LoginError:
@@ -109,6 +85,13 @@ class ImapSource:
             raise MailSourceError("this server offers neither MOVE nor UIDPLUS; butler will not risk an EXPUNGE "
                                   "that could remove other messages")
         self.prefix, self.separator = self._namespace(b"NAMESPACE" in caps)
+
+    @property
+    def client(self) -> Any:
+        """The IMAPClient, every answer to a command sent ahead read first."""
+        if self._pipeline.busy:
+            self._pipeline.settle()
+        return self._client
 
     def _namespace(self, offered: bool) -> tuple[str, str]:
         """The personal namespace's prefix and hierarchy separator (RFC 2342), else "" and INBOX's separator."""
@@ -203,10 +186,16 @@ class ImapSource:
             yield from fetch_chunk(self.client, chunk, _BODY)
 
     def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
-        """Each batch's messages, in order, on this connection. (Fetching ahead in a thread was tried: its
-        socket reads took the interpreter lock from classification often enough to make the sweep slower.)"""
-        for batch in batches:
-            yield list(self.fetch(folder, batch))
+        """Each batch's messages, in order; the next batch's FETCH is on its way while the caller judges one."""
+        def send(uids: list[int]) -> Sent:
+            if self._selected != folder:  # something else selected another folder meanwhile
+                self._select(folder)
+            return self._pipeline.send("FETCH", uid_text(uids), fetch_items(_BODY))
+
+        def again(uids: list[int]) -> list[FetchedMessage]:
+            return list(self.fetch(folder, [str(u) for u in uids]))
+
+        yield from fetch_ahead(self._pipeline, send, again, batches, FETCH_BATCH)
 
     def _copyuid(self) -> Moved | None:
         """The COPYUID response code of the last COPY or MOVE (imaplib files response codes by name)."""
@@ -223,20 +212,29 @@ class ImapSource:
         except IMAPClientError as exc:
             raise MailSourceError(f"{what} failed: {exc}") from None
 
-    def move(self, folder: str, uids: list[str], target: str) -> Moved:
+    def start_move(self, folder: str, uids: list[str], target: str) -> Callable[[], Moved]:
+        """UID MOVE now, in commands of MOVE_BATCH folded UIDs (each costs the server a sync); the answer when
+        called. Without COPYUID the new uids stay unknown: undo and recovery find those messages by identity."""
         if self._selected != folder:
             self._select(folder)
-        validity = ""
-        mapping: dict[str, str] = {}
-        for chunk in _chunks(sorted(int(u) for u in uids), MOVE_BATCH):  # each MOVE costs the server a sync
-            self.client._imap.untagged_responses.pop("COPYUID", None)
-            self._run(f"moving to {target!r}", self.client.move, uid_text(chunk), target)
-            answer = self._copyuid()
-            if answer is not None:
-                validity = answer.validity
-                mapping.update(answer.uids)
-        # without COPYUID the new uids stay unknown: undo and recovery find those messages by identity
-        return Moved(validity or self.status(target)[0], mapping)
+        name = self._client._normalise_folder(target)
+        sent = [(set(chunk), self._pipeline.send("MOVE", uid_text(chunk), name))
+                for chunk in _chunks(sorted(int(u) for u in uids), MOVE_BATCH)]
+
+        def answer() -> Moved:
+            validity, mapping = "", {}
+            for chunk, command in sent:
+                if self._pipeline.wait(command).kind != "OK":
+                    raise MailSourceError(f"moving to {target!r} failed: {command.text}")
+                moved = self._pipeline.claim(chunk)
+                if moved is not None:
+                    validity = moved.validity
+                    mapping.update(moved.uids)
+            return Moved(validity or self.status(target)[0], mapping)
+        return answer
+
+    def move(self, folder: str, uids: list[str], target: str) -> Moved:
+        return self.start_move(folder, uids, target)()
 
     def copy(self, folder: str, uids: list[str], target: str) -> Moved:
         if self._selected != folder:
@@ -339,14 +337,17 @@ class ImapSource:
             modifiers = [f"CHANGEDSINCE {int(cached['modseq'])}"]
         flags: dict[str, bool] = dict(cached["flags"]) if cached is not None else {}
         uids = self.client.search(["ALL"]) if info.get(b"EXISTS") else []
-        if cached is not None:
+        if cached is None:  # two SEARCHes instead of a FETCH of every message's flags
+            seen = set(self.client.search(["SEEN"])) if uids else set()
+            flags = {str(uid): uid in seen for uid in uids}
+        else:
             present = {str(u) for u in uids}
             flags = {u: v for u, v in flags.items() if u in present}  # expunged or moved away meanwhile
-        response: dict[int, Any] = {}
-        for chunk in _chunks(uids, 1000):
-            response.update(self.client.fetch(chunk, [b"FLAGS"], modifiers=modifiers))
-        for uid, data in response.items():
-            flags[str(uid)] = b"\\Seen" in data.get(b"FLAGS", ())
+            response: dict[int, Any] = {}
+            for chunk in _chunks(uids, 1000):
+                response.update(self.client.fetch(chunk, [b"FLAGS"], modifiers=modifiers))
+            for uid, data in response.items():
+                flags[str(uid)] = b"\\Seen" in data.get(b"FLAGS", ())
         if self.condstore and b"HIGHESTMODSEQ" in info:
             self.flag_cache[folder] = {"validity": validity, "modseq": int(info[b"HIGHESTMODSEQ"]), "flags": flags}
         return flags

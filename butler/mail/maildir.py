@@ -7,7 +7,7 @@ and its new/cur place are untouched: butler never marks mail read.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 from butler.mail.errors import MailSourceError
@@ -98,6 +98,10 @@ class MaildirSource:
     def fetch_batches(self, folder: str, batches: list[list[str]]) -> Generator[list[FetchedMessage], None, None]:
         for batch in batches:
             yield list(self.fetch(folder, batch))
+
+    def start_move(self, folder: str, uids: list[str], target: str) -> Callable[[], Moved]:
+        moved = self.move(folder, uids, target)
+        return lambda: moved
 
     def move(self, folder: str, uids: list[str], target: str) -> Moved:
         self.create_folder(target)

@@ -7,7 +7,7 @@ of its first bytes) is only a hint: two messages can share one, and one can arri
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -121,6 +121,11 @@ class MailSource(Protocol):
 
     def move(self, folder: str, uids: list[str], target: str) -> Moved:
         """An atomic move (only where `can_move_atomically`)."""
+        ...
+
+    def start_move(self, folder: str, uids: list[str], target: str) -> Callable[[], Moved]:
+        """`move`, begun now and answered when the returned function is called (the server may work on it while
+        the caller does something else; the connection stays usable)."""
         ...
 
     def copy(self, folder: str, uids: list[str], target: str) -> Moved:

@@ -2,7 +2,8 @@
 
 Messages are fetched and judged in batches; the moves they need are gathered and made together. Order per move
 batch: journal the planned moves (fsynced, with the target's UIDVALIDITY and UIDNEXT) → MOVE → journal
-what was done (with the COPYUID answer) → advance the cursor. Without MOVE: plan → COPY → journal the copies →
+what was done (with the COPYUID answer) → advance the cursor; the server makes a MOVE while the next batches are
+judged, and its answer is journaled before the next moves begin. Without MOVE: plan → COPY → journal the copies →
 verify them → \\Deleted + UID EXPUNGE of exactly the verified originals → journal. A sweep killed anywhere
 re-checks unfinished plans on the next run (`butler.mail.recovery`): an original is expunged only when its copy
 is found (by COPYUID, or as a new message in the target with the same Message-ID and size), so nothing is lost or
@@ -20,7 +21,7 @@ import dataclasses
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +35,15 @@ from butler.mail.recovery import InterruptedMoves
 from butler.mail.report import SweepReport
 from butler.mail.settings import MailSettings
 from butler.mail.signals import read_signals, tokens
-from butler.mail.sources import FetchedMessage, Identity, MailSource, match_identities, message_key
+from butler.mail.sources import (
+    FetchedMessage,
+    FolderView,
+    Identity,
+    MailSource,
+    Moved,
+    match_identities,
+    message_key,
+)
 from butler.mail.state import Journal, MailboxLock, MailboxState, account_dir, now_iso, uid_ref
 from butler.models import Intent
 from butler.policy import PolicySet
@@ -75,6 +84,7 @@ class MailSweep:
         self.finder = FolderFinder(source, self.state.places, settings.promotions_folder, self._keys_in)
         self._by_key: dict[str, list[str]] = {}
         self._validity: dict[str, str] = {}
+        self._after_moves: dict[str, tuple[str, int]] = {}  # folder → (UIDVALIDITY, UIDNEXT at least) after a move
         self.engagement = engagement  # None: the classifier alone decides (as `engagement = "ignore"`)
         self._engaged: Engagement | None = None
 
@@ -116,23 +126,20 @@ class MailSweep:
         fetched = self.source.fetch_batches(inbox, batches)
         plans: dict[str, list[dict[str, Any]]] = {}
         judged: list[str] = []  # judged, their moves not made yet: the cursor passes them once they are
+        pending: Callable[[], None] = _nothing  # moves begun, the server still at work on them
         try:
             for n, (batch, messages) in enumerate(zip(batches, fetched, strict=False)):
                 decided |= self._judge(messages, view.validity, report, plans)
                 judged += batch
                 if sum(map(len, plans.values())) < self.moves_at_once and n + 1 < len(batches):
                     continue  # fewer, larger moves: each MOVE and state save costs more as the folders grow
-                self._apply(plans, view.validity, report)
+                pending()
+                pending = self._apply(plans, view.validity, report)
                 plans = {}
-                if self.dry_run:
-                    continue
-                cursor["validity"] = view.validity
-                if view.highest:
-                    cursor["last_uid"] = max(int(u) for u in judged)
-                else:
-                    cursor["decided"] = sorted(decided & set(view.uids))
+                if not self.dry_run:
+                    pending = self._then_advance(pending, cursor, view, list(judged), set(decided))
                 judged = []
-                self.state.save()
+            pending()
         finally:
             fetched.close()
         if not self.dry_run:
@@ -223,8 +230,10 @@ class MailSweep:
                 "reason": action.reasons[0] if action.reasons else ""})
         return kept
 
-    def _apply(self, plans: dict[str, list[dict[str, Any]]], validity: str, report: SweepReport) -> None:
-        """Make the planned moves (a dry run only reports them)."""
+    def _apply(self, plans: dict[str, list[dict[str, Any]]], validity: str,
+               report: SweepReport) -> Callable[[], None]:
+        """Begin the planned moves (a dry run only reports them); returns what waits for them and records them."""
+        begun: list[tuple[str, Callable[[], int]]] = []
         for wanted, items in plans.items():
             if self.dry_run:
                 target = self._find(wanted) or self.source.qualify(wanted)
@@ -232,7 +241,25 @@ class MailSweep:
                 report.planned += [{**item, "to": target} for item in items]
                 continue
             target = self._target(wanted)
-            report.moved[target] += self._move(target, validity, items, report)
+            begun.append((target, self._move(target, validity, items, report)))
+
+        def finish() -> None:
+            for target, done in begun:
+                report.moved[target] += done()
+        return finish
+
+    def _then_advance(self, finish: Callable[[], None], cursor: dict[str, Any], view: FolderView,
+                      judged: list[str], decided: set[str]) -> Callable[[], None]:
+        """`finish`, then the cursor passes the messages judged before those moves, and the state is saved."""
+        def advance() -> None:
+            finish()
+            cursor["validity"] = view.validity
+            if view.highest:
+                cursor["last_uid"] = max(int(u) for u in judged)
+            else:
+                cursor["decided"] = sorted(decided & set(view.uids))
+            self.state.save()
+        return advance
 
     def _read_engagement(self) -> Engagement:
         """Engagement per sender from the inbox, the promotions folder and the Sent folder, read-only."""
@@ -279,10 +306,13 @@ class MailSweep:
                 self._validity[folder] = ""
         return self._validity[folder]
 
-    def _move(self, target: str, validity: str, items: list[dict[str, Any]], report: SweepReport) -> int:
-        """Move `items` out of the inbox into `target`, journaled step by step; returns how many moved."""
+    def _move(self, target: str, validity: str, items: list[dict[str, Any]],
+              report: SweepReport) -> Callable[[], int]:
+        """Move `items` out of the inbox into `target`, journaled step by step. A MOVE is begun here, and the
+        returned function waits for its answer and journals it; the COPY fallback is done here. The function
+        returns how many moved."""
         inbox = self.settings.inbox
-        to_validity, to_next = self.source.status(target)
+        to_validity, to_next = self._after_moves.get(target) or self.source.status(target)
         base = {"sweep": report.sweep_id, "from": inbox, "from_validity": validity, "to": target,
                 "to_validity": to_validity, "to_next": to_next,
                 "method": "move" if self.source.can_move_atomically else "copy"}
@@ -291,17 +321,25 @@ class MailSweep:
         self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
         uids = [item["uid"] for item in items]
         if self.source.can_move_atomically:
-            moved = self.source.move(inbox, uids, target)
-            done_uids = dict(moved.uids) if moved.uids else {}
-            finished = set(uids)
-        else:
-            moved = self.source.copy(inbox, uids, target)
-            self.journal.append([{"op": "copied", "id": item["id"], "to_validity": moved.validity,
-                                  "new_uid": moved.uids[item["uid"]], "at": now_iso()}
-                                 for item in items if item["uid"] in moved.uids])
-            verified = self.source.verify(inbox, target, moved.uids)
-            self.source.expunge(inbox, list(verified))
-            done_uids, finished = verified, set(verified)
+            answer = self.source.start_move(inbox, uids, target)
+            return lambda: self._moved(base, items, answer(), None, report)
+        copied = self.source.copy(inbox, uids, target)
+        self.journal.append([{"op": "copied", "id": item["id"], "to_validity": copied.validity,
+                              "new_uid": copied.uids[item["uid"]], "at": now_iso()}
+                             for item in items if item["uid"] in copied.uids])
+        verified = self.source.verify(inbox, target, copied.uids)
+        self.source.expunge(inbox, list(verified))
+        done = self._moved(base, items, Moved(copied.validity, verified), set(verified), report)
+        return lambda: done
+
+    def _moved(self, base: dict[str, Any], items: list[dict[str, Any]], moved: Moved, finished: set[str] | None,
+               report: SweepReport) -> int:
+        """Journal and remember what was moved (`finished`: the uids whose move is certain, None for all)."""
+        target = str(base["to"])
+        done_uids = dict(moved.uids)
+        if done_uids and base["to_next"] and moved.validity == base["to_validity"]:  # IMAP: no STATUS next time,
+            self._after_moves[target] = (moved.validity, 1 + max(int(u) for u in done_uids.values()))  # a floor
+        finished = {item["uid"] for item in items} if finished is None else finished
         entries = []
         for item in items:
             if item["uid"] not in finished:
@@ -395,6 +433,10 @@ class MailSweep:
                     and int(info.get("moved", 0)) >= self.settings.unsubscribe_after_unread):
                 report.unsubscribe_candidates.append(sender)
                 report.reads[sender] = (int(info["read"]), int(info.get("moved", 0)))
+
+
+def _nothing() -> None:
+    pass
 
 
 async def sweep_in_thread(sweep: MailSweep) -> SweepReport:

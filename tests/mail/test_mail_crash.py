@@ -1,7 +1,8 @@
 r"""kill -9 at every step of a move, then sweep again: no message is lost, none is left twice, no flag changes.
 
 The COPY path (servers without MOVE) runs plan → COPY → journal the copies → \\Deleted → UID EXPUNGE → journal; the
-MOVE path plan → MOVE → journal. The sweep is killed after each step of its second batch, on the real servers
+MOVE path plan → MOVE sent → its answer read → journal (the sweep judges the next batches before it reads the
+answer). The sweep is killed after each step of its second batch, on the real servers
 where each path is native (Courier has no MOVE; Cyrus has it) and on Dovecot for both. One message of that batch
 already has an identical copy in Promotions (same Message-ID, same bytes): a crash before the COPY must not take
 that copy for its own and expunge a message that was never copied.
@@ -25,7 +26,7 @@ from tests.mail.mailfactory import personal, promotion
 from tests.mail.test_mail_servers import everywhere, in_folder, snapshot
 
 COPY_STEPS = ["journal:plan", "copy", "journal:copied", "add_flags", "uid_expunge", "journal:move"]
-MOVE_STEPS = ["journal:plan", "move", "journal:move"]
+MOVE_STEPS = ["journal:plan", "move:sent", "move", "journal:move"]
 CASES = ([("courier", step) for step in COPY_STEPS] + [("dovecot-copy", step) for step in COPY_STEPS]
          + [("cyrus", step) for step in MOVE_STEPS] + [("dovecot", step) for step in MOVE_STEPS])
 
@@ -53,8 +54,18 @@ CHILD = textwrap.dedent("""
             return result
         setattr(obj, attr, call)
 
-    for attr in ("copy", "move", "add_flags", "uid_expunge"):
+    for attr in ("copy", "add_flags", "uid_expunge"):
         wrap(source.client, attr)
+    real_start = source.start_move
+    def start_move(*args):  # "move:sent": the MOVE is on its way, unanswered; "move": its answer was read
+        answer = real_start(*args)
+        after("move:sent")
+        def answered():
+            result = answer()
+            after("move")
+            return result
+        return answered
+    source.start_move = start_move
     real_append = Journal.append
     def append(self, entries):
         real_append(self, entries)
@@ -113,12 +124,12 @@ HOLDER = textwrap.dedent("""
 
     settings = MailSettings(host="127.0.0.1", port=int(sys.argv[1]), username=sys.argv[2], tls=False)
     source = ImapSource(settings, sys.argv[3])
-    real_fetch = source.fetch
-    def fetch(folder, uids):
+    real_fetch = source.fetch_batches
+    def fetch_batches(folder, batches):
         print("sweeping", flush=True)
         sys.stdin.read()  # until the test closes the pipe
-        return real_fetch(folder, uids)
-    source.fetch = fetch
+        yield from real_fetch(folder, batches)
+    source.fetch_batches = fetch_batches
     print(MailSweep(source, settings).run().summary(), flush=True)
 """)
 
