@@ -31,6 +31,7 @@ from butler.mail.engagement import Engagement, sent_folder
 from butler.mail.errors import MailFolderGone, MailSourceError
 from butler.mail.folders import FolderFinder
 from butler.mail.message import read_facts
+from butler.mail.moving import Mover
 from butler.mail.recovery import InterruptedMoves
 from butler.mail.report import SweepReport
 from butler.mail.settings import MailSettings
@@ -40,7 +41,6 @@ from butler.mail.sources import (
     FolderView,
     Identity,
     MailSource,
-    Moved,
     match_identities,
     message_key,
 )
@@ -81,10 +81,10 @@ class MailSweep:
         self.directory = account_dir(source.account, home)
         self.state = MailboxState.load(self.directory)
         self.journal = Journal(self.directory)
+        self.mover = Mover(source, self.journal, settings.inbox, self._remember_move)
         self.finder = FolderFinder(source, self.state.places, settings.promotions_folder, self._keys_in)
         self._by_key: dict[str, list[str]] = {}
         self._validity: dict[str, str] = {}
-        self._after_moves: dict[str, tuple[str, int]] = {}  # folder → (UIDVALIDITY, UIDNEXT at least) after a move
         self.engagement = engagement  # None: the classifier alone decides (as `engagement = "ignore"`)
         self._engaged: Engagement | None = None
 
@@ -241,7 +241,7 @@ class MailSweep:
                 report.planned += [{**item, "to": target} for item in items]
                 continue
             target = self._target(wanted)
-            begun.append((target, self._move(target, validity, items, report)))
+            begun.append((target, self.mover.begin(target, validity, items, report)))
 
         def finish() -> None:
             for target, done in begun:
@@ -305,55 +305,6 @@ class MailSweep:
             except MailSourceError:  # the folder is gone
                 self._validity[folder] = ""
         return self._validity[folder]
-
-    def _move(self, target: str, validity: str, items: list[dict[str, Any]],
-              report: SweepReport) -> Callable[[], int]:
-        """Move `items` out of the inbox into `target`, journaled step by step. A MOVE is begun here, and the
-        returned function waits for its answer and journals it; the COPY fallback is done here. The function
-        returns how many moved."""
-        inbox = self.settings.inbox
-        to_validity, to_next = self._after_moves.get(target) or self.source.status(target)
-        base = {"sweep": report.sweep_id, "from": inbox, "from_validity": validity, "to": target,
-                "to_validity": to_validity, "to_next": to_next,
-                "method": "move" if self.source.can_move_atomically else "copy"}
-        for item in items:
-            item["id"] = f"{report.sweep_id}/{item['uid']}"
-        self.journal.append([{**base, **item, "op": "plan", "at": now_iso()} for item in items])
-        uids = [item["uid"] for item in items]
-        if self.source.can_move_atomically:
-            answer = self.source.start_move(inbox, uids, target)
-            return lambda: self._moved(base, items, answer(), None, report)
-        copied = self.source.copy(inbox, uids, target)
-        self.journal.append([{"op": "copied", "id": item["id"], "to_validity": copied.validity,
-                              "new_uid": copied.uids[item["uid"]], "at": now_iso()}
-                             for item in items if item["uid"] in copied.uids])
-        verified = self.source.verify(inbox, target, copied.uids)
-        self.source.expunge(inbox, list(verified))
-        done = self._moved(base, items, Moved(copied.validity, verified), set(verified), report)
-        return lambda: done
-
-    def _moved(self, base: dict[str, Any], items: list[dict[str, Any]], moved: Moved, finished: set[str] | None,
-               report: SweepReport) -> int:
-        """Journal and remember what was moved (`finished`: the uids whose move is certain, None for all)."""
-        target = str(base["to"])
-        done_uids = dict(moved.uids)
-        if done_uids and base["to_next"] and moved.validity == base["to_validity"]:  # IMAP: no STATUS next time,
-            self._after_moves[target] = (moved.validity, 1 + max(int(u) for u in done_uids.values()))  # a floor
-        finished = {item["uid"] for item in items} if finished is None else finished
-        entries = []
-        for item in items:
-            if item["uid"] not in finished:
-                entries.append({"op": "abandon", "id": item["id"], "sweep": report.sweep_id, "at": now_iso(),
-                                "why": "its copy could not be verified; it stays in the inbox"})
-                report.notes.append(f"left {item['uid']} in the inbox: its copy in {target} could not be verified")
-                continue
-            entry = {**base, **item, "op": "move", "at": now_iso(), "to_validity": moved.validity,
-                     "new_uid": done_uids.get(item["uid"])}
-            entries.append(entry)
-            self._remember_move(entry)
-            report.senders[item["sender"]] += 1
-        self.journal.append(entries)
-        return len(finished)
 
     def _remember_move(self, entry: dict[str, Any]) -> None:
         self.state.record_move(entry)
