@@ -61,6 +61,7 @@ class ImapSource:
         register_secret(password)
         self.account = settings.imap_account
         self._selected: str | None = None
+        self._read_only = False  # the selected folder was opened with EXAMINE: nothing in it can change
         self.flag_cache: dict[str, Any] = {}  # folder → {validity, modseq, flags}: see seen_flags
         try:
             context = ssl.create_default_context() if settings.tls else None
@@ -108,13 +109,18 @@ class ImapSource:
         return "", "/"
 
     # -- folders -------------------------------------------------------------------------------------------
-    def _select(self, folder: str) -> dict[bytes, Any]:
+    def _select(self, folder: str, *, read_only: bool = False) -> dict[bytes, Any]:
         try:
-            info: dict[bytes, Any] = self.client.select_folder(folder)
+            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=read_only)
         except IMAPClientError as exc:
             raise MailSourceError(f"cannot open folder {folder!r}: {exc}") from None
-        self._selected = folder
+        self._selected, self._read_only = folder, read_only
         return info
+
+    def _writable(self, folder: str) -> None:
+        """`folder` selected read-write (SELECT), for a command that changes it."""
+        if self._selected != folder or self._read_only:
+            self._select(folder)
 
     def folders(self) -> list[FolderInfo]:
         try:
@@ -168,8 +174,8 @@ class ImapSource:
             raise MailSourceError(f"cannot read folder {folder!r}: {exc}") from None
         return str(status.get(b"UIDVALIDITY", 0)), int(status.get(b"UIDNEXT", 0) or 0)
 
-    def view(self, folder: str, after: int) -> FolderView:
-        info = self._select(folder)
+    def view(self, folder: str, after: int, *, read_only: bool = False) -> FolderView:
+        info = self._select(folder, read_only=read_only)
         raw_validity = info.get(b"UIDVALIDITY", 0)
         validity = str(raw_validity[0] if isinstance(raw_validity, list) else raw_validity)
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
@@ -215,8 +221,7 @@ class ImapSource:
     def start_move(self, folder: str, uids: list[str], target: str) -> Callable[[], Moved]:
         """UID MOVE now, in commands of MOVE_BATCH folded UIDs (each costs the server a sync); the answer when
         called. Without COPYUID the new uids stay unknown: undo and recovery find those messages by identity."""
-        if self._selected != folder:
-            self._select(folder)
+        self._writable(folder)
         name = self._client._normalise_folder(target)
         sent = [(set(chunk), self._pipeline.send("MOVE", uid_text(chunk), name))
                 for chunk in _chunks(sorted(int(u) for u in uids), MOVE_BATCH)]
@@ -237,8 +242,7 @@ class ImapSource:
         return self.start_move(folder, uids, target)()
 
     def copy(self, folder: str, uids: list[str], target: str) -> Moved:
-        if self._selected != folder:
-            self._select(folder)
+        self._writable(folder)
         validity, uidnext = self.status(target)
         mapping: dict[str, str] = {}
         for chunk in _chunks([int(u) for u in uids]):
@@ -267,8 +271,7 @@ class ImapSource:
     def expunge(self, folder: str, uids: list[str]) -> None:
         if not uids:
             return
-        if self._selected != folder:
-            self._select(folder)
+        self._writable(folder)
         for chunk in _chunks([int(u) for u in uids]):
             self._run("flagging copied originals", self.client.add_flags, chunk, [b"\\Deleted"], True)
             self._run("expunging copied originals", self.client.uid_expunge, chunk)  # exactly these UIDs

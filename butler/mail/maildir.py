@@ -78,7 +78,7 @@ class MaildirSource:
                     out[name.split(":", 1)[0]] = base / sub / name
         return out
 
-    def view(self, folder: str, after: int) -> FolderView:
+    def view(self, folder: str, after: int, *, read_only: bool = False) -> FolderView:
         return FolderView(validity="maildir", uids=sorted(self._files(folder)), highest=0)
 
     def fetch(self, folder: str, uids: list[str]) -> Iterator[FetchedMessage]:

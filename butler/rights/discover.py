@@ -107,7 +107,7 @@ def discover_source(vault: Vault, database: Database, source: MailSource,
     reader = MailReader(vault, database)
     names = folders or [f.name for f in source.folders() if not (f.special & _SKIP)]
     for folder in names:
-        view = source.view(folder, 0)
+        view = source.view(folder, 0, read_only=True)  # EXAMINE: the server itself keeps the folder unchanged
         for start in range(0, len(view.uids), _BATCH):
             reader.read(m.raw for m in source.fetch(folder, view.uids[start:start + _BATCH]))
     vault.audit.append("rights.discover", source.account.split(":", 1)[0],

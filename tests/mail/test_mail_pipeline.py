@@ -172,3 +172,19 @@ def test_moves_without_status_keep_a_true_uidnext_floor(dovecot: Dovecot, tmp_pa
     plans = [e for e in Journal(account_dir(settings.imap_account, tmp_path)).entries() if e["op"] == "plan"]
     assert sum(report.moved.values()) == 15
     assert sorted({int(e["to_next"]) for e in plans}) == [1, 6, 11]
+
+
+def test_a_move_after_a_read_only_view_reopens_the_folder_read_write(dovecot: Dovecot) -> None:
+    dovecot.append(promotion("ro.example"), personal())
+    client = dovecot.client()
+    client.create_folder("Promotions")
+    client.logout()
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        uids = source.view("INBOX", 0, read_only=True).uids
+        read = list(source.fetch("INBOX", uids))  # fetching keeps the read-only folder
+        moved = source.move("INBOX", uids[:1], "Promotions")
+        left = source.view("INBOX", 0).uids
+    finally:
+        source.close()
+    assert len(read) == 2 and list(moved.uids) == uids[:1] and left == uids[1:]

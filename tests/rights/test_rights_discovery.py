@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from butler.mail import ImapSource
 from butler.mail.maildir import MaildirSource
 from butler.rights import counterparties, transactions
 from butler.rights.database import Database
 from butler.rights.discover import discover_source
 from butler.vault import Vault
+from tests.mail.conftest import IMAP_PASS, Dovecot
 from tests.rights.brandmail import brand_messages, brands, write_maildir
 
 
@@ -60,3 +62,21 @@ def test_a_correction_sticks_through_the_next_discovery(vault: Vault, db: Databa
     discover_source(vault, db, source)
     after = counterparties.get(vault, target.domain)
     assert after is not None and after.company == every[1].slug and after.quality == "set by you"
+
+
+def test_discovery_over_imap_opens_folders_read_only(vault: Vault, db: Database, dovecot: Dovecot) -> None:
+    """EXAMINE, not SELECT: the server itself keeps every folder unchanged. A SELECT takes \\Recent from new mail,
+    which the person's own mail client would have shown as new; after discovery it is still there."""
+    every = brands(db, known=3, unknown=0, by_mail=0, by_runs=0)
+    dovecot.append(*brand_messages(every, per_brand=2))
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        found = discover_source(vault, db, source, folders=["INBOX"])
+    finally:
+        source.close()
+    client = dovecot.client()
+    try:
+        info = client.select_folder("INBOX", readonly=True)
+    finally:
+        client.logout()
+    assert found.messages == 6 and info[b"EXISTS"] == 6 and info[b"RECENT"] == 6
