@@ -80,7 +80,7 @@ class Pipeline:
         """Send `UID <command> <args>` now; its answer is read by `wait` or `settle`."""
         try:
             tag = self._imap._command("UID", command, *args)
-        except IMAPClientError as exc:
+        except (IMAPClientError, OSError) as exc:
             self._lost(f"sending {command} failed: {exc}")
         sent = Sent(command, tag)
         self._out.append(sent)
@@ -102,7 +102,7 @@ class Pipeline:
         try:
             sent.kind, said = self._imap._command_complete("UID", sent.tag)
             sent.text = b" ".join(x for x in said if isinstance(x, bytes)).decode(errors="replace")
-        except IMAPClientError as exc:  # BAD, or the connection broke: what else was sent is lost with it
+        except (IMAPClientError, OSError) as exc:  # BAD, a timeout, a broken connection: the rest is lost with it
             self._lost(f"{sent.command} failed: {exc}")
         self._out.popleft()
         sent.data = self._imap.untagged_responses.pop(sent.command, [])  # on NO too: IMAPClient must not see them

@@ -188,3 +188,20 @@ def test_a_move_after_a_read_only_view_reopens_the_folder_read_write(dovecot: Do
     finally:
         source.close()
     assert len(read) == 2 and list(moved.uids) == uids[:1] and left == uids[1:]
+
+
+def test_a_connection_that_times_out_mid_pipeline_is_a_mail_error(dovecot: Dovecot) -> None:
+    dovecot.append(promotion("t.example"), personal())
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        uids = source.view("INBOX", 0).uids
+        fetched = source.fetch_batches("INBOX", [uids[:1], uids[1:]])
+
+        def timed_out(*_: object) -> bytes:
+            raise TimeoutError("timed out")
+
+        source._client._imap.readline = timed_out  # the server stops answering once the commands are sent
+        with pytest.raises(MailSourceError, match="FETCH failed: timed out"):
+            next(fetched)
+    finally:
+        source._client.shutdown()
