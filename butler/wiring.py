@@ -47,7 +47,7 @@ def catalog() -> Catalog:
     """Every vault collection, declared by its owner: what views may show of each record."""
     from butler import approvals, profile, registry
     from butler.mail import account
-    from butler.negotiate import contracts, intents, mandate, purchases, session
+    from butler.negotiate import contracts, intents, mandate, purchases, session, speakers
     from butler.rights import attachments, counterparties, requests, transactions
     from butler.terms import choices, discovery, records
     from butler.vault import migrations
@@ -55,4 +55,5 @@ def catalog() -> Catalog:
     return Catalog([approvals.RECORDS, registry.RECORDS, registry.SECRET_RECORDS, account.RECORDS, profile.RECORDS,
                     purchases.RECORDS, contracts.RECORDS, intents.RECORDS, mandate.RECORDS, session.RECORDS,
                     records.RECORDS, records.KEY_RECORDS, choices.RECORDS, discovery.RECORDS, migrations.RECORDS,
-                    counterparties.RECORDS, transactions.RECORDS, requests.RECORDS, attachments.RECORDS])
+                    counterparties.RECORDS, transactions.RECORDS, requests.RECORDS, attachments.RECORDS,
+                    speakers.RECORDS])

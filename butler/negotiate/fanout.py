@@ -21,7 +21,7 @@ from decimal import Decimal
 from butler.approvals import Desk, State
 from butler.errors import ButlerError
 from butler.models import Intent, IntentStatus, Offer, Purchase
-from butler.negotiate import intents, mandate, purchases
+from butler.negotiate import intents, mandate, purchases, speakers
 from butler.negotiate.approvals import KIND, PurchaseItem
 from butler.negotiate.checkout import answer_problem
 from butler.negotiate.reauth import ask_to_reauthenticate
@@ -114,13 +114,19 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
             return cid, connector, f"the connector failed: {type(exc).__name__}"
 
     best: dict[str, tuple[float, str, Connector, Offer]] = {}
-    for cid, connector, offers in await asyncio.gather(*(offers_of(c, k) for c, k in connectors)):
+    gathered = await asyncio.gather(*(offers_of(c, k) for c, k in connectors))
+    claims: dict[str, set[str]] = {}
+    for cid, _, offers in gathered:
+        for offer in offers if isinstance(offers, list) else []:
+            claims.setdefault(offer.vendor_id, set()).add(cid)
+    refused = speakers.refusals(vault, claims)
+    for cid, connector, offers in gathered:
         if isinstance(offers, str):
             outcome.dropped.append(Dropped(cid, None, offers))
             vault.audit.append("negotiate.vendor-failed", cid, {"reason": offers, "intent": intent.id})
             continue
         for offer in offers:
-            why = _fits(intent, offer)
+            why = refused.get((cid, offer.vendor_id)) or _fits(intent, offer)
             if why is None:
                 decision = evaluate(offer, policies, context)
                 if decision.verdict == Verdict.DENY:

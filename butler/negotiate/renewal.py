@@ -18,7 +18,7 @@ from typing import Any, Literal
 from butler.approvals import raw_item, submit
 from butler.errors import ButlerError
 from butler.models import Contract, Money, Offer
-from butler.negotiate import contracts
+from butler.negotiate import contracts, speakers
 from butler.negotiate.reauth import ask_to_reauthenticate
 from butler.negotiate.renewal_approvals import RenewalItem, renewal_id
 from butler.negotiate.retry import retrying
@@ -205,8 +205,16 @@ async def _collect(vault: Vault, connectors: Sequence[tuple[str, Connector]], qu
             return []
         return [(cid, connector, o) for o in offers]
 
-    found = await asyncio.gather(*(one(cid, c) for cid, c in connectors))
-    return [t for group in found for t in group]
+    found = [t for group in await asyncio.gather(*(one(cid, c) for cid, c in connectors)) for t in group]
+    claims: dict[str, set[str]] = {}
+    for cid, _, offer in found:
+        claims.setdefault(offer.vendor_id, set()).add(cid)
+    refused = speakers.refusals(vault, claims)
+    for cid, _, offer in found:
+        if (cid, offer.vendor_id) in refused:
+            vault.audit.append("renewal.offer-dropped", f"{offer.vendor_id}/{offer.id}",
+                               {"reason": refused[(cid, offer.vendor_id)]})
+    return [t for t in found if (t[0], t[2].vendor_id) not in refused]
 
 
 def sweep(vault: Vault, policies: PolicySet, *, today: dt.date | None = None, within_days: int = 45,
