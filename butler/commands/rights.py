@@ -95,7 +95,8 @@ def run_discover(args: argparse.Namespace) -> int:
             source.close()
     print(f"read {found.messages} message(s): {len(found.counterparties)} counterparties "
           f"({found.new_counterparties} new), {found.new_transactions} new purchase(s) and the like, "
-          f"{found.replies} repl(ies) to your requests")
+          f"{found.replies} repl(ies) to your requests"
+          + (f"; {found.kept_whole} large attachment(s) kept from replies read whole" if found.kept_whole else ""))
     for problem in found.problems[:10]:
         print(f"note: {problem}")
     return 0

@@ -355,6 +355,25 @@ class ImapSource:
             self.flag_cache[folder] = {"validity": validity, "modseq": int(info[b"HIGHESTMODSEQ"]), "flags": flags}
         return flags
 
+    def find_message(self, folder: str, message_id: str) -> list[str]:
+        try:
+            self._select(folder, read_only=True)
+            return [str(u) for u in self.client.search(["HEADER", "MESSAGE-ID", message_id])]
+        except (MailSourceError, IMAPClientError):
+            return []
+
+    def fetch_whole(self, folder: str, uid: str, limit: int) -> bytes | None:
+        if self._selected != folder:
+            self._select(folder, read_only=True)
+        try:
+            size = self.client.fetch([int(uid)], [b"RFC822.SIZE"]).get(int(uid), {}).get(b"RFC822.SIZE")
+            if size is None or int(size) > limit:
+                return None
+            data = self.client.fetch([int(uid)], [b"BODY.PEEK[]"]).get(int(uid))
+        except IMAPClientError as exc:
+            raise MailSourceError(f"fetching message {uid} of {folder!r} failed: {exc}") from None
+        return body_of(data) if data else None
+
     def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
         try:  # EXAMINE: the server itself guarantees that nothing in the folder changes
             info = self.client.select_folder(folder, readonly=True)

@@ -153,6 +153,22 @@ class MaildirSource:
     def seen_flags(self, folder: str) -> dict[str, bool]:
         return {uid: _seen(path) for uid, path in self._files(folder).items()}
 
+    def find_message(self, folder: str, message_id: str) -> list[str]:
+        try:
+            wanted = message_key(message_id, "")
+            return [uid for uid, identity in self.identities(folder).items() if identity.key == wanted]
+        except MailSourceError:
+            return []
+
+    def fetch_whole(self, folder: str, uid: str, limit: int) -> bytes | None:
+        path = self._files(folder).get(uid)
+        try:
+            if path is None or path.stat().st_size > limit:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+
     def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
         files = self._files(folder)
         out: list[Peeked] = []

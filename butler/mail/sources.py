@@ -157,6 +157,14 @@ class MailSource(Protocol):
 
     def seen_flags(self, folder: str) -> dict[str, bool]: ...
 
+    def find_message(self, folder: str, message_id: str) -> list[str]:
+        """The uids of the messages in `folder` with this Message-ID, read-only ([] for a missing folder)."""
+        ...
+
+    def fetch_whole(self, folder: str, uid: str, limit: int) -> bytes | None:
+        """One message whole, read-only (IMAP EXAMINE and BODY.PEEK); None when it is gone or over `limit` bytes."""
+        ...
+
     def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
         """The named header fields and the flags of the newest `newest` messages, read-only (IMAP EXAMINE and
         BODY.PEEK); [] for a folder that does not exist."""

@@ -59,9 +59,12 @@ log = logging.getLogger(__name__)
 
 
 class MessageReader(Protocol):
-    """Another feature reading, never changing, the inbox mail a sweep fetches: one call per batch."""
+    """Another feature reading, never changing, the inbox mail a sweep fetches: `read` once per batch, `finish`
+    once at the end with the source still open (to read more of the folder, read-only, where it must)."""
 
     def read(self, raws: Iterable[bytes]) -> object: ...
+
+    def finish(self, source: MailSource, folder: str) -> object: ...
 
 
 class MailSweep:
@@ -148,8 +151,16 @@ class MailSweep:
                 cursor["last_uid"] = max(view.highest, int(cursor.get("last_uid", 0)))
             self._count_reads(report)
             self.state.save()
+            self._finish_readers()
         report.notes += self.finder.notes
         return report
+
+    def _finish_readers(self) -> None:
+        for reader in self.readers:
+            try:
+                reader.finish(self.source, self.settings.inbox)
+            except Exception as exc:  # another feature's failure never stops the sweep
+                log.warning("a mail reader (%s) failed: %s", type(reader).__name__, type(exc).__name__)
 
     def _find(self, wanted: str) -> str | None:
         found = self.finder.find(wanted)

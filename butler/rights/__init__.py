@@ -9,4 +9,5 @@ company database, and GDPR requests (access, rectification, erasure, objection) 
     discover      -- existing mail (Maildir or IMAP, read-only) → counterparties and transactions
     requests      -- signed, audited request records; approvals -- the desk kind that sends them
     followup      -- deadlines, replies linked to their request, admonitions and complaints
+    whole         -- the attachments a reply was cut off in, kept from the whole message
 """

@@ -19,6 +19,7 @@ from butler.rights.database import Database, registrable
 from butler.rights.followup import awaiting, link_reply, remind
 from butler.rights.markup import Reading, Transaction, read
 from butler.rights.matching import NameIndex
+from butler.rights.whole import keep_left
 from butler.vault import Vault
 
 __all__ = ["Discovered", "MailReader", "discover_source"]
@@ -38,6 +39,7 @@ class Discovered:
     new_counterparties: int = 0
     new_transactions: int = 0
     replies: int = 0
+    kept_whole: int = 0  # attachments kept from replies read whole (they were cut off at 256 KB)
     drafted: list[str] = field(default_factory=list)  # admonitions and complaints queued (with follow_up)
     problems: list[str] = field(default_factory=list)
 
@@ -88,6 +90,11 @@ class MailReader:
             self.found.drafted += remind(self.vault, self.database)
         return self.found
 
+    def finish(self, source: MailSource, folder: str) -> Discovered:
+        """After a sweep of `folder`: keep the attachments replies were cut off in (`butler.rights.whole`)."""
+        self.found.kept_whole += keep_left(self.vault, source, [folder])
+        return self.found
+
     def _key(self, reading: Reading) -> str:
         """The counterparty a message is from: its registrable sender domain, when the mail is transactional or
         the domain is a known company's; personal mail and the person's own domain are no counterparty."""
@@ -110,6 +117,7 @@ def discover_source(vault: Vault, database: Database, source: MailSource,
         view = source.view(folder, 0, read_only=True)  # EXAMINE: the server itself keeps the folder unchanged
         for start in range(0, len(view.uids), _BATCH):
             reader.read(m.raw for m in source.fetch(folder, view.uids[start:start + _BATCH]))
+    reader.found.kept_whole += keep_left(vault, source, names)
     vault.audit.append("rights.discover", source.account.split(":", 1)[0],
                        {"messages": reader.found.messages, "counterparties": len(reader.found.counterparties)})
     return reader.found

@@ -28,7 +28,7 @@ COLLECTION = "data_requests"
 RECORDS = Collection(COLLECTION, __name__, "GDPR requests: signed events from draft to answer or complaint",
                      model=AgreementRecord, id_scheme="<reference>#<seq>")
 # details["letter"] says which letter an event is about: request, admonition, complaint
-EVENTS = ("drafted", "sent", "letter", "extended", "reply", "closed")
+EVENTS = ("drafted", "sent", "letter", "extended", "reply", "attachments", "closed")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -129,6 +129,11 @@ def request(vault: Vault, reference: str) -> Request | None:
             state.replies.append(dict(d, at=e.at.isoformat()))
             if d.get("extension"):
                 state.extended = True
+        elif e.status == "attachments":  # a reply's attachments kept from the whole message, fetched later
+            for reply in state.replies:
+                if reply.get("message_id") == d.get("message_id"):
+                    reply["attachments"] = [*reply.get("attachments", []), *d.get("attachments", [])]
+                    reply["left_in_mailbox"] = list(d.get("left_in_mailbox", []))
         elif e.status == "closed":
             state.closed_at = e.at
     return state

@@ -25,6 +25,9 @@ class Broken:
     def read(self, raws: Iterable[bytes]) -> object:
         raise RuntimeError("a bug in another feature")
 
+    def finish(self, source: object, folder: str) -> object:
+        raise RuntimeError("another bug in another feature")
+
 
 def test_the_sweep_feeds_discovery_and_survives_a_broken_reader(vault: Vault, db: Database, tmp_path: Path) -> None:
     every = brands(db, known=3, unknown=0)
