@@ -35,7 +35,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     from butler.mail import ImapSource, MailSweep
     from butler.mail.settings import MailSettings
-    from butler.mail.state import Journal
+    from tests.mail.killpoints import watch
 
     port, user, password, home, kill_at = sys.argv[1:6]
     settings = MailSettings(host="127.0.0.1", port=int(port), username=user, tls=False, batch_size=2)
@@ -48,22 +48,7 @@ CHILD = textwrap.dedent("""
         if steps == int(kill_at):
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def wrap(obj, attr):
-        real = getattr(obj, attr)
-        def call(*args, **kwargs):
-            result = real(*args, **kwargs)
-            after(attr)
-            return result
-        setattr(obj, attr, call)
-
-    for attr in ("copy", "add_flags", "uid_expunge"):
-        wrap(source.client, attr)
-    real_append = Journal.append
-    def append(self, entries):
-        real_append(self, entries)
-        for op in sorted({e["op"] for e in entries}):
-            after("journal:" + op)
-    Journal.append = append
+    watch(source, after)
     MailSweep(source, settings, home=Path(home), moves_at_once=1).run()
     print(steps)
 """)

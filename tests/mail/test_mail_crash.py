@@ -34,7 +34,7 @@ CHILD = textwrap.dedent("""
     import os, signal, sys
     from butler.mail import ImapSource, MailSweep
     from butler.mail.settings import MailSettings
-    from butler.mail.state import Journal
+    from tests.mail.killpoints import watch
 
     port, user, password, copy, step = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
     settings = MailSettings(host="127.0.0.1", port=int(port), username=user, tls=False, batch_size=5)
@@ -46,16 +46,7 @@ CHILD = textwrap.dedent("""
         if name == step and seen[name] == 2:  # the second batch
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def wrap(obj, attr):
-        real = getattr(obj, attr)
-        def call(*args, **kwargs):
-            result = real(*args, **kwargs)
-            after(attr)
-            return result
-        setattr(obj, attr, call)
-
-    for attr in ("copy", "add_flags", "uid_expunge"):
-        wrap(source.client, attr)
+    watch(source, after)
     real_start = source.start_move
     def start_move(*args):  # "move:sent": the MOVE is on its way, unanswered; "move": its answer was read
         answer = real_start(*args)
@@ -66,12 +57,6 @@ CHILD = textwrap.dedent("""
             return result
         return answered
     source.start_move = start_move
-    real_append = Journal.append
-    def append(self, entries):
-        real_append(self, entries)
-        for op in sorted({e["op"] for e in entries}):
-            after("journal:" + op)
-    Journal.append = append
     MailSweep(source, settings, moves_at_once=1).run()  # moves made batch by batch: a second batch to kill in
 """)
 
