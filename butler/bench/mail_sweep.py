@@ -5,8 +5,9 @@ The mailbox is written straight into the server's Maildir (appending 50k message
 than the sweep), indexed by a first SELECT (timed apart), then fetched raw: the same items and batches the sweep
 asks for (`BODY.PEEK[]<0.262144>`, FLAGS, RFC822.SIZE), once through IMAPClient and once as bare imaplib
 commands without parsing. Then the first sweep runs, with engagement on (the default setting), optionally
-under cProfile. Mail: the generated modern set (small), with a share of 36 KB marketing mail (`large_share`).
-Numbers are printed, never asserted.
+under cProfile, and optionally with `load` CPU-bound processes running during the FETCH and the sweep.
+Mail: the generated modern set (small), with a share of 36 KB marketing mail (`large_share`). Numbers are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from butler.bench.load import busy
 from butler.demo.samples import modern_set
 
 __all__ = ["run"]
@@ -86,7 +88,7 @@ def _raw_fetch(port: int, say: Callable[[str], None]) -> tuple[int, float, float
     return len(uids), parsed, bare
 
 
-def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
+def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False, load: int = 0,
         say: Callable[[str], None] = print) -> int:
     from butler.config import MailConfig
     from butler.mail.imap import ImapSource
@@ -125,20 +127,23 @@ def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
         start = time.perf_counter()
         ImapSource(settings, PASSWORD).view("INBOX", 0)  # Dovecot indexes the new Maildir here
         say(f"  first SELECT (Dovecot builds its index): {time.perf_counter() - start:.1f} s")
-        fetched, parsed, bare = _raw_fetch(server.port, say)
-        say(f"  raw FETCH of the same {fetched:,} messages: {bare:.1f} s as bare imaplib commands "
-            f"({fetched / bare:,.0f} msg/s), {parsed:.1f} s through IMAPClient ({fetched / parsed:,.0f} msg/s)")
-        source = ImapSource(settings, PASSWORD)
-        sweep = MailSweep(source, settings, home=home, engagement=MailConfig())
-        profiler = cProfile.Profile() if profile else None
-        start = time.perf_counter()
-        if profiler is not None:
-            profiler.enable()
-        report = sweep.run()
-        if profiler is not None:
-            profiler.disable()
-        took = time.perf_counter() - start
-        source.close()
+        if load:
+            say(f"  with {load} busy process(es) on {os.cpu_count()} core(s) from here on")
+        with busy(load):
+            fetched, parsed, bare = _raw_fetch(server.port, say)
+            say(f"  raw FETCH of the same {fetched:,} messages: {bare:.1f} s as bare imaplib commands "
+                f"({fetched / bare:,.0f} msg/s), {parsed:.1f} s through IMAPClient ({fetched / parsed:,.0f} msg/s)")
+            source = ImapSource(settings, PASSWORD)
+            sweep = MailSweep(source, settings, home=home, engagement=MailConfig())
+            profiler = cProfile.Profile() if profile else None
+            start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            report = sweep.run()
+            if profiler is not None:
+                profiler.disable()
+            took = time.perf_counter() - start
+            source.close()
         say(f"  first sweep: examined {report.examined:,}, moved {sum(report.moved.values()):,} in {took:.1f} s "
             f"({report.examined / took:,.0f} msg/s); sweep / bare FETCH time {took / bare:.2f}x, "
             f"sweep / IMAPClient FETCH time {took / parsed:.2f}x")

@@ -15,10 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from butler.bench.load import busy
 from butler.vault.crypto import KdfParams
 from butler.vault.store import Vault
 
@@ -62,19 +61,6 @@ def _paint_seconds(which: str, profile: Path | None = None) -> tuple[float, floa
     return seen["painted"], seen.get("complete", seen["painted"])
 
 
-@contextmanager
-def _busy(processes: int) -> Iterator[None]:
-    """`processes` CPU-bound processes running meanwhile: a loaded machine."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
-    try:
-        time.sleep(0.2)
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-
-
 def _series(repeats: int) -> tuple[float, float, float]:
     """Medians of: the minimal app's first paint, Home's first paint, Home complete; taken in turns."""
     minimal, home, complete = [], [], []
@@ -106,11 +92,11 @@ def run(records: int = 10_000, repeats: int = 5, load: int | None = None, profil
             _paint_seconds("butler", profile)
             print(f"profile of one first paint written to {profile} (python -m pstats {profile})")
         quiet = _series(repeats)
-        busy = load if load is not None else os.cpu_count() or 1
-        with _busy(busy):
+        hogs = load if load is not None else os.cpu_count() or 1
+        with busy(hogs):
             loaded = _series(repeats)
         print(f"first paint, headless 80x24, median of {repeats}, each a new process (start-up and imports count)")
-        print(f"{'':28}{'quiet':>10}{f'loaded ({busy} busy)':>22}")
+        print(f"{'':28}{'quiet':>10}{f'loaded ({hogs} busy)':>22}")
         print(f"{'minimal Textual app':28}{quiet[0]:>9.3f}s{loaded[0]:>21.3f}s")
         print(f"{'butler Home, first paint':28}{quiet[1]:>9.3f}s{loaded[1]:>21.3f}s")
         print(f"{'ratio butler / minimal':28}{quiet[1] / quiet[0]:>9.2f}x{loaded[1] / loaded[0]:>21.2f}x")

@@ -27,6 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                                           "in msg/s, beside the raw FETCH of the same messages")
     p.add_argument("--large-share", type=float, default=0.1, help="with --sweep: share of 36 KB messages")
     p.add_argument("--profile", action="store_true", help="with --sweep: where the sweep's time goes (cProfile)")
+    p.add_argument("--load", type=int, default=0, metavar="N",
+                   help="with --sweep: N busy processes meanwhile (a loaded machine)")
     p.set_defaults(func=mail)
     p = sub.add_parser("tui", help="first paint of the terminal UI on a vault of 10k records vs a minimal Textual "
                                    "app, quiet and loaded")
@@ -66,7 +68,7 @@ def mail(args: argparse.Namespace) -> int:
     if args.sweep:
         from butler.bench.mail_sweep import run as sweep
 
-        return sweep(args.sweep, large_share=args.large_share, profile=args.profile)
+        return sweep(args.sweep, large_share=args.large_share, profile=args.profile, load=args.load)
     from butler.bench.mail import run
 
     return run(corpus=args.corpus, messages=args.messages)
