@@ -3,6 +3,7 @@
     ButlerError
     └── MailError
         ├── MailSourceError          -- the mailbox cannot be reached or read: check the setup, try again
+        │   ├── MailConnectionLost   -- the connection broke mid-way: nothing more is done on it; run again
         │   ├── MailAuthError        -- the server refused the login: fix the password in the vault
         │   └── MailboxBusy          -- another sweep or undo of this mailbox is running: wait, then try again
         ├── MailConfigError          -- the [mail] settings are missing or wrong: run `butler mail setup`
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from butler.errors import ButlerError
 
-__all__ = ["MailAuthError", "MailConfigError", "MailError", "MailFolderGone", "MailSourceError", "MailboxBusy",
-           "UnsubscribeRefused"]
+__all__ = ["MailAuthError", "MailConfigError", "MailConnectionLost", "MailError", "MailFolderGone", "MailSourceError",
+           "MailboxBusy", "UnsubscribeRefused"]
 
 
 class MailError(ButlerError):
@@ -24,6 +25,13 @@ class MailError(ButlerError):
 
 class MailSourceError(MailError):
     default_hint = "Check that the mail server or Maildir is reachable, then run the command again."
+
+
+class MailConnectionLost(MailSourceError):
+    """The connection failed under a command (a broken socket, a timeout, an answer out of turn). Not "the folder
+    or message is not there": code that reads an absence into a failure must let this one through."""
+
+    default_hint = "Nothing more was done on that connection; run the command again (a sweep picks up where it was)."
 
 
 class MailAuthError(MailSourceError):

@@ -17,7 +17,7 @@ from typing import Any
 from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
 from butler.mail.errors import MailSourceError
-from butler.mail.pipeline import Pipeline, Sent
+from butler.mail.pipeline import Pipeline, Sent, failed
 from butler.mail.sources import FetchedMessage
 
 __all__ = ["body_of", "fetch_ahead", "fetch_chunk", "fetch_items", "parse_fetch", "uid_text"]
@@ -51,7 +51,7 @@ def fetch_chunk(client: Any, chunk: list[int], body_item: bytes) -> list[Fetched
     try:
         kind, data = client._imap.uid("FETCH", uid_text(sorted(chunk)), fetch_items(body_item))
     except IMAPClientError as exc:
-        raise MailSourceError(f"fetching messages failed: {exc}") from None
+        raise failed("fetching messages", exc) from None
     found = parse_fetch(data) if kind == "OK" else None
     if found is None:
         response = client.fetch(chunk, [body_item, b"FLAGS", b"RFC822.SIZE"])
@@ -89,7 +89,7 @@ def fetch_ahead(pipeline: Pipeline, send: Callable[[list[int]], Sent],
         got.update(parsed or {})  # None: those messages are missing below, and asked for again
         command.data = []
 
-    ahead = 1
+    ahead, largest = 1, 0
     try:
         while True:
             while len(queued) <= ahead and not sent_all:  # the server reads the next batches while one is judged
@@ -105,7 +105,8 @@ def fetch_ahead(pipeline: Pipeline, send: Callable[[list[int]], Sent],
             if missing:
                 got.update((m.uid, m) for m in fallback(missing))
             out = [got.pop(u) for u in batch if u in got]
-            ahead = max(1, min(AHEAD, AHEAD_BYTES // max(1, sum(len(m.raw) for m in out))))
+            largest = max(largest, sum(len(m.raw) for m in out))  # the largest batch so far: mail gets no smaller
+            ahead = max(1, min(AHEAD, AHEAD_BYTES // max(1, largest)))
             yield out
     finally:
         with contextlib.suppress(MailSourceError):  # closed early: what was sent ahead is read and dropped

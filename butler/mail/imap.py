@@ -18,10 +18,10 @@ from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from butler.log import register_secret
-from butler.mail.errors import MailAuthError, MailConfigError, MailSourceError
+from butler.mail.errors import MailAuthError, MailConfigError, MailConnectionLost, MailSourceError
 from butler.mail.fetching import body_of, fetch_ahead, fetch_chunk, fetch_items, uid_text
 from butler.mail.message import BODY_PREFIX, read_facts
-from butler.mail.pipeline import Pipeline, Sent, parse_copyuid
+from butler.mail.pipeline import Pipeline, Sent, absent_unless_lost, failed
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
     FetchedMessage,
@@ -90,6 +90,8 @@ class ImapSource:
     @property
     def client(self) -> Any:
         """The IMAPClient, every answer to a command sent ahead read first."""
+        if self._pipeline.broken:
+            raise MailConnectionLost(self._pipeline.broken)
         if self._pipeline.busy:
             self._pipeline.settle()
         return self._client
@@ -110,10 +112,12 @@ class ImapSource:
 
     # -- folders -------------------------------------------------------------------------------------------
     def _select(self, folder: str, *, read_only: bool = False) -> dict[bytes, Any]:
+        client = self.client
+        self._selected = None  # until the server says which folder is open
         try:
-            info: dict[bytes, Any] = self.client.select_folder(folder, readonly=read_only)
+            info: dict[bytes, Any] = client.select_folder(folder, readonly=read_only)
         except IMAPClientError as exc:
-            raise MailSourceError(f"cannot open folder {folder!r}: {exc}") from None
+            raise failed(f"opening folder {folder!r}", exc) from None
         self._selected, self._read_only = folder, read_only
         return info
 
@@ -126,7 +130,7 @@ class ImapSource:
         try:
             listed = self.client.list_folders()
         except IMAPClientError as exc:
-            raise MailSourceError(f"cannot list the folders: {exc}") from None
+            raise failed("listing the folders", exc) from None
         return [FolderInfo(str(name), frozenset(f.decode().lower() if isinstance(f, bytes) else str(f).lower()
                                                 for f in flags))
                 for flags, _, name in listed]
@@ -144,7 +148,7 @@ class ImapSource:
         try:
             self.client.create_folder(name)
         except IMAPClientError as exc:
-            raise MailSourceError(f"the server refused to create folder {name!r}: {exc}") from None
+            raise failed(f"creating folder {name!r}", exc) from None
         with contextlib.suppress(IMAPClientError):
             self.client.subscribe_folder(name)
 
@@ -152,8 +156,8 @@ class ImapSource:
         what = [b"MAILBOXID", b"UIDVALIDITY"] if self.objectid else [b"UIDVALIDITY"]
         try:
             status = self.client.folder_status(name, what)
-        except IMAPClientError:
-            return ""
+        except IMAPClientError as exc:
+            return absent_unless_lost(exc, "")
         mailbox_id = status.get(b"MAILBOXID")
         if mailbox_id:
             value = mailbox_id[0] if isinstance(mailbox_id, list | tuple) else mailbox_id
@@ -164,14 +168,14 @@ class ImapSource:
         try:
             self._select(folder)
             return sum(1 for key in keys if self.client.search(["HEADER", "MESSAGE-ID", key]))
-        except (MailSourceError, IMAPClientError):
-            return 0
+        except (IMAPClientError, MailSourceError) as exc:
+            return absent_unless_lost(exc, 0)
 
     def status(self, folder: str) -> tuple[str, int]:
         try:
             status = self.client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT"])
         except IMAPClientError as exc:
-            raise MailSourceError(f"cannot read folder {folder!r}: {exc}") from None
+            raise failed(f"reading folder {folder!r}", exc) from None
         return str(status.get(b"UIDVALIDITY", 0)), int(status.get(b"UIDNEXT", 0) or 0)
 
     def view(self, folder: str, after: int, *, read_only: bool = False) -> FolderView:
@@ -203,20 +207,11 @@ class ImapSource:
 
         yield from fetch_ahead(self._pipeline, send, again, batches, FETCH_BATCH)
 
-    def _copyuid(self) -> Moved | None:
-        """The COPYUID response code of the last COPY or MOVE (imaplib files response codes by name)."""
-        found = None
-        for data in self.client._imap.untagged_responses.pop("COPYUID", []) or []:
-            parsed = parse_copyuid(data)
-            if parsed is not None:
-                found = parsed if found is None else Moved(parsed.validity, {**found.uids, **parsed.uids})
-        return found
-
     def _run(self, what: str, call: Any, *args: Any) -> Any:
         try:
             return call(*args)
         except IMAPClientError as exc:
-            raise MailSourceError(f"{what} failed: {exc}") from None
+            raise failed(what, exc) from None
 
     def start_move(self, folder: str, uids: list[str], target: str) -> Callable[[], Moved]:
         """UID MOVE now, in commands of MOVE_BATCH folded UIDs (each costs the server a sync); the answer when
@@ -246,9 +241,9 @@ class ImapSource:
         validity, uidnext = self.status(target)
         mapping: dict[str, str] = {}
         for chunk in _chunks([int(u) for u in uids]):
-            self.client._imap.untagged_responses.pop("COPYUID", None)
             self._run(f"copying to {target!r}", self.client.copy, chunk, target)
-            answer = self._copyuid()
+            self._pipeline.copyuids += self._client._imap.untagged_responses.pop("COPYUID", [])
+            answer = self._pipeline.claim(set(chunk))  # the answers about exactly these UIDs
             if answer is not None:
                 validity = answer.validity
                 mapping.update(answer.uids)
@@ -319,8 +314,8 @@ class ImapSource:
             return set()
         try:
             self._select(folder)
-        except MailSourceError:
-            return set()
+        except MailSourceError as exc:
+            return absent_unless_lost(exc, set())
         present: set[str] = set()
         for chunk in _chunks(sorted(int(u) for u in uids)):
             present |= {str(u) for u in self.client.search(["UID", ",".join(str(u) for u in chunk)])}
@@ -356,14 +351,16 @@ class ImapSource:
         return flags
 
     def find_message(self, folder: str, message_id: str) -> list[str]:
+        if not message_id.isascii():  # IMAP SEARCH takes ASCII here; such a message is not looked for
+            return []
         try:
             self._select(folder, read_only=True)
             return [str(u) for u in self.client.search(["HEADER", "MESSAGE-ID", message_id])]
-        except (MailSourceError, IMAPClientError):
-            return []
+        except (MailSourceError, IMAPClientError) as exc:
+            return absent_unless_lost(exc, [])
 
     def fetch_whole(self, folder: str, uid: str, limit: int) -> bytes | None:
-        if self._selected != folder:
+        if self._selected != folder or not self._read_only:
             self._select(folder, read_only=True)
         try:
             size = self.client.fetch([int(uid)], [b"RFC822.SIZE"]).get(int(uid), {}).get(b"RFC822.SIZE")
@@ -371,15 +368,14 @@ class ImapSource:
                 return None
             data = self.client.fetch([int(uid)], [b"BODY.PEEK[]"]).get(int(uid))
         except IMAPClientError as exc:
-            raise MailSourceError(f"fetching message {uid} of {folder!r} failed: {exc}") from None
+            raise failed(f"fetching message {uid} of {folder!r}", exc) from None
         return body_of(data) if data else None
 
     def peek(self, folder: str, fields: tuple[str, ...], newest: int) -> list[Peeked]:
         try:  # EXAMINE: the server itself guarantees that nothing in the folder changes
-            info = self.client.select_folder(folder, readonly=True)
-        except IMAPClientError:
-            return []
-        self._selected = None  # the next fetch or move selects the folder read-write again
+            info = self._select(folder, read_only=True)
+        except MailSourceError as exc:
+            return absent_unless_lost(exc, [])
         if not newest or not info.get(b"EXISTS"):
             return []
         uids = sorted(self.client.search(["ALL"]))[-newest:]
@@ -392,5 +388,5 @@ class ImapSource:
         return out
 
     def close(self) -> None:
-        with contextlib.suppress(IMAPClientError, OSError):
+        with contextlib.suppress(IMAPClientError, OSError, MailSourceError):
             self.client.logout()

@@ -13,16 +13,36 @@ belong to the next, and a COPYUID can come before the tag of the command before.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError  # type: ignore[import-untyped]
 
-from butler.mail.errors import MailSourceError
+from butler.mail.errors import MailConnectionLost, MailSourceError
 from butler.mail.sources import Moved
 
-__all__ = ["Pipeline", "Sent", "parse_copyuid"]
+T = TypeVar("T")
+
+__all__ = ["Pipeline", "Sent", "absent_unless_lost", "failed", "parse_copyuid"]
+
+
+def failed(what: str, exc: BaseException) -> MailSourceError:
+    """The error for an IMAP command that failed: MailConnectionLost when the connection itself did (imaplib's
+    abort, a socket error or timeout), else MailSourceError (the server said NO or BAD)."""
+    if isinstance(exc, IMAPClientAbortError | OSError):
+        return MailConnectionLost(f"{what} failed: the connection broke ({exc})")
+    return MailSourceError(f"{what} failed: {exc}")
+
+
+def absent_unless_lost(exc: BaseException, absent: T) -> T:
+    """`absent` for a command the server refused (a folder that is not there); a lost connection raises, since
+    reading it as an absence would take messages for gone that are not."""
+    error = exc if isinstance(exc, MailSourceError) else failed("", exc)
+    if isinstance(error, MailConnectionLost):
+        raise error from None
+    return absent
 
 
 def _uid_set(text: str) -> list[int]:
@@ -70,6 +90,7 @@ class Pipeline:
     def __init__(self, imap: Any) -> None:
         self._imap = imap
         self._out: deque[Sent] = deque()
+        self.broken = ""  # why the connection was given up: nothing more may be sent or read on it
         self.copyuids: list[bytes] = []  # COPYUID response codes read so far, not yet claimed
 
     @property
@@ -78,6 +99,8 @@ class Pipeline:
 
     def send(self, command: str, *args: str | bytes) -> Sent:
         """Send `UID <command> <args>` now; its answer is read by `wait` or `settle`."""
+        if self.broken:
+            raise MailConnectionLost(self.broken)
         try:
             tag = self._imap._command("UID", command, *args)
         except (IMAPClientError, OSError) as exc:
@@ -110,10 +133,14 @@ class Pipeline:
         sent.done = True
 
     def _lost(self, why: str) -> NoReturn:
+        """Give the connection up: the answers still due would reach whatever command came next."""
         for sent in self._out:
             sent.done, sent.kind = True, "LOST"
         self._out.clear()
-        raise MailSourceError(why)
+        self.broken = why
+        with contextlib.suppress(Exception):
+            self._imap.shutdown()
+        raise MailConnectionLost(why)
 
     def claim(self, uids: set[int]) -> Moved | None:
         """The COPYUID answers about these source UIDs (one MOVE's or COPY's), merged; None if there are none."""

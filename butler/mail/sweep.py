@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from butler.mail.classify import Category, classify_facts, kind_of
 from butler.mail.decide import decide
 from butler.mail.engagement import Engagement, sent_folder
-from butler.mail.errors import MailFolderGone, MailSourceError
+from butler.mail.errors import MailConnectionLost, MailFolderGone, MailSourceError
 from butler.mail.folders import FolderFinder
 from butler.mail.message import read_facts
 from butler.mail.moving import Mover
@@ -313,6 +313,8 @@ class MailSweep:
         if folder not in self._validity:
             try:
                 self._validity[folder] = self.source.status(folder)[0]
+            except MailConnectionLost:
+                raise  # not a sign that the folder is gone
             except MailSourceError:  # the folder is gone
                 self._validity[folder] = ""
         return self._validity[folder]
@@ -379,6 +381,8 @@ class MailSweep:
         if folder is not None:
             try:
                 flags = self.source.seen_flags(folder)
+            except MailConnectionLost:
+                raise
             except MailSourceError:
                 flags = {}
         validity = self._folder_validity(folder) if folder else ""

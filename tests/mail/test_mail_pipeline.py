@@ -14,11 +14,11 @@ import pytest
 
 import butler.mail.imap as imap_module
 from butler.mail import ImapSource, MailSweep
-from butler.mail.errors import MailSourceError
+from butler.mail.errors import MailConnectionLost, MailSourceError
 from butler.mail.fetching import fetch_ahead
 from butler.mail.pipeline import Sent
 from butler.mail.sources import FetchedMessage
-from butler.mail.state import Journal, account_dir
+from butler.mail.state import Journal, MailboxState, account_dir
 from tests.mail.conftest import IMAP_PASS, Dovecot, ImapServer
 from tests.mail.mailfactory import personal, promotion
 
@@ -190,18 +190,78 @@ def test_a_move_after_a_read_only_view_reopens_the_folder_read_write(dovecot: Do
     assert len(read) == 2 and list(moved.uids) == uids[:1] and left == uids[1:]
 
 
-def test_a_connection_that_times_out_mid_pipeline_is_a_mail_error(dovecot: Dovecot) -> None:
+def _stop_answering(source: ImapSource) -> None:
+    """The server stops answering once the commands already sent are out: each read times out."""
+    def timed_out(*_: object) -> bytes:
+        raise TimeoutError("timed out")
+
+    source._client._imap.readline = timed_out
+
+
+def test_a_connection_that_times_out_mid_pipeline_is_given_up(dovecot: Dovecot) -> None:
     dovecot.append(promotion("t.example"), personal())
     source = ImapSource(dovecot.settings(), IMAP_PASS)
     try:
         uids = source.view("INBOX", 0).uids
         fetched = source.fetch_batches("INBOX", [uids[:1], uids[1:]])
-
-        def timed_out(*_: object) -> bytes:
-            raise TimeoutError("timed out")
-
-        source._client._imap.readline = timed_out  # the server stops answering once the commands are sent
-        with pytest.raises(MailSourceError, match="FETCH failed: timed out"):
+        _stop_answering(source)
+        with pytest.raises(MailConnectionLost, match="FETCH failed: timed out"):
             next(fetched)
+        with pytest.raises(MailConnectionLost):  # nothing more is sent on it: answers due would go astray
+            source.status("INBOX")
     finally:
-        source._client.shutdown()
+        source.close()  # quiet: the connection is closed already
+
+
+def test_a_lost_connection_is_never_read_as_a_message_not_being_there(dovecot: Dovecot) -> None:
+    """`exists` says which moved messages are still where butler put them; an answer lost on the way must not
+    make them "gone" (the sweep would take a new copy of one for the person moving it back)."""
+    dovecot.append(*(promotion(f"x{n}.example") for n in range(6)))
+    client = dovecot.client()
+    client.create_folder("Promotions")
+    client.logout()
+    dovecot.append(promotion("there.example"), folder="Promotions")
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        uids = source.view("INBOX", 0).uids
+        fetched = source.fetch_batches("INBOX", [uids[:2], uids[2:4], uids[4:]])
+        next(fetched)  # the next batches are on their way
+        _stop_answering(source)
+        with pytest.raises(MailConnectionLost):
+            source.exists("Promotions", ["1"])
+        fetched.close()
+    finally:
+        source.close()
+
+
+def test_a_sweep_that_loses_its_connection_learns_nothing_false(dovecot: Dovecot, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A promotion moved by one sweep comes again (a second delivery); the next sweep checks whether the first is
+    still in Promotions while its FETCHes are on the way, and the connection breaks then. The sweep fails; it
+    does not keep "moved back by you", learn to keep that sender's mail, or forget the first move."""
+    first = promotion("dup.example", message_id="<dup-1@dup.example>")
+    dovecot.append(first)
+    settings = dovecot.settings(batch_size=2)
+    source = ImapSource(settings, IMAP_PASS)
+    try:
+        MailSweep(source, settings, home=tmp_path, moves_at_once=1).run()
+    finally:
+        source.close()
+    dovecot.append(first, *(promotion(f"n{n}.example") for n in range(7)))
+    real_exists = ImapSource.exists
+
+    def breaking(self: ImapSource, folder: str, uids: list[str]) -> set[str]:
+        if self._pipeline.busy:
+            _stop_answering(self)
+        return real_exists(self, folder, uids)
+
+    monkeypatch.setattr(ImapSource, "exists", breaking)
+    source = ImapSource(settings, IMAP_PASS)
+    try:
+        with pytest.raises(MailConnectionLost):
+            MailSweep(source, settings, home=tmp_path, moves_at_once=1).run()
+    finally:
+        source.close()
+    state = MailboxState.load(account_dir(settings.imap_account, tmp_path))
+    assert not state.kept and len(state.moved) == 1
+    assert [e.get("key") for e in state.moved.values()] == ["<dup-1@dup.example>"]
