@@ -134,6 +134,7 @@ def request(vault: Vault, reference: str) -> Request | None:
                 if reply.get("message_id") == d.get("message_id"):
                     reply["attachments"] = [*reply.get("attachments", []), *d.get("attachments", [])]
                     reply["left_in_mailbox"] = list(d.get("left_in_mailbox", []))
+                    reply["read_whole"] = True
         elif e.status == "closed":
             state.closed_at = e.at
     return state

@@ -8,12 +8,14 @@ read-only (IMAP EXAMINE and BODY.PEEK), and its attachments kept; a signed `atta
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import email.utils
 from collections.abc import Sequence
 from typing import Any
 
-from butler.mail.errors import MailSourceError
+from butler.mail.errors import MailConnectionLost, MailSourceError
 from butler.mail.sources import MailSource
 from butler.rights import attachments, requests
 from butler.vault import Vault
@@ -21,45 +23,62 @@ from butler.vault import Vault
 __all__ = ["MAX_MESSAGE", "keep_left"]
 
 MAX_MESSAGE = attachments.MAX_BYTES * 3 // 2  # a message carrying the largest attachment kept, base64-encoded
+LOOK_DAYS = 90  # a reply not found (moved, deleted) is looked for this long after it came
 
 
-def _left(vault: Vault) -> list[tuple[str, str, dict[str, Any]]]:
-    """(reference, company, reply) for every reply that left attachments in the mailbox."""
+def _left(vault: Vault, now: dt.datetime) -> list[tuple[str, str, dict[str, Any]]]:
+    """(reference, company, reply) for each reply of an open request, of the last LOOK_DAYS, that left
+    attachments in the mailbox and was not read whole yet."""
     out = []
     for reference in requests.references(vault):
         state = requests.request(vault, reference)
-        if state is None:
+        if state is None or state.closed_at is not None:
             continue
         for reply in state.replies:
-            if reply.get("left_in_mailbox") and reply.get("message_id"):
+            recent = dt.datetime.fromisoformat(str(reply["at"])) > now - dt.timedelta(days=LOOK_DAYS)
+            if reply.get("left_in_mailbox") and reply.get("message_id") and not reply.get("read_whole") and recent:
                 out.append((reference, state.company, reply))
     return out
 
 
-def keep_left(vault: Vault, source: MailSource, folders: Sequence[str]) -> int:
+def _whole(source: MailSource, folders: Sequence[str], reply: dict[str, Any]) -> bytes | None:
+    """The reply read whole: the message in `folders` with its Message-ID and its sender (anyone can reuse a
+    Message-ID; the company's address is what linked the reply), or None."""
+    sender = str(reply.get("from", "")).lower()
+    for folder in folders:
+        try:
+            for uid in source.find_message(folder, str(reply["message_id"])):
+                raw = source.fetch_whole(folder, uid, MAX_MESSAGE)
+                if raw is not None and sender and _sender(raw) == sender:
+                    return raw
+        except MailConnectionLost:
+            raise
+        except MailSourceError:
+            continue
+    return None
+
+
+def _sender(raw: bytes) -> str:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    message = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
+    return email.utils.parseaddr(str(message.get("From", "")))[1].lower()
+
+
+def keep_left(vault: Vault, source: MailSource, folders: Sequence[str], *, now: dt.datetime | None = None) -> int:
     """Look for the replies that left attachments in the mailbox in `folders` and keep what they carry; returns
-    how many attachments were kept. A message no longer there, or too large, stays as it was."""
+    how many attachments were kept. Each reply is read whole once (an `attachments` event says so, whatever it
+    kept); one not found is looked for again by the next run, for LOOK_DAYS after it came."""
     kept_in_all = 0
-    for reference, company, reply in _left(vault):
-        message_id = str(reply["message_id"])
-        raw = None
-        for folder in folders:
-            try:
-                uids = source.find_message(folder, message_id)
-                raw = next((r for r in (source.fetch_whole(folder, uid, MAX_MESSAGE) for uid in uids) if r), None)
-            except MailSourceError:
-                continue
-            if raw is not None:
-                break
+    for reference, company, reply in _left(vault, now or requests.now()):
+        raw = _whole(source, folders, reply)
         if raw is None:
             continue
+        message_id = str(reply["message_id"])
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
         before = {str(i) for i in reply.get("attachments", [])}
         kept = attachments.keep(vault, reference, message, message_id)
         stored = [k["id"] for k in kept if "id" in k and k["id"] not in before]
         left = [k["filename"] for k in kept if "id" not in k]
-        if not stored and left == reply["left_in_mailbox"]:
-            continue
         requests.append(vault, reference, company, "attachments", place="mailbox", details={
             "message_id": message_id, "attachments": stored, "left_in_mailbox": left,
             "summary": f"{len(stored)} attachment(s) kept from the whole reply"

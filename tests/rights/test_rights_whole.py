@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+import pytest
+
 from butler.mail import ImapSource, MailSweep
 from butler.rights import attachments, requests
 from butler.rights.database import Database
@@ -76,3 +78,29 @@ def test_the_sweep_keeps_it_too(vault: Vault, db: Database, dovecot: Dovecot, sm
         source.close()
     assert report.examined == 1 and not report.moved and reader.found.kept_whole == 1
     assert _kept(vault, reference) == {"summary.json": SUMMARY, "export.zip": EXPORT}
+
+
+def test_a_reply_is_read_whole_once_even_when_its_export_stays_too_large(
+        vault: Vault, db: Database, dovecot: Dovecot, smtp: tuple[Inbox, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference, _ = _answer(vault, db, dovecot, smtp)
+    monkeypatch.setattr(attachments, "MAX_BYTES", 500_000)  # the 700 KB export is over the limit now
+    reads: list[str] = []
+    real = ImapSource.fetch_whole
+
+    def counted(self: ImapSource, folder: str, uid: str, limit: int) -> bytes | None:
+        reads.append(uid)
+        return real(self, folder, uid, limit)
+
+    monkeypatch.setattr(ImapSource, "fetch_whole", counted)
+    source = ImapSource(dovecot.settings(), IMAP_PASS)
+    try:
+        discover_source(vault, db, source, folders=["INBOX"])
+        discover_source(vault, db, source, folders=["INBOX"])
+        assert source.find_message("INBOX", "<r\u00e9ponse-42@skillshare.com>") == []  # not ASCII: not searched
+    finally:
+        source.close()
+    state = requests.request(vault, reference)
+    assert state is not None and len(reads) == 1  # the second run does not download it again
+    assert state.replies[0]["left_in_mailbox"] == ["export.zip"] and state.replies[0]["read_whole"]
+    assert _kept(vault, reference) == {"summary.json": SUMMARY}
