@@ -17,12 +17,14 @@ from helpers.vaultkit import make_vault
 from vendorkit import enable_all, running
 
 from butler import registry
+from butler.approvals import raw_item
 from butler.models import Money
 from butler.negotiate import intents
 from butler.negotiate.fanout import IntentOutcome, negotiate_intent
 from butler.negotiate.vendors import entered, open_enabled
 from butler.policy import PolicySet
 from butler.vault import Vault
+from butler.wiring import desk
 from examples.vendors import VENDORS
 
 HONEST = VENDORS["parla"]
@@ -30,9 +32,14 @@ IMPOSTOR = dataclasses.replace(HONEST, seed=HONEST.seed + 1)  # its own server, 
 
 
 async def _cast(vault: Vault, what: str) -> IntentOutcome:
+    return await _cast_with(vault, what)
+
+
+async def _cast_with(vault: Vault, what: str, only: str | None = None) -> IntentOutcome:
     intent = intents.add(vault, what, "mobile", Money.of("20", "EUR"))
     async with entered(open_enabled(vault)) as opened:
-        return await negotiate_intent(vault, intent, PolicySet(), opened, per_vendor_seconds=120.0)
+        chosen = [(cid, c) for cid, c in opened if only is None or cid == only]
+        return await negotiate_intent(vault, intent, PolicySet(), chosen, per_vendor_seconds=120.0)
 
 
 def _actions(vault: Vault) -> list[str]:
@@ -77,3 +84,35 @@ def test_two_connectors_claiming_one_vendor_at_once_are_both_refused_until_one_i
     assert impostor_app.state.negotiations == {}
     assert speaker is not None and speaker.data["connector"] == "ev-parla"
     assert actions.count("negotiate.vendor-speaker") == 1 and actions.count("negotiate.vendor-impersonated") == 1
+
+
+def test_another_spelling_of_a_bound_name_is_the_same_vendor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shouting = dataclasses.replace(IMPOSTOR, id="PARLA")  # policies compare names without case or punctuation
+    with running({"parla": HONEST, "shouting": shouting}) as servers, make_vault(tmp_path / "home") as vault:
+        enable_all(vault, monkeypatch, {"parla": servers["parla"]})
+        asyncio.run(_cast(vault, "a phone plan"))
+        enable_all(vault, monkeypatch, servers, {"parla": HONEST, "shouting": shouting})
+        second = asyncio.run(_cast(vault, "another phone plan"))
+        shouting_app: Any = servers["shouting"][1]
+    assert [r.vendor_id for r in second.results] == ["parla"]
+    assert any("ev-shouting offers in the name of parla, which ev-parla speaks for" in d.reason
+               for d in second.dropped)
+    assert shouting_app.state.negotiations == {}
+
+
+def test_the_connector_a_purchase_went_through_speaks_for_its_vendor(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vault from before speakers were kept: the connector the person bought through speaks for the vendor, so
+    an impostor alone in a cast (the honest connector timing out, say) is refused, not bound."""
+    with running({"parla": HONEST, "impostor": IMPOSTOR}) as servers, make_vault(tmp_path / "home") as vault:
+        enable_all(vault, monkeypatch, {"parla": servers["parla"]})
+        first = asyncio.run(_cast(vault, "a phone plan"))
+        assert first.approval_id is not None
+        desk().decide(vault, first.approval_id, approve=True)
+        assert raw_item(vault, first.approval_id)["state"] == "done"  # type: ignore[index]
+        vault.delete("vendor_speakers", "parla")
+        enable_all(vault, monkeypatch, {"impostor": servers["impostor"]}, {"impostor": IMPOSTOR})
+        alone = asyncio.run(_cast_with(vault, "another phone plan", only="ev-impostor"))
+        impostor_app: Any = servers["impostor"][1]
+    assert alone.results == [] and impostor_app.state.negotiations == {}
+    assert any("which ev-parla speaks for" in d.reason for d in alone.dropped)
