@@ -45,6 +45,7 @@ connector needs nothing else), but they are all drawn here; a test checks the dr
     8     │   └── PurchaseDenied               your policies deny it (`butler buy`): nothing waits for you
     9     ├── MailError                        (mail)
     9     │   ├── MailSourceError              the mailbox cannot be reached or read: check the setup, try again
+    9     │   │   ├── MailConnectionLost       the connection broke mid-way: nothing more done on it; run again
     9     │   │   ├── MailAuthError            the server refused the login: fix the password
     75    │   │   └── MailboxBusy              another sweep or undo of this mailbox is running: try again later
     9     │   ├── MailConfigError              the mail settings are missing or wrong: `butler mail setup`
