@@ -100,14 +100,11 @@ def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
     except ImportError as error:
         say(f"sweep benchmark: needs the test extras ({error})")
         return 1
-    umask = os.umask(0o022)  # the CLI's umask (0077) would keep Dovecot's own users out of its folders
     try:
         server = start_dovecot({USER: PASSWORD})
     except DovecotNotInstalled as error:
         say(f"sweep benchmark: {error}")
         return 1
-    finally:
-        os.umask(umask)
     home = Path(tempfile.mkdtemp(prefix="butler-bench-sweep-"))
     try:
         start = time.perf_counter()
@@ -115,7 +112,7 @@ def run(count: int = 50_000, *, large_share: float = 0.1, profile: bool = False,
         size = sum(len(m) for m in messages)
         maildir = server.root / "mail" / USER / "Maildir"
         uid, gid = (int(v) for v in (server.root / "users").read_text().split(":")[2:4])  # as Dovecot stores mail
-        umask = os.umask(0o022)
+        umask = os.umask(0o022)  # the CLI's umask (0077) would keep Dovecot's own users out of the mail
         try:
             _fill(maildir, messages, uid, gid)
         finally:

@@ -160,8 +160,9 @@ def start_dovecot(users: Mapping[str, str], *, timeout: float = 10.0, prefix: st
     root = Path(tempfile.mkdtemp(prefix="butler-dovecot-"))
     try:
         root.chmod(0o755)
-        for sub in ("run", "state", "mail"):
-            (root / sub).mkdir()
+        for sub in ("run", "state", "mail"):  # whatever the caller's umask (the CLI's is 0077): Dovecot's own
+            (root / sub).mkdir()              # users read these
+            (root / sub).chmod(0o755)
         port = free_port()
         uid, gid, user_lines, chroot = _accounts(root)
         (root / "users").write_text("".join(f"{name}:{{PLAIN}}{password}:{uid}:{gid}::{root}/mail/{name}::\n"
@@ -171,7 +172,9 @@ def start_dovecot(users: Mapping[str, str], *, timeout: float = 10.0, prefix: st
                             for name, use in (special_use or {}).items())
         conf.write_text(_CONF.format(root=root, port=port, users=user_lines, chroot=chroot, prefix=prefix,
                                      separator=separator, mailboxes=mailboxes))
-        process = subprocess.Popen(["dovecot", "-F", "-c", str(conf)], start_new_session=True,
+        for made in (root / "users", conf):
+            made.chmod(0o644)
+        process = subprocess.Popen(["dovecot", "-F", "-c", str(conf)], start_new_session=True, umask=0o022,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
