@@ -13,10 +13,15 @@
 
 from __future__ import annotations
 
+import imaplib
+from typing import TypeVar
+
 from butler.errors import ButlerError
 
 __all__ = ["MailAuthError", "MailConfigError", "MailConnectionLost", "MailError", "MailFolderGone", "MailSourceError",
-           "MailboxBusy", "UnsubscribeRefused"]
+           "MailboxBusy", "UnsubscribeRefused", "absent_unless_lost", "broke"]
+
+T = TypeVar("T")
 
 
 class MailError(ButlerError):
@@ -53,3 +58,19 @@ class MailFolderGone(MailConfigError):
 
 class UnsubscribeRefused(MailError):
     default_hint = "Nothing was sent. Unsubscribe in the sender's own preference page if you still want to."
+
+
+def broke(exc: BaseException) -> bool:
+    """Whether `exc` says the connection itself failed (imaplib's abort, a socket error or timeout), not the
+    server refusing a command."""
+    return isinstance(exc, MailConnectionLost | OSError | imaplib.IMAP4.abort)
+
+
+def absent_unless_lost(exc: BaseException, absent: T) -> T:
+    """`absent` for a command the server refused (a folder that is not there); a lost connection raises
+    MailConnectionLost instead, since reading it as an absence would take messages for gone that are not."""
+    if isinstance(exc, MailConnectionLost):
+        raise exc
+    if broke(exc):
+        raise MailConnectionLost(f"the connection broke ({exc})") from None
+    return absent

@@ -68,9 +68,8 @@ def fetch_ahead(pipeline: Pipeline, send: Callable[[list[int]], Sent],
                 chunk_size: int) -> Generator[list[FetchedMessage], None, None]:
     """Each batch's messages in batch order, the FETCH commands of the next batches sent (`send`, which sees that
     the folder is selected) before one is handed over (`butler.mail.pipeline`): up to AHEAD batches, fewer when
-    they are large. What the fast parse cannot read, or the
-    server did not send, is asked for again through `fallback` (IMAPClient's parser); a message expunged
-    meanwhile is simply not there."""
+    they are large. What the fast parse cannot read, or the server did not send, is asked for again through
+    `fallback` (IMAPClient's parser); a message expunged meanwhile is simply not there."""
     queued: deque[tuple[list[str], list[Sent]]] = deque()
     got: dict[str, FetchedMessage] = {}
     todo = iter(batches)

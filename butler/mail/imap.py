@@ -18,10 +18,10 @@ from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from butler.log import register_secret
-from butler.mail.errors import MailAuthError, MailConfigError, MailConnectionLost, MailSourceError
+from butler.mail.errors import MailAuthError, MailConfigError, MailConnectionLost, MailSourceError, absent_unless_lost
 from butler.mail.fetching import body_of, fetch_ahead, fetch_chunk, fetch_items, uid_text
 from butler.mail.message import BODY_PREFIX, read_facts
-from butler.mail.pipeline import Pipeline, Sent, absent_unless_lost, failed
+from butler.mail.pipeline import Pipeline, Sent, failed
 from butler.mail.settings import MailSettings, is_loopback
 from butler.mail.sources import (
     FetchedMessage,

@@ -16,33 +16,22 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError  # type: ignore[import-untyped]
+from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
-from butler.mail.errors import MailConnectionLost, MailSourceError
+from butler.mail.errors import MailConnectionLost, MailSourceError, broke
 from butler.mail.sources import Moved
 
-T = TypeVar("T")
-
-__all__ = ["Pipeline", "Sent", "absent_unless_lost", "failed", "parse_copyuid"]
+__all__ = ["Pipeline", "Sent", "failed", "parse_copyuid"]
 
 
 def failed(what: str, exc: BaseException) -> MailSourceError:
     """The error for an IMAP command that failed: MailConnectionLost when the connection itself did (imaplib's
     abort, a socket error or timeout), else MailSourceError (the server said NO or BAD)."""
-    if isinstance(exc, IMAPClientAbortError | OSError):
+    if broke(exc):
         return MailConnectionLost(f"{what} failed: the connection broke ({exc})")
     return MailSourceError(f"{what} failed: {exc}")
-
-
-def absent_unless_lost(exc: BaseException, absent: T) -> T:
-    """`absent` for a command the server refused (a folder that is not there); a lost connection raises, since
-    reading it as an absence would take messages for gone that are not."""
-    error = exc if isinstance(exc, MailSourceError) else failed("", exc)
-    if isinstance(error, MailConnectionLost):
-        raise error from None
-    return absent
 
 
 def _uid_set(text: str) -> list[int]:

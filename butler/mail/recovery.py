@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from butler.mail.errors import MailConnectionLost, MailSourceError
+from butler.mail.errors import MailSourceError, absent_unless_lost
 from butler.mail.sources import Identity, MailSource, match_identities
 from butler.mail.state import Journal, MailboxState, now_iso
 
@@ -61,10 +61,8 @@ class InterruptedMoves:
         validity = self.source.status(folder)[0]
         try:
             to_validity = self.source.status(target)[0]
-        except MailConnectionLost:
-            raise
-        except MailSourceError:
-            to_validity = ""
+        except MailSourceError as exc:
+            to_validity = absent_unless_lost(exc, "")
         same_inbox = [e for e in entries if str(e.get("from_validity", validity)) == validity]
         out = [{"op": "abandon", "id": e["id"], "sweep": e.get("sweep"), "at": now,
                 "why": "the inbox was renumbered: nothing is expunged by an old UID"}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from butler.mail.classify import Category, classify_facts, kind_of
 from butler.mail.decide import decide
 from butler.mail.engagement import Engagement, sent_folder
-from butler.mail.errors import MailConnectionLost, MailFolderGone, MailSourceError
+from butler.mail.errors import MailFolderGone, MailSourceError, absent_unless_lost
 from butler.mail.folders import FolderFinder
 from butler.mail.message import read_facts
 from butler.mail.moving import Mover
@@ -137,11 +137,8 @@ class MailSweep:
                 if sum(map(len, plans.values())) < self.moves_at_once and n + 1 < len(batches):
                     continue  # fewer, larger moves: each MOVE and state save costs more as the folders grow
                 pending()
-                pending = self._apply(plans, view.validity, report)
-                plans = {}
-                if not self.dry_run:
-                    pending = self._then_advance(pending, cursor, view, list(judged), set(decided))
-                judged = []
+                pending = self._apply(plans, view, report, cursor, list(judged), set(decided))
+                plans, judged = {}, []
             pending()
         finally:
             fetched.close()
@@ -151,14 +148,14 @@ class MailSweep:
                 cursor["last_uid"] = max(view.highest, int(cursor.get("last_uid", 0)))
             self._count_reads(report)
             self.state.save()
-            self._finish_readers()
+            self._to_readers(lambda reader: reader.finish(self.source, self.settings.inbox))
         report.notes += self.finder.notes
         return report
 
-    def _finish_readers(self) -> None:
+    def _to_readers(self, call: Callable[[MessageReader], object]) -> None:
         for reader in self.readers:
             try:
-                reader.finish(self.source, self.settings.inbox)
+                call(reader)
             except Exception as exc:  # another feature's failure never stops the sweep
                 log.warning("a mail reader (%s) failed: %s", type(reader).__name__, type(exc).__name__)
 
@@ -188,11 +185,8 @@ class MailSweep:
         """Judge a batch: the moves it needs are added to `plans` (folder setting → items); returns what stays."""
         kept: set[str] = set()
         read = [(msg, read_facts(msg.raw)) for msg in messages]
-        for reader in () if self.dry_run else self.readers:
-            try:
-                reader.read(msg.raw for msg in messages if not msg.deleted)
-            except Exception as exc:  # another feature's failure never stops the sweep
-                log.warning("a mail reader (%s) failed: %s", type(reader).__name__, type(exc).__name__)
+        if not self.dry_run:
+            self._to_readers(lambda reader: reader.read(msg.raw for msg in messages if not msg.deleted))
         keyed = [(msg, facts, message_key(facts.message_id, facts.fingerprint)) for msg, facts in read]
         away = self._moved_away([key for _, _, key in keyed if key in self._by_key])
         for msg, facts, key in keyed:
@@ -241,9 +235,10 @@ class MailSweep:
                 "reason": action.reasons[0] if action.reasons else ""})
         return kept
 
-    def _apply(self, plans: dict[str, list[dict[str, Any]]], validity: str,
-               report: SweepReport) -> Callable[[], None]:
-        """Begin the planned moves (a dry run only reports them); returns what waits for them and records them."""
+    def _apply(self, plans: dict[str, list[dict[str, Any]]], view: FolderView, report: SweepReport,
+               cursor: dict[str, Any], judged: list[str], decided: set[str]) -> Callable[[], None]:
+        """Begin the planned moves (a dry run only reports them). Returns what waits for them and records them,
+        then moves the cursor past the messages judged before them and saves the state."""
         begun: list[tuple[str, Callable[[], int]]] = []
         for wanted, items in plans.items():
             if self.dry_run:
@@ -252,25 +247,20 @@ class MailSweep:
                 report.planned += [{**item, "to": target} for item in items]
                 continue
             target = self._target(wanted)
-            begun.append((target, self.mover.begin(target, validity, items, report)))
+            begun.append((target, self.mover.begin(target, view.validity, items, report)))
 
         def finish() -> None:
             for target, done in begun:
                 report.moved[target] += done()
-        return finish
-
-    def _then_advance(self, finish: Callable[[], None], cursor: dict[str, Any], view: FolderView,
-                      judged: list[str], decided: set[str]) -> Callable[[], None]:
-        """`finish`, then the cursor passes the messages judged before those moves, and the state is saved."""
-        def advance() -> None:
-            finish()
+            if self.dry_run:
+                return
             cursor["validity"] = view.validity
             if view.highest:
                 cursor["last_uid"] = max(int(u) for u in judged)
             else:
                 cursor["decided"] = sorted(decided & set(view.uids))
             self.state.save()
-        return advance
+        return finish
 
     def _read_engagement(self) -> Engagement:
         """Engagement per sender from the inbox, the promotions folder and the Sent folder, read-only."""
@@ -313,10 +303,8 @@ class MailSweep:
         if folder not in self._validity:
             try:
                 self._validity[folder] = self.source.status(folder)[0]
-            except MailConnectionLost:
-                raise  # not a sign that the folder is gone
-            except MailSourceError:  # the folder is gone
-                self._validity[folder] = ""
+            except MailSourceError as exc:  # the folder is gone (a lost connection is not a sign of that)
+                self._validity[folder] = absent_unless_lost(exc, "")
         return self._validity[folder]
 
     def _remember_move(self, entry: dict[str, Any]) -> None:
@@ -381,10 +369,8 @@ class MailSweep:
         if folder is not None:
             try:
                 flags = self.source.seen_flags(folder)
-            except MailConnectionLost:
-                raise
-            except MailSourceError:
-                flags = {}
+            except MailSourceError as exc:
+                flags = absent_unless_lost(exc, {})
         validity = self._folder_validity(folder) if folder else ""
         reads: Counter[str] = Counter()
         for moved in self.state.moved.values():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from butler.mail.errors import MailConnectionLost, MailSourceError
+from butler.mail.errors import MailSourceError, absent_unless_lost
 from butler.mail.folders import renamed_folders
 from butler.mail.learn import SenderMemory
 from butler.mail.sources import Identity, MailSource, match_identities
@@ -121,9 +121,8 @@ def _restore_group(source: MailSource, folder: str, back_to: str, entries: list[
 
     try:
         validity = source.status(folder)[0]
-    except MailConnectionLost:
-        raise
-    except MailSourceError:
+    except MailSourceError as exc:
+        absent_unless_lost(exc, None)
         for entry in entries:
             missing(entry, f"the folder {folder} is gone")
         return

@@ -115,11 +115,8 @@ async def negotiate_intent(vault: Vault, intent: Intent, policies: PolicySet,
 
     best: dict[str, tuple[float, str, Connector, Offer]] = {}
     gathered = await asyncio.gather(*(offers_of(c, k) for c, k in connectors))
-    claims: dict[str, set[str]] = {}
-    for cid, _, offers in gathered:
-        for offer in offers if isinstance(offers, list) else []:
-            claims.setdefault(offer.vendor_id, set()).add(cid)
-    refused = speakers.refusals(vault, claims)
+    refused = speakers.refusals(vault, ((cid, offer.vendor_id) for cid, _, offers in gathered
+                                        if isinstance(offers, list) for offer in offers))
     for cid, connector, offers in gathered:
         if isinstance(offers, str):
             outcome.dropped.append(Dropped(cid, None, offers))

@@ -206,10 +206,7 @@ async def _collect(vault: Vault, connectors: Sequence[tuple[str, Connector]], qu
         return [(cid, connector, o) for o in offers]
 
     found = [t for group in await asyncio.gather(*(one(cid, c) for cid, c in connectors)) for t in group]
-    claims: dict[str, set[str]] = {}
-    for cid, _, offer in found:
-        claims.setdefault(offer.vendor_id, set()).add(cid)
-    refused = speakers.refusals(vault, claims)
+    refused = speakers.refusals(vault, ((cid, offer.vendor_id) for cid, _, offer in found))
     for cid, _, offer in found:
         if (cid, offer.vendor_id) in refused:
             vault.audit.append("renewal.offer-dropped", f"{offer.vendor_id}/{offer.id}",

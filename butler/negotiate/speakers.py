@@ -11,7 +11,7 @@ that spoke for a vendor is no longer enabled, the next one to offer in its name 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
@@ -45,16 +45,15 @@ def _bought_through(vault: Vault) -> dict[str, str]:
     return {normalise_name(str(i.get("vendor", ""))): str(i["connector"]) for i in done}
 
 
-def refusals(vault: Vault, claims: Mapping[str, Iterable[str]]) -> dict[tuple[str, str], str]:
+def refusals(vault: Vault, claims: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(connector, vendor) → why that connector may not offer in that vendor's name, for the claims of one run
-    (vendor id → the connectors offering in its name). Names compare as policies compare them ("Parla" is
+    ((connector id, vendor id) of each offer). Names compare as policies compare them ("Parla" is
     "parla"). A vendor no enabled connector speaks for yet is bound to the one connector that claims it, unless
     the person bought from it through another; claimed by several at once, it is bound to none and all are
     refused."""
     groups: dict[str, dict[str, set[str]]] = {}  # normalised name → connector → the spellings it used
-    for vendor_id, claiming in claims.items():
-        for cid in claiming:
-            groups.setdefault(normalise_name(vendor_id), {}).setdefault(cid, set()).add(vendor_id)
+    for cid, vendor_id in claims:
+        groups.setdefault(normalise_name(vendor_id), {}).setdefault(cid, set()).add(vendor_id)
     out: dict[tuple[str, str], str] = {}
     enabled = registry.enabled_ids(vault)
     bought: dict[str, str] | None = None

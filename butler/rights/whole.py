@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import email.utils
 from collections.abc import Sequence
 from typing import Any
 
-from butler.mail.errors import MailConnectionLost, MailSourceError
+from butler.mail.errors import MailSourceError, absent_unless_lost
+from butler.mail.message import read_facts
 from butler.mail.sources import MailSource
 from butler.rights import attachments, requests
 from butler.vault import Vault
@@ -49,19 +49,11 @@ def _whole(source: MailSource, folders: Sequence[str], reply: dict[str, Any]) ->
         try:
             for uid in source.find_message(folder, str(reply["message_id"])):
                 raw = source.fetch_whole(folder, uid, MAX_MESSAGE)
-                if raw is not None and sender and _sender(raw) == sender:
+                if raw is not None and sender and read_facts(raw).sender == sender:
                     return raw
-        except MailConnectionLost:
-            raise
-        except MailSourceError:
-            continue
+        except MailSourceError as exc:
+            absent_unless_lost(exc, None)
     return None
-
-
-def _sender(raw: bytes) -> str:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    message = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
-    return email.utils.parseaddr(str(message.get("From", "")))[1].lower()
 
 
 def keep_left(vault: Vault, source: MailSource, folders: Sequence[str], *, now: dt.datetime | None = None) -> int:
